@@ -1,0 +1,229 @@
+#include "actors/connection_handle.hpp"
+
+#include "actors/atoms.hpp"
+#include "actors/connection_state.hpp"
+#include "actors/registry.hpp"
+#include "runtime/log.hpp"
+#include "transport/codec.hpp"
+
+#include <utility>
+
+namespace switchyard::actors {
+
+namespace {
+
+constexpr uint16_t close_policy_violation = 1008;
+
+/// Counts a bad frame; past limits.bad_frames within a minute the connection closes.
+void count_bad_frame(connection_actor* self, std::string_view snippet) {
+  auto& st = self->state;
+  auto now = std::chrono::steady_clock::now();
+  st.bad_frames.push_back(now);
+  while (now - st.bad_frames.front() > std::chrono::minutes(1)) {
+    st.bad_frames.pop_front();
+  }
+  auto& log = runtime::log::actors();
+  if (st.bad_frames.size() == 1) {
+    log.info("conn.bad_frame conn={} remote={} snippet=\"{}\"", st.conn_id, st.remote,
+             snippet.substr(0, 64));
+  }
+  if (static_cast<int64_t>(st.bad_frames.size()) > st.ctx->limits.bad_frames) {
+    log.info("conn.closed conn={} remote={} code=1008 reason=bad_frames count={}", st.conn_id,
+             st.remote, st.bad_frames.size());
+    close_connection(self, close_policy_violation, "too many bad frames");
+  }
+}
+
+void dispatch(connection_actor* self, transport::client_message& msg) {
+  using transport::op;
+  auto& st = self->state;
+  if (!st.connected && msg.kind != op::connect) {
+    send_error(self, msg.id, transport::error_code::not_connected, "send 'connect' first");
+    return;
+  }
+  switch (msg.kind) {
+    case op::connect:
+      return on_connect(self, msg);
+    case op::subscribe:
+      return on_subscribe(self, msg);
+    case op::unsubscribe:
+      return on_unsubscribe(self, msg);
+    case op::publish:
+      return on_publish(self, msg);
+    case op::history:
+      return on_history(self, msg);
+    case op::ping:
+      if (msg.id) {
+        send_message(self, transport::encode_ok_empty(st.enc, *msg.id));
+      }
+      return;
+    case op::ack:
+    case op::nack:
+    case op::presence:
+      break;
+  }
+  send_error(self, msg.id, transport::error_code::bad_request,
+             "op '" + std::string{transport::to_string(msg.kind)}
+               + "' is not supported by this node yet");
+}
+
+void on_frame(connection_actor* self, std::string& payload) {
+  auto& st = self->state;
+  if (st.closing) {
+    return;
+  }
+  std::vector<transport::decoded_message> decoded;
+  bool clean = transport::decode_frame(st.enc, payload, decoded);
+  for (auto& item : decoded) {
+    if (auto* err = std::get_if<transport::decode_error>(&item)) {
+      send_error(self, err->id, transport::error_code::bad_request, err->message);
+    } else {
+      dispatch(self, std::get<transport::client_message>(item));
+    }
+  }
+  if (!clean) {
+    count_bad_frame(self, payload);
+  }
+}
+
+caf::behavior connection(connection_actor* self, node_context* ctx, transport::encoding enc,
+                         std::weak_ptr<connection_sink> sink, std::string remote) {
+  auto& st = self->state;
+  st.ctx = ctx;
+  st.enc = enc;
+  st.sink = std::move(sink);
+  st.remote = std::move(remote);
+  st.conn_id = ctx->next_conn_id++;
+  st.out.emplace(static_cast<std::size_t>(ctx->limits.outbound_queue),
+                 static_cast<std::size_t>(ctx->limits.max_frame_bytes));
+  ++ctx->live_connections;
+  self->attach_functor([ctx] { --ctx->live_connections; });
+  self->set_down_handler([=](caf::down_msg& dm) { on_topic_down(self, dm); });
+  runtime::log::actors().debug("conn.opened conn={} remote={}", st.conn_id, st.remote);
+  return {
+    [=](frame_atom, std::string& payload) { on_frame(self, payload); },
+    [=](events_atom, const event_batch_ptr& batch) { on_events(self, batch); },
+    [=](written_atom) {
+      self->state.writing = false;
+      refill(self);
+      write_if_idle(self);
+    },
+    [=](closed_atom) {
+      runtime::log::actors().debug("conn.closed conn={} remote={}", self->state.conn_id,
+                                   self->state.remote);
+      self->quit();
+    },
+  };
+}
+
+} // namespace
+
+void send_message(connection_actor* self, std::string msg) {
+  auto& st = self->state;
+  if (st.closing) {
+    return;
+  }
+  if (!st.out->push(std::make_shared<const std::string>(std::move(msg)))) {
+    runtime::log::actors().info("conn.closed conn={} remote={} code=1008 reason=not_reading",
+                                st.conn_id, st.remote);
+    close_connection(self, close_policy_violation, "client does not read its replies");
+    return;
+  }
+  write_if_idle(self);
+}
+
+void send_error(connection_actor* self, std::optional<int64_t> id, std::string_view code,
+                std::string_view message, std::optional<int64_t> retry_after_ms) {
+  send_message(self, transport::encode_error(self->state.enc, id, code, message, retry_after_ms));
+}
+
+void write_if_idle(connection_actor* self) {
+  auto& st = self->state;
+  if (st.writing || st.closing || st.out->empty()) {
+    return;
+  }
+  auto sink = st.sink.lock();
+  if (!sink) {
+    return;
+  }
+  st.writing = true;
+  sink->write(st.out->take_frame());
+}
+
+void close_connection(connection_actor* self, uint16_t code, std::string reason) {
+  auto& st = self->state;
+  if (st.closing) {
+    return;
+  }
+  st.closing = true;
+  if (auto sink = st.sink.lock()) {
+    // Queued replies go out first: the session closes after pending writes.
+    if (!st.writing && !st.out->empty()) {
+      sink->write(st.out->take_frame());
+    }
+    sink->close(code, std::move(reason));
+  }
+}
+
+void with_topic(connection_actor* self, const std::string& topic, topic_callback fn) {
+  auto& st = self->state;
+  if (auto it = st.topics.find(topic); it != st.topics.end()) {
+    fn(&it->second);
+    return;
+  }
+  auto [pending, first] = st.lookups.try_emplace(topic);
+  pending->second.push_back(std::move(fn));
+  if (!first) {
+    return;
+  }
+  auto on_result = [=](const caf::actor* handle) {
+    auto& s = self->state;
+    auto callbacks = std::move(s.lookups[topic]);
+    s.lookups.erase(topic);
+    if (handle) {
+      s.topics[topic] = *handle;
+      s.topic_names[handle->address()] = topic;
+      self->monitor(*handle);
+    }
+    for (auto& cb : callbacks) {
+      cb(handle ? &self->state.topics[topic] : nullptr);
+    }
+  };
+  self->request(st.ctx->registry, caf::infinite, lookup_atom::value, st.tenant, topic)
+    .then([=](const caf::actor& handle) { on_result(&handle); },
+          [=](caf::error&) { on_result(nullptr); });
+}
+
+struct connection_handle::impl {
+  caf::actor actor;
+};
+
+connection_handle connection_handle::spawn(node_context& ctx, transport::encoding enc,
+                                           std::weak_ptr<connection_sink> sink,
+                                           std::string remote) {
+  connection_handle h;
+  h.impl_ = std::make_shared<impl>();
+  h.impl_->actor = ctx.system->spawn(connection, &ctx, enc, std::move(sink), std::move(remote));
+  return h;
+}
+
+void connection_handle::frame(std::string payload) const {
+  if (impl_) {
+    caf::anon_send(impl_->actor, frame_atom::value, std::move(payload));
+  }
+}
+
+void connection_handle::written() const {
+  if (impl_) {
+    caf::anon_send(impl_->actor, written_atom::value);
+  }
+}
+
+void connection_handle::closed() {
+  if (impl_) {
+    caf::anon_send(impl_->actor, closed_atom::value);
+    impl_.reset();
+  }
+}
+
+} // namespace switchyard::actors

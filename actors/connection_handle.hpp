@@ -1,0 +1,34 @@
+#pragma once
+// The socket side's grip on its connection actor: lets transport code drive a
+// connection without including CAF. Called from the session's strand only.
+
+#include "actors/connection_sink.hpp"
+#include "transport/protocol.hpp"
+
+#include <memory>
+#include <string>
+
+namespace switchyard::actors {
+
+class node_context;
+
+class connection_handle {
+public:
+  connection_handle() = default;
+  /// Spawns the connection actor for a freshly accepted WebSocket.
+  static connection_handle spawn(node_context& ctx, transport::encoding enc,
+                                 std::weak_ptr<connection_sink> sink, std::string remote);
+  /// One complete WebSocket message from the client.
+  void frame(std::string payload) const;
+  /// The frame last passed to connection_sink::write() is on the wire.
+  void written() const;
+  /// The socket is gone; the actor leaves its topics and quits. Idempotent.
+  void closed();
+  explicit operator bool() const { return impl_ != nullptr; }
+
+private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+} // namespace switchyard::actors

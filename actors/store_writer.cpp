@@ -1,0 +1,90 @@
+#include "actors/store_writer.hpp"
+
+#include "actors/atoms.hpp"
+#include "runtime/log.hpp"
+#include "store/event_store.hpp"
+
+#include <caf/all.hpp>
+
+#include <utility>
+#include <vector>
+
+namespace switchyard::actors {
+
+namespace {
+
+struct writer_state {
+  store::event_store* store = nullptr;
+  std::vector<store::append_batch> pending;
+  std::vector<caf::response_promise> promises;
+  bool flush_scheduled = false;
+  static inline const char* name = "store-writer";
+};
+
+using writer_actor = caf::stateful_actor<writer_state>;
+
+caf::error to_error(const store::status& st) {
+  return caf::make_error(caf::sec::runtime_error, st.message);
+}
+
+/// Commits every pending batch in one transaction. If that fails, each batch is
+/// retried alone so one topic's fault (say a seq conflict) does not fail the others.
+void flush(writer_actor* self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  if (st.pending.empty()) {
+    return;
+  }
+  auto batches = std::move(st.pending);
+  auto promises = std::move(st.promises);
+  st.pending.clear();
+  st.promises.clear();
+  auto result = st.store->append(batches);
+  if (result.ok()) {
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+      promises[i].deliver(std::move(batches[i]));
+    }
+    return;
+  }
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    auto one = st.store->append(std::span<const store::append_batch>(&batches[i], 1));
+    if (one.ok()) {
+      promises[i].deliver(std::move(batches[i]));
+      continue;
+    }
+    runtime::log::store().error("store.append_failed tenant={} topic={} events={} error=\"{}\"",
+                                 batches[i].tenant, batches[i].topic, batches[i].events.size(),
+                                 one.message);
+    promises[i].deliver(to_error(one));
+  }
+}
+
+caf::behavior store_writer(writer_actor* self, store::event_store* store) {
+  self->state.store = store;
+  return {
+    [=](append_atom, store::append_batch& batch) {
+      auto& st = self->state;
+      st.pending.push_back(std::move(batch));
+      st.promises.push_back(self->make_response_promise());
+      // The flush message queues behind every append already in the mailbox, so one
+      // transaction takes all of them: batching from backlog, never from a timer.
+      if (!st.flush_scheduled) {
+        st.flush_scheduled = true;
+        self->send(self, flush_atom::value);
+      }
+    },
+    [=](flush_atom) { flush(self); },
+    [=](shutdown_atom) {
+      flush(self);
+      self->quit();
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_store_writer(caf::actor_system& sys, store::event_store& store) {
+  return sys.spawn<caf::detached>(store_writer, &store);
+}
+
+} // namespace switchyard::actors

@@ -1,0 +1,201 @@
+#include "runtime/config.hpp"
+
+#include "runtime/config_options.hpp"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+extern char** environ;
+
+namespace switchyard::runtime {
+
+namespace {
+
+using json = nlohmann::json;
+
+/// Flattens a JSON config file into dotted keys with textual values.
+std::string flatten(const json& node, const std::string& prefix,
+                    std::map<std::string, std::string>& out) {
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    auto key = prefix.empty() ? it.key() : prefix + "." + it.key();
+    const auto& v = it.value();
+    if (v.is_object()) {
+      if (auto err = flatten(v, key, out); !err.empty()) {
+        return err;
+      }
+    } else if (v.is_string()) {
+      out[key] = v.get<std::string>();
+    } else if (v.is_number_integer() || v.is_boolean()) {
+      out[key] = v.dump();
+    } else {
+      return "key '" + key + "' must be a string or an integer";
+    }
+  }
+  return "";
+}
+
+std::string read_file_values(const std::string& path, std::map<std::string, std::string>& out) {
+  std::ifstream in{path};
+  if (!in) {
+    return "config file '" + path + "' cannot be read";
+  }
+  auto doc = json::parse(in, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return "config file '" + path + "' is not a JSON object";
+  }
+  if (auto err = flatten(doc, "", out); !err.empty()) {
+    return "config file '" + path + "': " + err;
+  }
+  return "";
+}
+
+const config_option* find_option(const std::string& key) {
+  for (const auto& opt : config_options()) {
+    if (opt.key == key) {
+      return &opt;
+    }
+  }
+  return nullptr;
+}
+
+/// Applies one layer of values; `origin(key)` names where a value came from.
+template <class Origin>
+std::string apply(node_config& cfg, const std::map<std::string, std::string>& values,
+                  Origin origin) {
+  for (const auto& [key, value] : values) {
+    const auto* opt = find_option(key);
+    if (!opt) {
+      return origin(key) + ": unknown key";
+    }
+    if (auto err = opt->set(cfg, value); !err.empty()) {
+      return origin(key) + ": " + err;
+    }
+  }
+  return "";
+}
+
+bool is_loopback(const std::string& addr) {
+  return addr.rfind("127.", 0) == 0 || addr == "::1";
+}
+
+} // namespace
+
+std::map<std::string, std::string> environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string entry{*e};
+    auto eq = entry.find('=');
+    if (eq != std::string::npos) {
+      env[entry.substr(0, eq)] = entry.substr(eq + 1);
+    }
+  }
+  return env;
+}
+
+config_outcome load_config(const std::vector<std::string>& args,
+                           const std::map<std::string, std::string>& env) {
+  config_outcome result;
+  CLI::App app{"switchyard: a realtime orchestration node (WebSocket pub/sub with a durable "
+               "event store).\nEvery option can also be set in the config file (JSON, dotted keys "
+               "as nested objects)\nor as an environment variable SWITCHYARD_<KEY> (dots become "
+               "underscores, upper case).",
+               "switchyard"};
+  std::map<std::string, std::string> cli_values;
+  std::vector<std::pair<const config_option*, CLI::Option*>> bound;
+  std::string config_path;
+  bool dump = false;
+  bool version = false;
+  app.add_option("--config", config_path, "JSON config file");
+  app.add_flag("--dump-config", dump, "print the effective configuration and exit");
+  app.add_flag("--version", version, "print the version and exit");
+  for (const auto& opt : config_options()) {
+    auto* o = app.add_option(cli_flag(opt.key), cli_values[opt.key],
+                             opt.help + " [default " + opt.get(node_config{}) + "]");
+    bound.emplace_back(&opt, o);
+  }
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    result.exit_now = true;
+    result.output = app.help();
+    return result;
+  } catch (const CLI::ParseError& e) {
+    result.exit_now = true;
+    result.exit_code = 2;
+    result.error = e.what();
+    return result;
+  }
+  if (version) {
+    result.exit_now = true;
+    result.output = "switchyard 0.1.0\n";
+    return result;
+  }
+  auto& cfg = result.config;
+  std::map<std::string, std::string> file_values;
+  std::map<std::string, std::string> env_values;
+  if (config_path.empty()) {
+    if (auto it = env.find("SWITCHYARD_CONFIG"); it != env.end()) {
+      config_path = it->second;
+    }
+  }
+  std::string err;
+  if (!config_path.empty()) {
+    err = read_file_values(config_path, file_values);
+  }
+  if (err.empty()) {
+    err = apply(cfg, file_values, [&](const std::string& k) {
+      return "config file '" + config_path + "' key '" + k + "'";
+    });
+  }
+  for (const auto& opt : config_options()) {
+    if (auto it = env.find(env_name(opt.key)); it != env.end()) {
+      env_values[opt.key] = it->second;
+    }
+  }
+  if (err.empty()) {
+    err = apply(cfg, env_values, [](const std::string& k) { return env_name(k); });
+  }
+  std::map<std::string, std::string> given;
+  for (const auto& [opt, o] : bound) {
+    if (o->count() > 0) {
+      given[opt->key] = cli_values[opt->key];
+    }
+  }
+  if (err.empty()) {
+    err = apply(cfg, given, [](const std::string& k) { return "option " + cli_flag(k); });
+  }
+  if (err.empty() && cfg.auth_mode == "none" && !is_loopback(cfg.server.bind)) {
+    err = "option --bind: auth.mode none is allowed only on a loopback address, got '" +
+          cfg.server.bind + "'";
+  }
+  if (!err.empty()) {
+    result.exit_now = true;
+    result.exit_code = 2;
+    result.error = err;
+    return result;
+  }
+  if (dump) {
+    result.exit_now = true;
+    result.output = dump_config(cfg);
+  }
+  return result;
+}
+
+std::string dump_config(const node_config& cfg) {
+  json doc = json::object();
+  for (const auto& opt : config_options()) {
+    auto value = json::parse(opt.get(cfg));
+    auto dot = opt.key.find('.');
+    if (dot == std::string::npos) {
+      doc[opt.key] = value;
+    } else {
+      doc[opt.key.substr(0, dot)][opt.key.substr(dot + 1)] = value;
+    }
+  }
+  return doc.dump(2) + "\n";
+}
+
+} // namespace switchyard::runtime

@@ -1,0 +1,46 @@
+#pragma once
+// The node's configuration: embedded defaults < config file (--config, JSON) <
+// environment (SWITCHYARD_*) < command line. Every key is validated at start-up.
+
+#include "actors/node_context.hpp"
+#include "store/event_store.hpp"
+#include "transport/ws_server.hpp"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace switchyard::runtime {
+
+struct node_config {
+  transport::server_options server; ///< keys bind, port, io_threads
+  store::store_config store;        ///< keys data_dir, store.map_size_mb
+  actors::connection_limits limits; ///< keys limits.*
+  actors::restart_policy restarts;  ///< keys supervision.*
+  std::string node_name = "switchyard-1"; ///< reported to clients in `connect`
+  std::string auth_mode = "none";   ///< only "none" so far: loopback listeners only
+  std::string log_level = "info";   ///< trace, debug, info, warn, error, critical, off
+  int64_t workers = 2;              ///< CAF scheduler threads
+  int64_t max_throughput = 100;     ///< messages an actor handles before yielding its thread
+};
+
+/// What start-up should do after reading the configuration.
+struct config_outcome {
+  node_config config;
+  bool exit_now = false;  ///< --help, --version or --dump-config was handled
+  int exit_code = 0;
+  std::string error;      ///< one line naming the bad option or value
+  std::string output;     ///< text for stdout (help, version, dump)
+};
+
+/// Reads the configuration. `env` holds the process environment (NAME -> value).
+config_outcome load_config(const std::vector<std::string>& args,
+                           const std::map<std::string, std::string>& env);
+
+/// The process environment as a map (for load_config).
+std::map<std::string, std::string> environment();
+
+/// The effective configuration as JSON (secrets redacted), as --dump-config prints it.
+std::string dump_config(const node_config& cfg);
+
+} // namespace switchyard::runtime

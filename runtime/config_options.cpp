@@ -1,0 +1,177 @@
+#include "runtime/config_options.hpp"
+
+#include <arpa/inet.h>
+
+#include <cctype>
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+namespace switchyard::runtime {
+
+namespace {
+
+template <class T>
+using accessor = T& (*)(node_config&);
+
+std::string json_text(const std::string& s) {
+  return nlohmann::json(s).dump();
+}
+
+std::string parse_int(const std::string& text, int64_t min, int64_t max, int64_t& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  if (ec != std::errc{} || end != text.data() + text.size()) {
+    return "'" + text + "' is not an integer";
+  }
+  if (out < min || out > max) {
+    return std::to_string(out) + " is out of range [" + std::to_string(min) + ", " +
+           std::to_string(max) + "]";
+  }
+  return "";
+}
+
+template <class T>
+config_option int_option(std::string key, std::string help, accessor<T> field, int64_t min,
+                         int64_t max) {
+  auto set = [field, min, max](node_config& c, const std::string& text) -> std::string {
+    int64_t v = 0;
+    auto err = parse_int(text, min, max, v);
+    if (err.empty()) {
+      field(c) = static_cast<T>(v);
+    }
+    return err;
+  };
+  auto get = [field](const node_config& c) {
+    return std::to_string(field(const_cast<node_config&>(c)));
+  };
+  return {std::move(key), std::move(help), set, get};
+}
+
+config_option string_option(std::string key, std::string help, accessor<std::string> field,
+                            std::function<std::string(const std::string&)> check) {
+  auto set = [field, check](node_config& c, const std::string& text) -> std::string {
+    if (auto err = check(text); !err.empty()) {
+      return err;
+    }
+    field(c) = text;
+    return "";
+  };
+  auto get = [field](const node_config& c) {
+    return json_text(field(const_cast<node_config&>(c)));
+  };
+  return {std::move(key), std::move(help), set, get};
+}
+
+std::string check_ip(const std::string& text) {
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1) {
+    return "";
+  }
+  return "'" + text + "' is not an IP address";
+}
+
+std::string check_non_empty(const std::string& text) {
+  return text.empty() ? "must not be empty" : "";
+}
+
+std::string check_one_of(const std::string& text, std::initializer_list<const char*> allowed) {
+  std::string list;
+  for (const auto* a : allowed) {
+    if (text == a) {
+      return "";
+    }
+    list += list.empty() ? a : std::string{", "} + a;
+  }
+  return "'" + text + "' is not one of: " + list;
+}
+
+std::vector<config_option> make_options() {
+  constexpr int64_t big = int64_t{1} << 40;
+  std::vector<config_option> opts;
+  opts.push_back(string_option(
+    "bind", "listen address (auth.mode none requires a loopback address)",
+    [](node_config& c) -> std::string& { return c.server.bind; }, check_ip));
+  opts.push_back(int_option<uint16_t>("port", "listen port (0: any free port)",
+                                     [](node_config& c) -> uint16_t& { return c.server.port; }, 0,
+                                     65535));
+  opts.push_back(string_option("data_dir", "directory of the event store (LMDB)",
+                               [](node_config& c) -> std::string& { return c.store.data_dir; },
+                               check_non_empty));
+  opts.push_back(string_option("node_name", "this node's name, reported to clients",
+                               [](node_config& c) -> std::string& { return c.node_name; },
+                               check_non_empty));
+  opts.push_back(string_option(
+    "log_level", "trace, debug, info, warn, error, critical or off",
+    [](node_config& c) -> std::string& { return c.log_level; }, [](const std::string& t) {
+      return check_one_of(t, {"trace", "debug", "info", "warn", "error", "critical", "off"});
+    }));
+  opts.push_back(string_option(
+    "auth.mode", "client authentication: none (every client is 'anonymous' in tenant 'default')",
+    [](node_config& c) -> std::string& { return c.auth_mode; },
+    [](const std::string& t) { return check_one_of(t, {"none"}); }));
+  opts.push_back(int_option<int>("io_threads", "threads running the sockets",
+                                [](node_config& c) -> int& { return c.server.io_threads; }, 1, 64));
+  opts.push_back(int_option<int64_t>("workers", "actor scheduler threads",
+                            [](node_config& c) -> int64_t& { return c.workers; }, 1, 64));
+  opts.push_back(int_option<int64_t>("max_throughput", "messages an actor handles before yielding its thread",
+                            [](node_config& c) -> int64_t& { return c.max_throughput; }, 1, 1000000));
+  opts.push_back(int_option<uint64_t>(
+    "store.map_size_mb", "largest size the event store may grow to, MiB",
+    [](node_config& c) -> uint64_t& { return c.store.map_size_mb; }, 1, int64_t{1} << 24));
+  opts.push_back(int_option<int64_t>("limits.max_frame_bytes", "largest client frame, bytes (bigger: close 1009)",
+                            [](node_config& c) -> int64_t& { return c.limits.max_frame_bytes; },
+                            1024, 64 << 20));
+  opts.push_back(int_option<int64_t>("limits.bad_frames", "bad frames a minute before close 1008",
+                            [](node_config& c) -> int64_t& { return c.limits.bad_frames; }, 0, big));
+  opts.push_back(int_option<int64_t>("limits.max_subscriptions", "topics one connection may subscribe",
+                            [](node_config& c) -> int64_t& { return c.limits.max_subscriptions; },
+                            1, big));
+  opts.push_back(int_option<int64_t>("limits.publish_per_s", "publish rate advertised to clients (0: none)",
+                            [](node_config& c) -> int64_t& { return c.limits.publish_per_s; }, 0,
+                            big));
+  opts.push_back(int_option<int64_t>("limits.outbound_queue",
+                            "pushes queued for one connection before it gets `gap`",
+                            [](node_config& c) -> int64_t& { return c.limits.outbound_queue; }, 16,
+                            1 << 20));
+  opts.push_back(int_option<int64_t>("limits.ping_ms", "keep-alive interval advertised to clients, ms",
+                            [](node_config& c) -> int64_t& { return c.limits.ping_ms; }, 1000,
+                            big));
+  opts.push_back(int_option<int64_t>("supervision.backoff_min_ms", "first topic restart delay, ms",
+                            [](node_config& c) -> int64_t& { return c.restarts.backoff_min_ms; }, 0,
+                            big));
+  opts.push_back(int_option<int64_t>("supervision.backoff_max_ms", "longest topic restart delay, ms",
+                            [](node_config& c) -> int64_t& { return c.restarts.backoff_max_ms; }, 0,
+                            big));
+  opts.push_back(int_option<int64_t>("supervision.max_restarts", "topic restarts allowed per window",
+                            [](node_config& c) -> int64_t& { return c.restarts.max_restarts; }, 0,
+                            big));
+  opts.push_back(int_option<int64_t>("supervision.window_ms",
+                            "restart window, ms; past max_restarts the topic is unavailable this long",
+                            [](node_config& c) -> int64_t& { return c.restarts.window_ms; }, 1,
+                            big));
+  return opts;
+}
+
+} // namespace
+
+const std::vector<config_option>& config_options() {
+  static const auto opts = make_options();
+  return opts;
+}
+
+std::string cli_flag(const std::string& key) {
+  std::string out = "--";
+  for (char ch : key) {
+    out.push_back(ch == '_' || ch == '.' ? '-' : ch);
+  }
+  return out;
+}
+
+std::string env_name(const std::string& key) {
+  std::string out = "SWITCHYARD_";
+  for (char ch : key) {
+    out.push_back(ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+  }
+  return out;
+}
+
+} // namespace switchyard::runtime

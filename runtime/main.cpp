@@ -1,0 +1,43 @@
+// switchyard: starts one node and runs it until SIGINT or SIGTERM.
+
+#include "runtime/config.hpp"
+#include "runtime/log.hpp"
+#include "runtime/node.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <pthread.h>
+
+int main(int argc, char** argv) {
+  using namespace switchyard::runtime;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto outcome = load_config(args, environment());
+  if (!outcome.error.empty()) {
+    std::fprintf(stderr, "switchyard: %s\n", outcome.error.c_str());
+    return outcome.exit_code;
+  }
+  if (outcome.exit_now) {
+    std::fputs(outcome.output.c_str(), stdout);
+    return outcome.exit_code;
+  }
+  // Block the stop signals before any thread starts, so every thread inherits the mask
+  // and only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  node n{outcome.config};
+  std::string error;
+  if (!n.start(error)) {
+    std::fprintf(stderr, "switchyard: %s\n", error.c_str());
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  log::runtime().info("node.stopping signal={}", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  n.stop();
+  return 0;
+}

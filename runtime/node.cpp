@@ -1,0 +1,136 @@
+#include "runtime/node.hpp"
+
+#include "actors/atoms.hpp"
+#include "actors/registry.hpp"
+#include "actors/store_writer.hpp"
+#include "runtime/log.hpp"
+#include "store/event_store.hpp"
+#include "transport/ws_server.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+
+namespace switchyard::runtime {
+
+namespace {
+
+std::unique_ptr<caf::actor_system_config> make_actor_config(const node_config& cfg) {
+  auto sys_cfg = std::make_unique<caf::actor_system_config>();
+  // CAF's own config parsing (and its silent caf-application.ini) is not used: our
+  // options are read by load_config.
+  sys_cfg->set("scheduler.max-threads", static_cast<size_t>(cfg.workers));
+  sys_cfg->set("scheduler.max-throughput", static_cast<size_t>(cfg.max_throughput));
+  // 'sharing' wakes idle workers at once; work stealing naps 50 us steps per hop.
+  sys_cfg->set("scheduler.policy", caf::atom("sharing"));
+  return sys_cfg;
+}
+
+} // namespace
+
+// Member order is the shutdown order in reverse: the server (sockets) goes first, the
+// actor system after every handle to an actor is gone, the store last.
+struct node::impl {
+  explicit impl(node_config c) : cfg(std::move(c)) {
+  }
+  node_config cfg;
+  std::unique_ptr<store::event_store> store;
+  std::unique_ptr<caf::actor_system_config> sys_cfg;
+  std::unique_ptr<caf::actor_system> system;
+  std::unique_ptr<actors::node_context> ctx;
+  std::unique_ptr<transport::ws_server> server;
+  bool running = false;
+};
+
+node::node(node_config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
+}
+
+node::~node() {
+  stop();
+}
+
+bool node::start(std::string& error) {
+  auto& d = *impl_;
+  log::set_level(d.cfg.log_level);
+  d.store = store::event_store::open(d.cfg.store, error);
+  if (!d.store) {
+    error = "store: " + error;
+    return false;
+  }
+  d.sys_cfg = make_actor_config(d.cfg);
+  d.system = std::make_unique<caf::actor_system>(*d.sys_cfg);
+  d.ctx = std::make_unique<actors::node_context>();
+  d.ctx->system = d.system.get();
+  d.ctx->store = d.store.get();
+  d.ctx->limits = d.cfg.limits;
+  d.ctx->restarts = d.cfg.restarts;
+  d.ctx->node_name = d.cfg.node_name;
+  d.ctx->writer = actors::spawn_store_writer(*d.system, *d.store);
+  d.ctx->registry = actors::spawn_registry(*d.system, *d.ctx);
+  d.server = std::make_unique<transport::ws_server>(*d.ctx, d.cfg.server);
+  d.running = true;
+  if (!d.server->start(error)) {
+    stop();
+    return false;
+  }
+  log::runtime().info("node.started node={} port={} data_dir={} workers={}", d.cfg.node_name,
+                      d.server->port(), d.cfg.store.data_dir, d.cfg.workers);
+  return true;
+}
+
+uint16_t node::port() const {
+  return impl_->server ? impl_->server->port() : 0;
+}
+
+void node::stop() {
+  auto& d = *impl_;
+  if (!d.running) {
+    return;
+  }
+  d.running = false;
+  d.server->stop();
+  {
+    caf::scoped_actor self{*d.system};
+    // Topics first, so every append they sent is in the writer's mailbox before its
+    // shutdown message: the writer commits it all, then quits.
+    self->request(d.ctx->registry, caf::infinite, actors::shutdown_atom::value)
+      .receive([](caf::unit_t) {}, [](caf::error&) {});
+    self->send(d.ctx->writer, actors::shutdown_atom::value);
+  }
+  d.ctx->registry = nullptr;
+  d.ctx->writer = nullptr;
+  d.system->await_all_actors_done();
+  d.server.reset();
+  d.ctx.reset();
+  d.system.reset();
+  d.store.reset();
+  log::runtime().info("node.stopped node={}", d.cfg.node_name);
+}
+
+void node::crash_topic(const std::string& tenant, const std::string& topic) {
+  auto& d = *impl_;
+  caf::scoped_actor self{*d.system};
+  self->request(d.ctx->registry, caf::infinite, actors::lookup_atom::value, tenant, topic)
+    .receive([&](const caf::actor& t) { self->send(t, actors::crash_atom::value); },
+             [](caf::error&) {});
+}
+
+uint64_t node::subscriber_count(const std::string& tenant, const std::string& topic) {
+  auto& d = *impl_;
+  caf::scoped_actor self{*d.system};
+  uint64_t n = 0;
+  self->request(d.ctx->registry, caf::infinite, actors::lookup_atom::value, tenant, topic)
+    .receive(
+      [&](const caf::actor& t) {
+        self->request(t, caf::infinite, actors::count_atom::value)
+          .receive([&](uint64_t count) { n = count; }, [](caf::error&) {});
+      },
+      [](caf::error&) {});
+  return n;
+}
+
+int64_t node::live_connections() const {
+  return impl_->ctx ? impl_->ctx->live_connections.load() : 0;
+}
+
+} // namespace switchyard::runtime

@@ -1,0 +1,42 @@
+#pragma once
+// One Switchyard node: the event store, the actor system with its well-known actors,
+// and the WebSocket server, started and stopped in the order that cannot hang.
+// Used by main and by the integration tests (in-process, port 0).
+
+#include "runtime/config.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace switchyard::runtime {
+
+class node {
+public:
+  explicit node(node_config cfg);
+  ~node();
+  node(const node&) = delete;
+  node& operator=(const node&) = delete;
+
+  /// Opens the store, starts the actors and the listener. Returns false with `error`
+  /// (one line) when any of it fails.
+  bool start(std::string& error);
+  /// The bound port (after start()).
+  uint16_t port() const;
+  /// Stops accepting, closes connections with 1001, lets the store writer commit
+  /// what is pending, and waits for every actor. Idempotent.
+  void stop();
+
+  /// Fault injection for supervision tests: makes the topic actor throw.
+  void crash_topic(const std::string& tenant, const std::string& topic);
+  /// Subscribers the topic actor holds now (0 if it is not running).
+  uint64_t subscriber_count(const std::string& tenant, const std::string& topic);
+  /// Open WebSocket connections (their actors are alive).
+  int64_t live_connections() const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace switchyard::runtime

@@ -1,0 +1,102 @@
+#include "store/lmdb_env.hpp"
+
+#include "store/lmdb_handles.hpp"
+#include "store/record_format.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <utility>
+
+namespace switchyard::store {
+
+namespace {
+
+/// Concurrent read transactions; one more fails with MDB_READERS_FULL.
+constexpr unsigned max_readers = 256;
+/// topics, events and meta, with room for the planned idem and groups databases.
+constexpr MDB_dbi max_dbs = 8;
+
+} // namespace
+
+lmdb_env::~lmdb_env() {
+  if (env_ != nullptr) {
+    mdb_env_close(env_);
+  }
+}
+
+status lmdb_env::open(const store_config& cfg) {
+  status s = open_env(cfg);
+  return s.ok() ? open_dbs() : s;
+}
+
+status lmdb_env::open_env(const store_config& cfg) {
+  if (cfg.map_size_mb == 0 || cfg.map_size_mb > (SIZE_MAX >> 20)) {
+    return {status::code::io_error, "map_size_mb out of range: " + std::to_string(cfg.map_size_mb)};
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.data_dir, ec);
+  if (ec) {
+    return {status::code::io_error,
+            "cannot create data_dir '" + cfg.data_dir + "': " + ec.message()};
+  }
+  if (int rc = mdb_env_create(&env_); rc != 0) {
+    env_ = nullptr;
+    return lmdb_error(rc, "mdb_env_create");
+  }
+  int rc = mdb_env_set_maxreaders(env_, max_readers);
+  if (rc == 0) {
+    rc = mdb_env_set_maxdbs(env_, max_dbs);
+  }
+  if (rc == 0) {
+    rc = mdb_env_set_mapsize(env_, static_cast<std::size_t>(cfg.map_size_mb) << 20);
+  }
+  if (rc != 0) {
+    return lmdb_error(rc, "configuring the LMDB environment");
+  }
+  // Default flags: every commit is fsynced, so an acknowledged append survives a crash.
+  // MDB_NOTLS: read transactions begin and end on whichever thread calls the store.
+  if (rc = mdb_env_open(env_, cfg.data_dir.c_str(), MDB_NOTLS, 0644); rc != 0) {
+    return lmdb_error(rc, "mdb_env_open '" + cfg.data_dir + "'");
+  }
+  // Frees reader slots a crashed process left behind; they would pin old pages forever.
+  int dead = 0;
+  if (rc = mdb_reader_check(env_, &dead); rc != 0) {
+    return lmdb_error(rc, "mdb_reader_check");
+  }
+  max_key_bytes_ = static_cast<std::size_t>(mdb_env_get_maxkeysize(env_));
+  return {};
+}
+
+status lmdb_env::open_dbs() {
+  txn t;
+  if (int rc = t.begin(env_, 0); rc != 0) {
+    return lmdb_error(rc, "begin open txn");
+  }
+  for (auto [name, dbi] : {std::pair{"topics", &topics_}, {"events", &events_}, {"meta", &meta_}}) {
+    if (int rc = mdb_dbi_open(t.get(), name, MDB_CREATE, dbi); rc != 0) {
+      return lmdb_error(rc, std::string("mdb_dbi_open ") + name);
+    }
+  }
+  const char version = static_cast<char>(record_version);
+  MDB_val key = to_val("format");
+  MDB_val val;
+  int rc = mdb_get(t.get(), meta_, &key, &val);
+  if (rc == MDB_NOTFOUND) {
+    val = to_val({&version, 1});
+    rc = mdb_put(t.get(), meta_, &key, &val, 0);
+  } else if (rc == 0 && to_view(val) != std::string_view(&version, 1)) {
+    return {status::code::corrupt, "unsupported store format in meta (this build reads version " +
+                                       std::to_string(record_version) + ")"};
+  }
+  if (rc != 0) {
+    return lmdb_error(rc, "meta format");
+  }
+  if (rc = t.commit(); rc != 0) {
+    return lmdb_error(rc, "commit open txn");
+  }
+  return {};
+}
+
+} // namespace switchyard::store

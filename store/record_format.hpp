@@ -1,0 +1,64 @@
+#pragma once
+// On-disk layout of the store's keys and values. Internal to store/.
+// Integers are big-endian so LMDB's byte-wise key order is numeric order.
+// Decoders never trust their input: a short or unknown record is nullopt, which
+// the store reports as status::code::corrupt.
+
+#include "store/event_store.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace switchyard::store {
+
+/// Leading byte of every `topics` and `events` value, and the value of meta "format".
+/// Bump it on an incompatible layout change; older binaries then refuse the records.
+inline constexpr uint8_t record_version = 1;
+
+/// The tenant length is stored in one byte.
+inline constexpr std::size_t max_tenant_bytes = 255;
+
+/// `topics` key: tenant length byte + tenant + topic, so ("a", "b/c") and ("ab", "/c")
+/// never alias. Precondition: tenant.size() <= max_tenant_bytes.
+std::string topic_key(std::string_view tenant, std::string_view topic);
+
+/// `topics` value: version, then id, first_seq, last_seq, last_ts_ms (8 bytes each).
+struct topic_record {
+  uint64_t id = 0;
+  uint64_t first_seq = 0;
+  uint64_t last_seq = 0;
+  int64_t last_ts_ms = 0;
+};
+std::string encode_topic(const topic_record& rec);
+std::optional<topic_record> decode_topic(std::string_view bytes);
+
+/// `events` key: topic id + seq, so a cursor walks one topic in seq order.
+using event_key = std::array<char, 16>;
+struct event_key_fields {
+  uint64_t topic_id = 0;
+  uint64_t seq = 0;
+};
+event_key make_event_key(uint64_t topic_id, uint64_t seq);
+std::optional<event_key_fields> decode_event_key(std::string_view bytes);
+
+/// A decoded `events` value; the views point into the bytes it was decoded from.
+struct event_fields {
+  int64_t ts_ms = 0;
+  std::string_view key;
+  std::string_view idem;
+  std::string_view data;
+};
+/// `events` value: version, ts_ms (8 bytes), varint length + key, varint length + idem,
+/// then data (the rest). Replaces the contents of `out` (reused to save allocations).
+void encode_event(const event_record& ev, std::string& out);
+std::optional<event_fields> decode_event(std::string_view bytes);
+
+/// meta "next_topic_id" value: 8 bytes.
+std::string encode_u64(uint64_t v);
+std::optional<uint64_t> decode_u64(std::string_view bytes);
+
+} // namespace switchyard::store

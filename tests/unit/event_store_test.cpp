@@ -1,0 +1,470 @@
+// Unit tests of the LMDB event store, on a real environment in a fresh temp directory.
+
+#include "store/event_store.hpp"
+#include "store/record_format.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <limits>
+#include <random>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace switchyard::store {
+
+bool operator==(const event_record& a, const event_record& b) {
+  return a.seq == b.seq && a.ts_ms == b.ts_ms && a.key == b.key && a.idem == b.idem &&
+         a.data == b.data;
+}
+
+void PrintTo(const event_record& ev, std::ostream* os) {
+  *os << "{seq=" << ev.seq << " ts=" << ev.ts_ms << " key=" << testing::PrintToString(ev.key)
+      << " idem=" << testing::PrintToString(ev.idem) << " data=" << testing::PrintToString(ev.data)
+      << "}";
+}
+
+namespace {
+
+using code = status::code;
+
+event_record make_event(uint64_t seq, int64_t ts, std::string data, std::string key = {},
+                        std::string idem = {}) {
+  return {seq, ts, std::move(key), std::move(idem), std::move(data)};
+}
+
+/// Events first..first+n-1 with ts 1000 + seq and data "<topic>#<seq>".
+append_batch make_batch(std::string tenant, std::string topic, uint64_t first, uint64_t n) {
+  append_batch b{std::move(tenant), std::move(topic), {}};
+  for (uint64_t seq = first; seq < first + n; ++seq) {
+    b.events.push_back(
+        make_event(seq, 1000 + static_cast<int64_t>(seq), b.topic + "#" + std::to_string(seq)));
+  }
+  return b;
+}
+
+std::vector<uint64_t> seqs_of(const std::vector<event_record>& events) {
+  std::vector<uint64_t> out;
+  for (const auto& ev : events) {
+    out.push_back(ev.seq);
+  }
+  return out;
+}
+
+using seq_list = std::vector<uint64_t>;
+
+/// Each test gets its own directory and store, removed afterwards.
+class EventStore : public testing::Test {
+protected:
+  void SetUp() override {
+    const auto* test = testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = std::filesystem::temp_directory_path() /
+           ("switchyard-store-" + std::to_string(::getpid()) + "-" + test->name());
+    std::filesystem::remove_all(dir_);
+    ASSERT_NO_FATAL_FAILURE(reopen());
+  }
+
+  void TearDown() override {
+    store_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  /// Closes the store (if open) and opens it again on the same directory.
+  void reopen(uint64_t map_size_mb = 64) {
+    store_.reset();
+    std::string error;
+    store_ = event_store::open({dir_.string(), map_size_mb}, error);
+    ASSERT_NE(store_, nullptr) << error;
+  }
+
+  status append(std::vector<append_batch> batches) { return store_->append(batches); }
+
+  std::vector<event_record> read_all(std::string_view tenant, std::string_view topic) {
+    std::vector<event_record> out;
+    const status s = store_->read(tenant, topic, 1, std::numeric_limits<std::size_t>::max(), out);
+    EXPECT_TRUE(s.ok()) << s.message;
+    return out;
+  }
+
+  topic_info info(std::string_view tenant, std::string_view topic) {
+    topic_info out{7, 7, 7};
+    const status s = store_->info(tenant, topic, out);
+    EXPECT_TRUE(s.ok()) << s.message;
+    return out;
+  }
+
+  uint64_t since(std::string_view topic, int64_t ts) {
+    uint64_t out = 0;
+    const status s = store_->first_seq_since("t", topic, ts, out);
+    EXPECT_TRUE(s.ok()) << s.message;
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<event_store> store_;
+};
+
+TEST_F(EventStore, AppendThenReadReturnsEventsInSeqOrder) {
+  const std::string binary("\0\x01\xff\0msg\0", 9);
+  append_batch b{"t", "room/1", {}};
+  b.events.push_back(make_event(1, -5, binary, "user-1", "idem-1"));
+  b.events.push_back(make_event(2, 0, "", std::string("k\0y", 3), std::string("\0", 1)));
+  b.events.push_back(make_event(3, 1700000000000, "plain"));
+  ASSERT_TRUE(append({b}).ok());
+  EXPECT_EQ(read_all("t", "room/1"), b.events);
+}
+
+TEST_F(EventStore, OneAppendStoresManyTopicsAndTenants) {
+  const status s = append(
+      {make_batch("t1", "a", 1, 3), make_batch("t1", "b", 1, 2), make_batch("t2", "a", 1, 4)});
+  ASSERT_TRUE(s.ok()) << s.message;
+  EXPECT_EQ(read_all("t1", "a"), make_batch("t1", "a", 1, 3).events);
+  EXPECT_EQ(read_all("t1", "b"), make_batch("t1", "b", 1, 2).events);
+  EXPECT_EQ(read_all("t2", "a"), make_batch("t2", "a", 1, 4).events);
+  EXPECT_EQ(info("t1", "b").last_seq, 2u);
+  EXPECT_EQ(info("t2", "a").last_seq, 4u);
+  EXPECT_TRUE(read_all("t2", "b").empty());
+}
+
+TEST_F(EventStore, TenantBoundaryDoesNotAliasTopics) {
+  // Both batches start at seq 1: an aliased key would make the second a seq conflict.
+  const status s = append(
+      {make_batch("a", "b/c", 1, 2), make_batch("ab", "/c", 1, 1), make_batch("", "ab/c", 1, 3)});
+  ASSERT_TRUE(s.ok()) << s.message;
+  EXPECT_EQ(read_all("a", "b/c"), make_batch("a", "b/c", 1, 2).events);
+  EXPECT_EQ(read_all("ab", "/c"), make_batch("ab", "/c", 1, 1).events);
+  EXPECT_EQ(read_all("", "ab/c"), make_batch("", "ab/c", 1, 3).events);
+  EXPECT_EQ(info("ab", "/c").last_seq, 1u);
+}
+
+TEST_F(EventStore, ReadStartsAtFromSeqAndStopsAtLimit) {
+  ASSERT_TRUE(append({make_batch("t", "a", 1, 10), make_batch("t", "b", 1, 5)}).ok());
+  std::vector<event_record> out{make_event(99, 0, "stale")};
+  ASSERT_TRUE(store_->read("t", "a", 4, 3, out).ok());
+  EXPECT_EQ(seqs_of(out), (seq_list{4, 5, 6}));
+  ASSERT_TRUE(store_->read("t", "a", 0, 2, out).ok());
+  EXPECT_EQ(seqs_of(out), (seq_list{1, 2}));
+  ASSERT_TRUE(store_->read("t", "a", 9, 100, out).ok());
+  EXPECT_EQ(seqs_of(out), (seq_list{9, 10}));
+  ASSERT_TRUE(store_->read("t", "a", 11, 100, out).ok());
+  EXPECT_TRUE(out.empty());
+  ASSERT_TRUE(store_->read("t", "a", 1, 0, out).ok());
+  EXPECT_TRUE(out.empty());
+}
+
+TEST_F(EventStore, ReadStopsBeforeMaxBytesButReturnsAtLeastOneEvent) {
+  append_batch b{"t", "a", {}};
+  for (uint64_t seq = 1; seq <= 5; ++seq) {
+    b.events.push_back(make_event(seq, 1, std::string(100, static_cast<char>('a' + seq))));
+  }
+  ASSERT_TRUE(append({b}).ok());
+  std::vector<event_record> out;
+  ASSERT_TRUE(store_->read("t", "a", 1, 100, out, 250).ok());
+  EXPECT_EQ(seqs_of(out), (seq_list{1, 2}));
+  ASSERT_TRUE(store_->read("t", "a", 2, 100, out, 300).ok());
+  EXPECT_EQ(seqs_of(out), (seq_list{2, 3, 4}));
+  ASSERT_TRUE(store_->read("t", "a", 3, 100, out, 10).ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], b.events[2]);
+}
+
+TEST_F(EventStore, UnknownTopicReadsEmptyWithZeroInfo) {
+  ASSERT_TRUE(append({make_batch("t", "a", 1, 2)}).ok());
+  std::vector<event_record> out{make_event(1, 0, "stale")};
+  ASSERT_TRUE(store_->read("t", "nope", 1, 10, out).ok());
+  EXPECT_TRUE(out.empty());
+  const topic_info ti = info("other", "a");
+  EXPECT_EQ(ti.first_seq, 0u);
+  EXPECT_EQ(ti.last_seq, 0u);
+  EXPECT_EQ(ti.last_ts_ms, 0);
+  EXPECT_EQ(since("nope", 0), 1u);
+}
+
+TEST_F(EventStore, InfoReportsStoredRangeAndLastTimestamp) {
+  ASSERT_TRUE(append({make_batch("t", "a", 1, 3)}).ok());
+  ASSERT_TRUE(append({make_batch("t", "a", 4, 2)}).ok());
+  const topic_info ti = info("t", "a");
+  EXPECT_EQ(ti.first_seq, 1u);
+  EXPECT_EQ(ti.last_seq, 5u);
+  EXPECT_EQ(ti.last_ts_ms, 1005);
+}
+
+TEST_F(EventStore, AppendRejectsSkippedRepeatedAndGappedSeqs) {
+  ASSERT_TRUE(append({make_batch("t", "a", 1, 3)}).ok());
+  status s = append({make_batch("t", "a", 5, 1)});
+  EXPECT_EQ(s.value, code::seq_conflict);
+  EXPECT_EQ(s.message, "seq conflict tenant='t' topic='a': expected seq 4, got 5");
+  s = append({make_batch("t", "a", 3, 2)});
+  EXPECT_EQ(s.value, code::seq_conflict);
+  EXPECT_EQ(s.message, "seq conflict tenant='t' topic='a': expected seq 4, got 3");
+  append_batch gapped{"t", "a", {make_event(4, 1, "x"), make_event(6, 1, "y")}};
+  s = append({gapped});
+  EXPECT_EQ(s.value, code::seq_conflict);
+  EXPECT_EQ(s.message, "seq conflict tenant='t' topic='a': expected seq 5, got 6");
+  EXPECT_EQ(append({make_batch("t", "new", 2, 1)}).value, code::seq_conflict);
+  EXPECT_EQ(info("t", "a").last_seq, 3u);
+  EXPECT_EQ(seqs_of(read_all("t", "a")), (seq_list{1, 2, 3}));
+  EXPECT_EQ(info("t", "new").last_seq, 0u);
+}
+
+TEST_F(EventStore, FailedAppendStoresNothingOfTheOtherBatches) {
+  ASSERT_TRUE(append({make_batch("t", "x", 1, 2)}).ok());
+  const status s =
+      append({make_batch("t", "y", 1, 3), make_batch("t", "x", 3, 2), make_batch("t", "z", 2, 1)});
+  ASSERT_EQ(s.value, code::seq_conflict);
+  EXPECT_EQ(s.message, "seq conflict tenant='t' topic='z': expected seq 1, got 2");
+  EXPECT_EQ(info("t", "x").last_seq, 2u);
+  EXPECT_EQ(seqs_of(read_all("t", "x")), (seq_list{1, 2}));
+  EXPECT_EQ(info("t", "y").last_seq, 0u);
+  EXPECT_TRUE(read_all("t", "y").empty());
+  // The same call minus the bad batch then succeeds from the same seqs.
+  ASSERT_TRUE(append({make_batch("t", "y", 1, 3), make_batch("t", "x", 3, 2)}).ok());
+  EXPECT_EQ(seqs_of(read_all("t", "x")), (seq_list{1, 2, 3, 4}));
+}
+
+TEST_F(EventStore, AbortedTopicCreationDoesNotAliasLaterTopics) {
+  ASSERT_EQ(append({make_batch("t", "ghost", 1, 1), make_batch("t", "bad", 5, 1)}).value,
+            code::seq_conflict);
+  ASSERT_TRUE(append({make_batch("t", "w", 1, 1)}).ok()); // may reuse ghost's id
+  ASSERT_TRUE(append({make_batch("t", "ghost", 1, 2)}).ok());
+  EXPECT_EQ(read_all("t", "w"), make_batch("t", "w", 1, 1).events);
+  EXPECT_EQ(read_all("t", "ghost"), make_batch("t", "ghost", 1, 2).events);
+}
+
+TEST_F(EventStore, BatchesOfOneTopicInOneAppendContinueEachOther) {
+  ASSERT_TRUE(append({make_batch("t", "a", 1, 2), make_batch("t", "a", 3, 2)}).ok());
+  EXPECT_EQ(seqs_of(read_all("t", "a")), (seq_list{1, 2, 3, 4}));
+  EXPECT_EQ(append({make_batch("t", "a", 5, 1), make_batch("t", "a", 5, 1)}).value,
+            code::seq_conflict);
+  EXPECT_EQ(info("t", "a").last_seq, 4u);
+}
+
+TEST_F(EventStore, EmptyAppendAndEmptyBatchesStoreNothing) {
+  EXPECT_TRUE(store_->append({}).ok());
+  EXPECT_TRUE(append({append_batch{"t", "a", {}}}).ok());
+  EXPECT_EQ(info("t", "a").last_seq, 0u);
+  EXPECT_TRUE(append({append_batch{"t", "a", {}}, make_batch("t", "a", 1, 1)}).ok());
+  EXPECT_EQ(info("t", "a").last_seq, 1u);
+}
+
+TEST_F(EventStore, ReopenKeepsEventsAndAppendsContinue) {
+  ASSERT_TRUE(append({make_batch("t", "a", 1, 3), make_batch("t", "b", 1, 1)}).ok());
+  ASSERT_NO_FATAL_FAILURE(reopen());
+  EXPECT_EQ(info("t", "a").last_seq, 3u);
+  EXPECT_EQ(read_all("t", "a"), make_batch("t", "a", 1, 3).events);
+  EXPECT_EQ(append({make_batch("t", "a", 1, 1)}).value, code::seq_conflict);
+  // A topic created after reopening must get a fresh id, not one of a or b.
+  ASSERT_TRUE(append({make_batch("t", "a", 4, 2), make_batch("t", "c", 1, 2)}).ok());
+  EXPECT_EQ(read_all("t", "a"), make_batch("t", "a", 1, 5).events);
+  EXPECT_EQ(read_all("t", "b"), make_batch("t", "b", 1, 1).events);
+  EXPECT_EQ(read_all("t", "c"), make_batch("t", "c", 1, 2).events);
+}
+
+TEST_F(EventStore, FirstSeqSinceFindsFirstOfEqualTimestamps) {
+  const std::vector<int64_t> ts{100, 200, 200, 200, 300};
+  append_batch b{"t", "a", {}};
+  for (uint64_t i = 0; i < ts.size(); ++i) {
+    b.events.push_back(make_event(i + 1, ts[i], "x"));
+  }
+  ASSERT_TRUE(append({b}).ok());
+  EXPECT_EQ(since("a", 200), 2u);
+  EXPECT_EQ(since("a", 150), 2u);
+  EXPECT_EQ(since("a", 201), 5u);
+  EXPECT_EQ(since("a", 300), 5u);
+  EXPECT_EQ(since("a", 100), 1u);
+  EXPECT_EQ(since("a", std::numeric_limits<int64_t>::min()), 1u);
+  EXPECT_EQ(since("a", 301), 6u);
+  EXPECT_EQ(since("a", std::numeric_limits<int64_t>::max()), 6u);
+}
+
+TEST_F(EventStore, FirstSeqSinceMatchesLinearScan) {
+  std::mt19937 rng(42);
+  append_batch b{"t", "a", {}};
+  int64_t ts = -50;
+  for (uint64_t seq = 1; seq <= 200; ++seq) {
+    ts += static_cast<int64_t>(rng() % 3); // many equal runs
+    b.events.push_back(make_event(seq, ts, "x"));
+  }
+  ASSERT_TRUE(append({b}).ok());
+  for (int64_t t = -52; t <= ts + 2; ++t) {
+    uint64_t expected = 201;
+    for (const auto& ev : b.events) {
+      if (ev.ts_ms >= t) {
+        expected = ev.seq;
+        break;
+      }
+    }
+    ASSERT_EQ(since("a", t), expected) << "since " << t;
+  }
+}
+
+TEST_F(EventStore, MapFullIsReportedAndAcknowledgedEventsSurvive) {
+  ASSERT_NO_FATAL_FAILURE(reopen(1));
+  const auto data_of = [](uint64_t seq) { return std::string(3000, static_cast<char>(seq)); };
+  uint64_t acked = 0;
+  status s;
+  for (int call = 0; call < 1000 && s.ok(); ++call) {
+    append_batch b{"t", "a", {}};
+    for (uint64_t seq = acked + 1; seq <= acked + 8; ++seq) {
+      b.events.push_back(make_event(seq, 1, data_of(seq)));
+    }
+    s = append({b});
+    acked += s.ok() ? 8 : 0;
+  }
+  ASSERT_EQ(s.value, code::map_full) << s.message;
+  EXPECT_NE(s.message.find("MDB_MAP_FULL"), std::string::npos) << s.message;
+  ASSERT_GT(acked, 0u);
+  const auto check_all = [&](uint64_t last) {
+    const std::vector<event_record> all = read_all("t", "a");
+    ASSERT_EQ(all.size(), last);
+    for (uint64_t i = 0; i < last; ++i) {
+      ASSERT_EQ(all[i].seq, i + 1);
+      ASSERT_EQ(all[i].data, data_of(i + 1));
+    }
+    EXPECT_EQ(info("t", "a").last_seq, last);
+  };
+  ASSERT_NO_FATAL_FAILURE(check_all(acked));
+  ASSERT_NO_FATAL_FAILURE(reopen(16));
+  ASSERT_NO_FATAL_FAILURE(check_all(acked));
+  append_batch more{"t", "a", {}};
+  for (uint64_t seq = acked + 1; seq <= acked + 8; ++seq) {
+    more.events.push_back(make_event(seq, 1, data_of(seq)));
+  }
+  s = append({more});
+  ASSERT_TRUE(s.ok()) << s.message;
+  ASSERT_NO_FATAL_FAILURE(check_all(acked + 8));
+}
+
+TEST_F(EventStore, NamesTooLongForAKeyAreRefused) {
+  const std::string long_tenant(256, 't');
+  status s = append({make_batch(long_tenant, "a", 1, 1)});
+  EXPECT_EQ(s.value, code::io_error);
+  EXPECT_EQ(s.message, "tenant name longer than 255 bytes");
+  std::vector<event_record> out;
+  EXPECT_EQ(store_->read(long_tenant, "a", 1, 10, out).value, code::io_error);
+  topic_info ti;
+  EXPECT_EQ(store_->info(long_tenant, "a", ti).value, code::io_error);
+  uint64_t seq = 0;
+  EXPECT_EQ(store_->first_seq_since(long_tenant, "a", 0, seq).value, code::io_error);
+  EXPECT_EQ(append({make_batch("t", std::string(510, 'x'), 1, 1)}).value, code::io_error);
+  // The longest names that still fit LMDB's 511-byte key.
+  const std::string tenant(255, 'T');
+  const std::string topic(255, 'x');
+  s = append({make_batch(tenant, topic, 1, 2)});
+  ASSERT_TRUE(s.ok()) << s.message;
+  EXPECT_EQ(read_all(tenant, topic), make_batch(tenant, topic, 1, 2).events);
+}
+
+TEST_F(EventStore, OpenCreatesMissingDataDir) {
+  store_.reset();
+  const auto nested = dir_ / "a" / "b";
+  std::string error;
+  auto store = event_store::open({nested.string(), 8}, error);
+  ASSERT_NE(store, nullptr) << error;
+  EXPECT_TRUE(std::filesystem::exists(nested / "data.mdb"));
+}
+
+TEST_F(EventStore, OpenFailsWithMessageOnBadDirOrMapSize) {
+  store_.reset();
+  const auto file = dir_ / "file";
+  std::ofstream(file) << "not a directory";
+  std::string error;
+  EXPECT_EQ(event_store::open({file.string(), 8}, error), nullptr);
+  EXPECT_FALSE(error.empty());
+  error.clear();
+  EXPECT_EQ(event_store::open({(dir_ / "x").string(), 0}, error), nullptr);
+  EXPECT_EQ(error, "map_size_mb out of range: 0");
+}
+
+TEST_F(EventStore, ConcurrentReadersSeeOnlyCommittedPrefixes) {
+  constexpr uint64_t total = 60;
+  std::atomic<bool> done{false};
+  std::atomic<int> bad{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 3; ++r) {
+    readers.emplace_back([&] {
+      uint64_t seen = 0;
+      while (!done.load()) {
+        std::vector<event_record> out;
+        const status s = store_->read("t", "a", 1, 1000, out);
+        bad += (!s.ok() || out.size() < seen) ? 1 : 0;
+        for (uint64_t i = 0; i < out.size(); ++i) {
+          bad += out[i].seq == i + 1 ? 0 : 1;
+        }
+        seen = out.size();
+      }
+    });
+  }
+  for (uint64_t seq = 1; seq <= total; ++seq) {
+    ASSERT_TRUE(append({make_batch("t", "a", seq, 1), make_batch("t", "b", seq, 1)}).ok());
+  }
+  done = true;
+  for (auto& t : readers) {
+    t.join();
+  }
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(read_all("t", "a").size(), total);
+}
+
+TEST(RecordFormat, EventRoundTripsAndRejectsTruncation) {
+  std::string bytes;
+  encode_event(make_event(9, -7, "data", "key", "idem"), bytes);
+  const auto ev = decode_event(bytes);
+  ASSERT_TRUE(ev.has_value());
+  EXPECT_EQ(ev->ts_ms, -7);
+  EXPECT_EQ(ev->key, "key");
+  EXPECT_EQ(ev->idem, "idem");
+  EXPECT_EQ(ev->data, "data");
+  const std::size_t header = bytes.size() - 4; // all but the data
+  for (std::size_t n = 0; n < header; ++n) {
+    EXPECT_FALSE(decode_event(std::string_view(bytes).substr(0, n))) << "prefix " << n;
+  }
+  EXPECT_EQ(decode_event(std::string_view(bytes).substr(0, header))->data, "");
+}
+
+TEST(RecordFormat, UnknownVersionOrBadLengthIsRejected) {
+  std::string bytes;
+  encode_event(make_event(1, 1, "d", "k"), bytes);
+  bytes[0] = 2;
+  EXPECT_FALSE(decode_event(bytes));
+  // Version, ts, then a key length of 1000 with 1 byte left.
+  std::string huge("\x01\0\0\0\0\0\0\0\0\xe8\x07k", 12);
+  EXPECT_FALSE(decode_event(huge));
+  std::string endless = std::string("\x01", 1) + std::string(8, '\0') + std::string(11, '\xff');
+  EXPECT_FALSE(decode_event(endless));
+  std::string topic = encode_topic({3, 1, 2, -4});
+  EXPECT_FALSE(decode_topic(topic.substr(0, topic.size() - 1)));
+  topic[0] = 0;
+  EXPECT_FALSE(decode_topic(topic));
+  EXPECT_FALSE(decode_u64("1234567"));
+}
+
+TEST(RecordFormat, TopicRecordRoundTrips) {
+  const auto rec = decode_topic(encode_topic({3, 1, 0xfffffffffffULL, -4}));
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_EQ(rec->id, 3u);
+  EXPECT_EQ(rec->first_seq, 1u);
+  EXPECT_EQ(rec->last_seq, 0xfffffffffffULL);
+  EXPECT_EQ(rec->last_ts_ms, -4);
+}
+
+TEST(RecordFormat, KeysSortNumericallyAndTenantsDoNotAlias) {
+  const auto view = [](const event_key& k) { return std::string_view(k.data(), k.size()); };
+  const event_key a = make_event_key(1, 255);
+  const event_key b = make_event_key(1, 256);
+  const event_key c = make_event_key(2, 0);
+  EXPECT_LT(view(a), view(b));
+  EXPECT_LT(view(b), view(c));
+  EXPECT_EQ(decode_event_key(view(b))->seq, 256u);
+  EXPECT_NE(topic_key("a", "b/c"), topic_key("ab", "/c"));
+  EXPECT_EQ(topic_key("ab", "/c"), std::string("\x02"
+                                               "ab/c"));
+}
+
+} // namespace
+} // namespace switchyard::store

@@ -1,0 +1,77 @@
+#pragma once
+// Decoding client frames and encoding server messages, for both encodings.
+// Runs on whichever thread calls it (connection and topic actors); no shared state.
+// Third-party parsers (nlohmann-json, msgpack-c) may throw: every throw is caught here
+// and becomes a decode_error, never an exception out of these functions.
+
+#include "transport/protocol.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchyard::transport {
+
+struct decode_limits {
+  /// Deepest nesting of arrays/maps accepted anywhere in a message (incl. `data`).
+  std::size_t max_depth = 64;
+  /// Most messages one frame may carry; the rest of the frame is refused as one error.
+  std::size_t max_messages = 1024;
+};
+
+/// Decodes one WebSocket frame: newline-delimited JSON objects, or MessagePack maps
+/// back to back. Appends one entry per message (or per undecodable part) to `out`.
+/// Returns false when the frame had at least one error (the caller counts bad frames).
+bool decode_frame(encoding enc, std::string_view frame, std::vector<decoded_message>& out,
+                  const decode_limits& limits = {});
+
+/// Fields of one event, as stored; `data` is MessagePack bytes.
+struct event_view {
+  uint64_t seq = 0;
+  int64_t ts_ms = 0;
+  std::string_view key;  ///< empty: none
+  std::string_view idem; ///< empty: none
+  std::string_view data;
+};
+
+struct connect_ok {
+  std::string conn;
+  std::string session;
+  std::string node;
+  int64_t ping_ms = 0;
+  int64_t max_frame_bytes = 0;
+  int64_t publish_per_s = 0;
+  int64_t max_subscriptions = 0;
+};
+
+// Each encoder returns one complete message (no trailing newline); a frame of several
+// messages joins JSON ones with '\n' and MessagePack ones back to back.
+std::string encode_error(encoding enc, std::optional<int64_t> id, std::string_view code,
+                         std::string_view message,
+                         std::optional<int64_t> retry_after_ms = std::nullopt);
+std::string encode_ok_empty(encoding enc, int64_t id);
+std::string encode_connect_ok(encoding enc, int64_t id, const connect_ok& ok);
+std::string encode_subscribe_ok(encoding enc, int64_t id, std::string_view topic, uint64_t seq,
+                                uint64_t replayed);
+std::string encode_publish_ok(encoding enc, int64_t id, uint64_t seq, bool dup);
+std::string encode_history_ok(encoding enc, int64_t id, std::string_view topic,
+                              std::span<const event_view> events, uint64_t next_seq,
+                              uint64_t last_seq);
+/// The `event` push; the topic actor calls this once per event and encoding.
+std::string encode_event_push(encoding enc, std::string_view topic, const event_view& ev);
+std::string encode_gap_push(encoding enc, std::string_view topic, uint64_t from, uint64_t to);
+std::string encode_ping_push(encoding enc);
+
+/// Converts a JSON text value to MessagePack bytes (what a JSON client's `data` becomes).
+/// Returns nullopt when the text is not valid JSON or nests deeper than `max_depth`.
+std::optional<std::string> json_to_msgpack(std::string_view json, std::size_t max_depth = 64);
+/// Converts MessagePack bytes to JSON text (binary becomes a base64 string).
+std::string msgpack_to_json(std::string_view msgpack);
+/// True when the MessagePack value is a binary (bin 8/16/32) at the top level.
+bool msgpack_is_binary(std::string_view msgpack);
+
+} // namespace switchyard::transport

@@ -1,0 +1,305 @@
+// Encoding server messages. Every shape is written once, against `writer`, which emits
+// either compact JSON or MessagePack. encode_event_push is the hot path (once per event
+// and encoding): one reserved string, no nlohmann, no intermediate buffers.
+
+#include "transport/codec.hpp"
+#include "transport/detail/json_text.hpp"
+#include "transport/detail/string_sink.hpp"
+
+#include <array>
+#include <charconv>
+#include <msgpack.hpp>
+
+namespace switchyard::transport {
+namespace {
+
+/// One message in one encoding. In JSON, commas follow from the last byte written: none
+/// after '{', '[' or ':', one before anything else, so callers never track position.
+class writer {
+public:
+  writer(encoding enc, std::size_t reserve) : json_(enc == encoding::json) {
+    out_.reserve(reserve);
+  }
+  writer(const writer&) = delete;
+  writer& operator=(const writer&) = delete;
+
+  bool json() const { return json_; }
+
+  void begin_map(uint32_t n) {
+    if (json_) {
+      open('{');
+    } else {
+      pk_.pack_map(n);
+    }
+  }
+  void end_map() { close('}'); }
+
+  void begin_array(uint32_t n) {
+    if (json_) {
+      open('[');
+    } else {
+      pk_.pack_array(n);
+    }
+  }
+  void end_array() { close(']'); }
+
+  /// Keys are this file's own ASCII literals: nothing to escape.
+  void key(std::string_view k) {
+    if (json_) {
+      separate();
+      out_ += '"';
+      out_ += k;
+      out_ += "\":";
+    } else {
+      pack_str(k);
+    }
+  }
+
+  void str(std::string_view v) {
+    if (json_) {
+      separate();
+      detail::append_json_string(out_, v);
+    } else {
+      pack_str(v);
+    }
+  }
+
+  void i64(int64_t v) {
+    if (json_) {
+      number(v);
+    } else {
+      pk_.pack_int64(v);
+    }
+  }
+
+  void u64(uint64_t v) {
+    if (json_) {
+      number(v);
+    } else {
+      pk_.pack_uint64(v);
+    }
+  }
+
+  void boolean(bool v) {
+    if (json_) {
+      separate();
+      out_ += v ? "true" : "false";
+    } else if (v) {
+      pk_.pack_true();
+    } else {
+      pk_.pack_false();
+    }
+  }
+
+  /// `msgpack` is one stored MessagePack value: converted for JSON, copied as is otherwise.
+  void data(std::string_view msgpack) {
+    if (json_) {
+      separate();
+      detail::append_msgpack_as_json(out_, msgpack);
+    } else {
+      out_.append(msgpack.empty() ? std::string_view("\xc0", 1) : msgpack); // nil, not a hole
+    }
+  }
+
+  void str_field(std::string_view k, std::string_view v) {
+    key(k);
+    str(v);
+  }
+  void i64_field(std::string_view k, int64_t v) {
+    key(k);
+    i64(v);
+  }
+  void u64_field(std::string_view k, uint64_t v) {
+    key(k);
+    u64(v);
+  }
+  void bool_field(std::string_view k, bool v) {
+    key(k);
+    boolean(v);
+  }
+
+  std::string take() { return std::move(out_); }
+
+private:
+  void separate() {
+    if (!out_.empty() && out_.back() != '{' && out_.back() != '[' && out_.back() != ':') {
+      out_ += ',';
+    }
+  }
+
+  void open(char c) {
+    separate();
+    out_ += c;
+  }
+
+  void close(char c) {
+    if (json_) {
+      out_ += c;
+    }
+  }
+
+  template <typename T> void number(T v) {
+    separate();
+    std::array<char, 24> buf{};
+    out_.append(buf.data(), std::to_chars(buf.data(), buf.data() + buf.size(), v).ptr);
+  }
+
+  void pack_str(std::string_view s) {
+    pk_.pack_str(static_cast<uint32_t>(s.size()));
+    pk_.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
+  }
+
+  bool json_;
+  std::string out_;
+  detail::string_sink sink_{&out_};
+  msgpack::packer<detail::string_sink> pk_{sink_};
+};
+
+/// {"id":..,"ok":{<fields written by body>}}
+template <typename Body>
+std::string ok_reply(encoding enc, int64_t id, uint32_t fields, std::size_t reserve,
+                     const Body& body) {
+  writer w(enc, reserve);
+  w.begin_map(2);
+  w.i64_field("id", id);
+  w.key("ok");
+  w.begin_map(fields);
+  body(w);
+  w.end_map();
+  w.end_map();
+  return w.take();
+}
+
+std::size_t event_reserve(encoding enc, std::string_view topic, const event_view& ev) {
+  const std::size_t strings = topic.size() + ev.key.size() + ev.idem.size();
+  // JSON text of data is rarely over twice its MessagePack size (base64 is 4/3).
+  return enc == encoding::json ? 112 + strings * 2 + ev.data.size() * 2
+                               : 64 + strings + ev.data.size();
+}
+
+/// An event's fields, as a push ({"push":"event",...}) or as an element of history.
+void write_event(writer& w, bool as_push, std::string_view topic, const event_view& ev) {
+  const bool base64 = w.json() && msgpack_is_binary(ev.data);
+  w.begin_map(4 + static_cast<uint32_t>(as_push + !ev.key.empty() + !ev.idem.empty() + base64));
+  if (as_push) {
+    w.str_field("push", "event");
+  }
+  w.str_field("topic", topic);
+  w.u64_field("seq", ev.seq);
+  w.i64_field("ts", ev.ts_ms);
+  w.key("data");
+  w.data(ev.data);
+  if (!ev.key.empty()) {
+    w.str_field("key", ev.key);
+  }
+  if (!ev.idem.empty()) {
+    w.str_field("idem", ev.idem);
+  }
+  if (base64) {
+    w.str_field("data_encoding", "base64");
+  }
+  w.end_map();
+}
+
+} // namespace
+
+std::string encode_error(encoding enc, std::optional<int64_t> id, std::string_view code,
+                         std::string_view message, std::optional<int64_t> retry_after_ms) {
+  writer w(enc, 96 + code.size() + message.size() * 2);
+  w.begin_map(id ? 2 : 1);
+  if (id) {
+    w.i64_field("id", *id);
+  }
+  w.key("error");
+  w.begin_map(retry_after_ms ? 3 : 2);
+  w.str_field("code", code);
+  w.str_field("message", message);
+  if (retry_after_ms) {
+    w.i64_field("retry_after_ms", *retry_after_ms);
+  }
+  w.end_map();
+  w.end_map();
+  return w.take();
+}
+
+std::string encode_ok_empty(encoding enc, int64_t id) {
+  return ok_reply(enc, id, 0, 40, [](writer&) {});
+}
+
+std::string encode_connect_ok(encoding enc, int64_t id, const connect_ok& ok) {
+  const std::size_t strings = ok.conn.size() + ok.session.size() + ok.node.size();
+  return ok_reply(enc, id, 5, 224 + strings * 2, [&](writer& w) {
+    w.str_field("conn", ok.conn);
+    w.str_field("session", ok.session);
+    w.str_field("node", ok.node);
+    w.i64_field("ping_ms", ok.ping_ms);
+    w.key("limits");
+    w.begin_map(3);
+    w.i64_field("max_frame_bytes", ok.max_frame_bytes);
+    w.i64_field("publish_per_s", ok.publish_per_s);
+    w.i64_field("max_subscriptions", ok.max_subscriptions);
+    w.end_map();
+  });
+}
+
+std::string encode_subscribe_ok(encoding enc, int64_t id, std::string_view topic, uint64_t seq,
+                                uint64_t replayed) {
+  return ok_reply(enc, id, 3, 96 + topic.size(), [&](writer& w) {
+    w.str_field("topic", topic);
+    w.u64_field("seq", seq);
+    w.u64_field("replayed", replayed);
+  });
+}
+
+std::string encode_publish_ok(encoding enc, int64_t id, uint64_t seq, bool dup) {
+  return ok_reply(enc, id, 2, 72, [&](writer& w) {
+    w.u64_field("seq", seq);
+    w.bool_field("dup", dup);
+  });
+}
+
+std::string encode_history_ok(encoding enc, int64_t id, std::string_view topic,
+                              std::span<const event_view> events, uint64_t next_seq,
+                              uint64_t last_seq) {
+  std::size_t reserve = 112;
+  for (const auto& ev : events) {
+    reserve += event_reserve(enc, topic, ev);
+  }
+  return ok_reply(enc, id, 3, reserve, [&](writer& w) {
+    w.key("events");
+    w.begin_array(static_cast<uint32_t>(events.size()));
+    for (const auto& ev : events) {
+      write_event(w, false, topic, ev);
+    }
+    w.end_array();
+    w.u64_field("next_seq", next_seq);
+    w.u64_field("last_seq", last_seq);
+  });
+}
+
+std::string encode_event_push(encoding enc, std::string_view topic, const event_view& ev) {
+  writer w(enc, event_reserve(enc, topic, ev));
+  write_event(w, true, topic, ev);
+  return w.take();
+}
+
+std::string encode_gap_push(encoding enc, std::string_view topic, uint64_t from, uint64_t to) {
+  writer w(enc, 96 + topic.size());
+  w.begin_map(4);
+  w.str_field("push", "gap");
+  w.str_field("topic", topic);
+  w.u64_field("from", from);
+  w.u64_field("to", to);
+  w.end_map();
+  return w.take();
+}
+
+std::string encode_ping_push(encoding enc) {
+  writer w(enc, 16);
+  w.begin_map(1);
+  w.str_field("push", "ping");
+  w.end_map();
+  return w.take();
+}
+
+} // namespace switchyard::transport

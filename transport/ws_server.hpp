@@ -1,0 +1,42 @@
+#pragma once
+// The node's network front: one port serving WebSocket `/ws` and a few HTTP paths.
+// Sockets live on Boost.Asio threads; every connection's state lives in its actor.
+// Beast stays out of this header.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace switchyard::actors {
+struct node_context;
+}
+
+namespace switchyard::transport {
+
+struct server_options {
+  std::string bind = "127.0.0.1"; ///< listen address
+  uint16_t port = 7400;           ///< 0: any free port (read it with port())
+  int io_threads = 1;             ///< threads running the sockets
+};
+
+class ws_server {
+public:
+  ws_server(actors::node_context& ctx, server_options opts);
+  ~ws_server();
+  ws_server(const ws_server&) = delete;
+  ws_server& operator=(const ws_server&) = delete;
+
+  /// Binds, listens and starts the io threads. On failure returns false with `error`.
+  bool start(std::string& error);
+  /// The bound port (after start()).
+  uint16_t port() const;
+  /// Stops accepting, closes every WebSocket with 1001 (going away), waits for the
+  /// sessions to end (bounded), then joins the io threads. Idempotent.
+  void stop();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace switchyard::transport

@@ -1,0 +1,164 @@
+#include "transport/ws_session.hpp"
+
+#include "actors/node_context.hpp"
+#include "runtime/log.hpp"
+#include "transport/session_registry.hpp"
+
+#include <chrono>
+#include <utility>
+
+namespace switchyard::transport {
+
+namespace {
+
+/// A read buffer that grew for one big frame is given back afterwards, so idle
+/// connections stay small.
+constexpr std::size_t keep_buffer_bytes = 16 * 1024;
+constexpr char newline = '\n';
+
+std::string remote_of(beast::tcp_stream& stream) {
+  beast::error_code ec;
+  auto ep = stream.socket().remote_endpoint(ec);
+  return ec ? std::string{"?"} : ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+} // namespace
+
+ws_session::ws_session(beast::tcp_stream&& stream, actors::node_context& ctx,
+                       session_registry& registry, std::size_t max_frame_bytes)
+  : ws_(std::move(stream)), ctx_(ctx), registry_(registry) {
+  remote_ = remote_of(beast::get_lowest_layer(ws_));
+  ws_.read_message_max(max_frame_bytes);
+  ws_.auto_fragment(false);
+}
+
+ws_session::~ws_session() = default;
+
+void ws_session::run(http::request<http::string_body> req, encoding enc, std::string subprotocol) {
+  enc_ = enc;
+  beast::get_lowest_layer(ws_).expires_never();
+  websocket::stream_base::timeout timeouts;
+  timeouts.handshake_timeout = std::chrono::seconds(10);
+  timeouts.idle_timeout = std::chrono::seconds(60); // Beast pings a silent peer at half of it
+  timeouts.keep_alive_pings = true;
+  ws_.set_option(timeouts);
+  ws_.set_option(websocket::stream_base::decorator([sub = std::move(subprotocol)](
+                                                     websocket::response_type& res) {
+    res.set(http::field::server, "switchyard");
+    if (!sub.empty()) {
+      res.set(http::field::sec_websocket_protocol, sub);
+    }
+  }));
+  ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
+}
+
+void ws_session::on_accept(beast::error_code ec) {
+  if (ec) {
+    runtime::log::transport().debug("ws.handshake_failed remote={} error=\"{}\"", remote_,
+                                    ec.message());
+    return finish();
+  }
+  registry_.add(shared_from_this());
+  conn_ = actors::connection_handle::spawn(ctx_, enc_, weak_from_this(), remote_);
+  ws_.text(enc_ == encoding::json);
+  do_read();
+}
+
+void ws_session::do_read() {
+  ws_.async_read(buffer_, beast::bind_front_handler(&ws_session::on_read, shared_from_this()));
+}
+
+void ws_session::on_read(beast::error_code ec, std::size_t) {
+  if (ec) {
+    auto& log = runtime::log::transport();
+    if (ec == websocket::error::message_too_big) {
+      log.info("ws.closed remote={} code=1009 reason=frame_too_large", remote_);
+    } else if (ec != websocket::error::closed) {
+      log.debug("ws.read_failed remote={} error=\"{}\"", remote_, ec.message());
+    }
+    return finish();
+  }
+  conn_.frame(beast::buffers_to_string(buffer_.data()));
+  buffer_.consume(buffer_.size());
+  if (buffer_.capacity() > keep_buffer_bytes) {
+    buffer_.shrink_to_fit();
+  }
+  do_read();
+}
+
+void ws_session::write(actors::outbound_frame frame) {
+  net::post(ws_.get_executor(), [self = shared_from_this(), f = std::move(frame)]() mutable {
+    if (self->finished_ || self->closing_) {
+      return;
+    }
+    self->queue_.push_back(std::move(f));
+    self->do_write();
+  });
+}
+
+void ws_session::do_write() {
+  if (writing_ || queue_.empty()) {
+    return;
+  }
+  writing_ = true;
+  gather_.clear();
+  const auto& parts = queue_.front().parts;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0 && enc_ == encoding::json) {
+      gather_.emplace_back(&newline, 1);
+    }
+    gather_.emplace_back(parts[i]->data(), parts[i]->size());
+  }
+  ws_.async_write(gather_, beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
+}
+
+void ws_session::on_write(beast::error_code ec, std::size_t) {
+  writing_ = false;
+  queue_.pop_front();
+  if (ec) {
+    runtime::log::transport().debug("ws.write_failed remote={} error=\"{}\"", remote_,
+                                    ec.message());
+    return finish();
+  }
+  conn_.written();
+  if (!queue_.empty()) {
+    return do_write();
+  }
+  if (close_) {
+    start_close();
+  }
+}
+
+void ws_session::close(uint16_t code, std::string reason) {
+  net::post(ws_.get_executor(), [self = shared_from_this(), code, r = std::move(reason)]() mutable {
+    if (self->finished_ || self->close_) {
+      return;
+    }
+    websocket::close_reason why{static_cast<websocket::close_code>(code)};
+    why.reason = std::move(r);
+    self->close_ = std::move(why);
+    if (!self->writing_ && self->queue_.empty()) {
+      self->start_close();
+    }
+  });
+}
+
+void ws_session::start_close() {
+  if (closing_) {
+    return;
+  }
+  closing_ = true;
+  // The read loop ends with error::closed once the peer answers (or the timeout hits).
+  ws_.async_close(*close_, [self = shared_from_this()](beast::error_code) {});
+}
+
+void ws_session::finish() {
+  if (finished_) {
+    return;
+  }
+  finished_ = true;
+  conn_.closed();
+  registry_.remove(this);
+}
+
+} // namespace switchyard::transport
