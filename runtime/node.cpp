@@ -15,6 +15,13 @@ namespace switchyard::runtime {
 
 namespace {
 
+/// CAF 0.17 pins its logger in a thread-local of every thread that spawns an actor or
+/// makes a scoped_actor, and ~actor_system waits until every such reference is gone.
+/// Calls from threads that do not destroy the system drop their pin when done.
+struct logger_pin_release {
+  ~logger_pin_release() { caf::logger::set_current_actor_system(nullptr); }
+};
+
 std::unique_ptr<caf::actor_system_config> make_actor_config(const node_config& cfg) {
   auto sys_cfg = std::make_unique<caf::actor_system_config>();
   // CAF's own config parsing (and its silent caf-application.ini) is not used: our
@@ -51,6 +58,7 @@ node::~node() {
 
 bool node::start(std::string& error) {
   auto& d = *impl_;
+  logger_pin_release release;
   log::set_level(d.cfg.log_level);
   d.store = store::event_store::open(d.cfg.store, error);
   if (!d.store) {
@@ -109,6 +117,7 @@ void node::stop() {
 
 void node::crash_topic(const std::string& tenant, const std::string& topic) {
   auto& d = *impl_;
+  logger_pin_release release;
   caf::scoped_actor self{*d.system};
   self->request(d.ctx->registry, caf::infinite, actors::lookup_atom::value, tenant, topic)
     .receive([&](const caf::actor& t) { self->send(t, actors::crash_atom::value); },
@@ -117,6 +126,7 @@ void node::crash_topic(const std::string& tenant, const std::string& topic) {
 
 uint64_t node::subscriber_count(const std::string& tenant, const std::string& topic) {
   auto& d = *impl_;
+  logger_pin_release release;
   caf::scoped_actor self{*d.system};
   uint64_t n = 0;
   self->request(d.ctx->registry, caf::infinite, actors::lookup_atom::value, tenant, topic)

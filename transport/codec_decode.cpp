@@ -7,7 +7,6 @@
 #include "transport/detail/json_value.hpp"
 #include "transport/detail/message_fields.hpp"
 #include "transport/detail/msgpack_reader.hpp"
-#include "transport/detail/string_sink.hpp"
 
 #include <algorithm>
 #include <msgpack.hpp>
@@ -20,7 +19,9 @@ namespace {
 
 using json = nlohmann::json;
 
-decode_error fail(std::string message) { return decode_error{std::nullopt, std::move(message)}; }
+decode_error fail(std::string message) {
+  return decode_error{std::nullopt, std::move(message)};
+}
 
 std::string too_deep(const decode_limits& limits) {
   return "message nests deeper than " + std::to_string(limits.max_depth) + " levels";
@@ -102,7 +103,9 @@ const char* unsupported_in(const msgpack::object& o) {
   return nullptr;
 }
 
-std::string_view as_view(const msgpack::object_str& s) { return {s.ptr, s.size}; }
+std::string_view as_view(const msgpack::object_str& s) {
+  return {s.ptr, s.size};
+}
 
 /// Converts a value already cleared by unsupported_in, for the shared field rules.
 json to_json(const msgpack::object& o) {
@@ -154,7 +157,31 @@ std::optional<int64_t> peek_id(const msgpack::object& msg) {
   return std::nullopt;
 }
 
-decoded_message decode_msgpack_map(const msgpack::object& msg) {
+/// The bytes of the last `name` value in the measured map `map_bytes`, as the client sent
+/// them: re-packing would not do, msgpack-c's packer turns a whole float such as 1.0 into
+/// an integer.
+std::string_view raw_value_of(std::string_view map_bytes, std::string_view name) {
+  detail::msgpack_reader header(map_bytes);
+  detail::msgpack_item map;
+  header.next(map);
+  std::size_t pos = header.offset();
+  std::string_view found;
+  for (uint32_t i = 0; i < map.count; ++i) {
+    const auto key_size = detail::measure_msgpack_value(map_bytes.substr(pos)).size;
+    detail::msgpack_reader key_reader(map_bytes.substr(pos, key_size));
+    detail::msgpack_item key;
+    key_reader.next(key);
+    pos += key_size;
+    const auto value_size = detail::measure_msgpack_value(map_bytes.substr(pos)).size;
+    if (key.type == detail::msgpack_item::kind::str && key.bytes == name) {
+      found = map_bytes.substr(pos, value_size);
+    }
+    pos += value_size;
+  }
+  return found;
+}
+
+decoded_message decode_msgpack_map(const msgpack::object& msg, std::string_view bytes) {
   if (msg.type != msgpack::type::MAP) {
     return fail("message must be a MessagePack map");
   }
@@ -170,11 +197,13 @@ decoded_message decode_msgpack_map(const msgpack::object& msg) {
       return decode_error{id, "field " + detail::quote(name) + " holds " + problem};
     }
     if (name == "data") {
-      detail::string_sink sink{&data.emplace()};
-      msgpack::packer<detail::string_sink>(sink).pack(kv.val);
+      data.emplace(); // filled once below: a map may repeat the key many times
     } else {
       fields[std::string(name)] = to_json(kv.val);
     }
+  }
+  if (data) {
+    data = std::string(raw_value_of(bytes, "data"));
   }
   return detail::decode_fields(fields, std::move(data));
 }
@@ -189,7 +218,7 @@ decoded_message decode_msgpack_message(std::string_view bytes, const decode_limi
   try {
     std::size_t off = 0;
     const auto handle = msgpack::unpack(bytes.data(), n, off, reference_all, nullptr, caps);
-    return decode_msgpack_map(handle.get());
+    return decode_msgpack_map(handle.get(), bytes);
   } catch (const msgpack::depth_size_overflow&) {
     return fail(too_deep(limits));
   } catch (const std::exception&) { // msgpack::unpack_error and kin

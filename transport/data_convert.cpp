@@ -11,6 +11,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <msgpack.hpp>
 
 namespace switchyard::transport {
@@ -55,35 +56,19 @@ int utf8_sequence(std::string_view s, std::size_t i) {
   return len;
 }
 
+/// JSON's two-character escapes where they exist, else \u00XX (as nlohmann-json writes).
 void append_escape(std::string& out, uint8_t c) {
-  static constexpr std::string_view hex = "0123456789abcdef";
-  switch (c) {
-  case '"':
-    out += "\\\"";
+  constexpr std::string_view raw = "\"\\\b\f\n\r\t";
+  constexpr std::string_view escaped = "\"\\bfnrt";
+  if (const auto k = raw.find(static_cast<char>(c)); k != std::string_view::npos) {
+    out += '\\';
+    out += escaped[k];
     return;
-  case '\\':
-    out += "\\\\";
-    return;
-  case '\b':
-    out += "\\b";
-    return;
-  case '\f':
-    out += "\\f";
-    return;
-  case '\n':
-    out += "\\n";
-    return;
-  case '\r':
-    out += "\\r";
-    return;
-  case '\t':
-    out += "\\t";
-    return;
-  default:
-    out += "\\u00";
-    out += hex[c >> 4];
-    out += hex[c & 0x0f];
   }
+  constexpr std::string_view hex = "0123456789abcdef";
+  out += "\\u00";
+  out += hex[c >> 4];
+  out += hex[c & 0x0fU];
 }
 
 template <typename T> void append_number(std::string& out, T v) {
@@ -202,18 +187,41 @@ bool render(msgpack_reader& in, std::string& out, unsigned depth) {
 
 using json = nlohmann::json;
 
-void pack(msgpack::packer<string_sink>& pk, const json& v) {
+/// Written by hand because msgpack-c 4.1's pack_double turns whole numbers (1.0, -0.0)
+/// into integers, and JSON clients would read them back as integers.
+void pack_float64(std::string& out, double d) {
+  uint64_t bits = 0;
+  std::memcpy(&bits, &d, sizeof bits);
+  out += '\xcb';
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out += static_cast<char>(bits >> shift);
+  }
+}
+
+void pack_str(msgpack::packer<string_sink>& pk, const std::string& s) {
+  pk.pack_str(static_cast<uint32_t>(s.size()));
+  pk.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
+}
+
+void pack(msgpack::packer<string_sink>& pk, std::string& out, const json& v) {
   switch (v.type()) {
-  case json::value_t::null:
-  case json::value_t::discarded:
-    pk.pack_nil();
-    return;
-  case json::value_t::boolean:
-    if (v.get<bool>()) {
-      pk.pack_true();
-    } else {
-      pk.pack_false();
+  case json::value_t::array:
+    pk.pack_array(static_cast<uint32_t>(v.size()));
+    for (const auto& e : v) {
+      pack(pk, out, e);
     }
+    return;
+  case json::value_t::object:
+    pk.pack_map(static_cast<uint32_t>(v.size()));
+    for (const auto& [key, e] : v.items()) {
+      pack_str(pk, key);
+      pack(pk, out, e);
+    }
+    return;
+  case json::value_t::string:
+    return pack_str(pk, v.get_ref<const std::string&>());
+  case json::value_t::boolean:
+    v.get<bool>() ? pk.pack_true() : pk.pack_false();
     return;
   case json::value_t::number_integer:
     pk.pack_int64(v.get<int64_t>());
@@ -222,31 +230,9 @@ void pack(msgpack::packer<string_sink>& pk, const json& v) {
     pk.pack_uint64(v.get<uint64_t>());
     return;
   case json::value_t::number_float:
-    pk.pack_double(v.get<double>());
-    return;
-  case json::value_t::string: {
-    const auto& s = v.get_ref<const std::string&>();
-    pk.pack_str(static_cast<uint32_t>(s.size())).pack_str_body(s.data(), s.size());
-    return;
-  }
-  case json::value_t::binary: {
-    const auto& b = v.get_binary();
-    pk.pack_bin(static_cast<uint32_t>(b.size()));
-    pk.pack_bin_body(reinterpret_cast<const char*>(b.data()), b.size());
-    return;
-  }
-  case json::value_t::array:
-    pk.pack_array(static_cast<uint32_t>(v.size()));
-    for (const auto& e : v) {
-      pack(pk, e);
-    }
-    return;
-  case json::value_t::object:
-    pk.pack_map(static_cast<uint32_t>(v.size()));
-    for (const auto& [key, e] : v.items()) {
-      pk.pack_str(static_cast<uint32_t>(key.size())).pack_str_body(key.data(), key.size());
-      pack(pk, e);
-    }
+    return pack_float64(out, v.get<double>());
+  default: // null; binary and discarded never come out of parsing text
+    pk.pack_nil();
     return;
   }
 }
@@ -294,8 +280,8 @@ void append_msgpack_as_json(std::string& out, std::string_view msgpack) {
 json parse_json_limited(std::string_view text, std::size_t max_depth) {
   const json::parser_callback_t refuse_deep = [max_depth](int depth, json::parse_event_t event,
                                                           json&) {
-    const bool opens = event == json::parse_event_t::object_start ||
-                       event == json::parse_event_t::array_start;
+    const bool opens =
+        event == json::parse_event_t::object_start || event == json::parse_event_t::array_start;
     if (opens && static_cast<std::size_t>(depth) >= max_depth) {
       throw depth_exceeded{};
     }
@@ -307,7 +293,7 @@ json parse_json_limited(std::string_view text, std::size_t max_depth) {
 void append_msgpack(std::string& out, const json& value) {
   string_sink sink{&out};
   msgpack::packer<string_sink> pk(sink);
-  pack(pk, value);
+  pack(pk, out, value);
 }
 
 } // namespace detail

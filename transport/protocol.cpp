@@ -1,33 +1,26 @@
+// The protocol's names (ops, topics) and the per-op field rules of PROTOCOL.md's
+// "Messages" table. The rules work on a JSON object that either decoder builds
+// (codec_decode.cpp), so each rule is written once for both encodings.
+
 #include "transport/protocol.hpp"
 
 #include "transport/detail/message_fields.hpp"
 
+#include <array>
 #include <limits>
 
 namespace switchyard::transport {
+namespace {
+
+/// Indexed by `op`; the wire names.
+constexpr std::array<std::string_view, 9> op_names = {
+    "connect", "subscribe", "unsubscribe", "publish", "ack", "nack", "history", "presence", "ping"};
+
+} // namespace
 
 std::string_view to_string(op o) {
-  switch (o) {
-  case op::connect:
-    return "connect";
-  case op::subscribe:
-    return "subscribe";
-  case op::unsubscribe:
-    return "unsubscribe";
-  case op::publish:
-    return "publish";
-  case op::ack:
-    return "ack";
-  case op::nack:
-    return "nack";
-  case op::history:
-    return "history";
-  case op::presence:
-    return "presence";
-  case op::ping:
-    return "ping";
-  }
-  return "unknown";
+  const auto i = static_cast<std::size_t>(o);
+  return i < op_names.size() ? op_names[i] : "unknown";
 }
 
 bool valid_topic(std::string_view name) {
@@ -42,7 +35,6 @@ bool valid_topic(std::string_view name) {
   }
   return true;
 }
-
 
 namespace {
 
@@ -187,7 +179,9 @@ std::optional<start_position> read_from(field_reader& r) {
     r.fail("field 'from' must be an object with exactly one of 'seq', 'since_ms', 'last'");
     return std::nullopt;
   }
-  const auto& [key, value] = *from->items().begin();
+  const auto entry = from->begin();
+  const std::string& key = entry.key();
+  const json& value = entry.value();
   start_position pos;
   if (key == "seq") {
     pos.from = start_position::kind::seq;
@@ -196,7 +190,8 @@ std::optional<start_position> read_from(field_reader& r) {
   } else if (key == "last") {
     pos.from = start_position::kind::last;
   } else {
-    r.fail("field 'from' has unknown key " + detail::quote(key) + " (use 'seq', 'since_ms' or 'last')");
+    r.fail("field 'from' has unknown key " + detail::quote(key) +
+           " (use 'seq', 'since_ms' or 'last')");
     return std::nullopt;
   }
   const auto n = as_int(value, non_negative);
@@ -290,9 +285,9 @@ void read_fields(field_reader& r, client_message& m, std::optional<std::string>&
 }
 
 std::optional<op> parse_op(std::string_view name) {
-  for (auto o = static_cast<uint8_t>(op::connect); o <= static_cast<uint8_t>(op::ping); ++o) {
-    if (to_string(static_cast<op>(o)) == name) {
-      return static_cast<op>(o);
+  for (std::size_t i = 0; i < op_names.size(); ++i) {
+    if (op_names[i] == name) {
+      return static_cast<op>(i);
     }
   }
   return std::nullopt;

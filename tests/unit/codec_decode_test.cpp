@@ -107,8 +107,8 @@ TEST(CodecDecode, ValidTopicAcceptsTheTopicAlphabetUpTo200Bytes) {
 
 TEST(CodecDecode, DecodesConnectInBothEncodings) {
   for (auto enc : both_encodings) {
-    auto m = decode_ok(enc, R"({"op":"connect","id":1,"token":"jwt","client":"sdk/1.2",
-                               "resume":{"session":"s","topics":{"a":3}}})");
+    auto m = decode_ok(enc, R"({"op":"connect","id":1,"token":"jwt","client":"sdk/1.2",)"
+                            R"("resume":{"session":"s","topics":{"a":3}}})");
     EXPECT_EQ(m.kind, op::connect);
     EXPECT_EQ(m.id, 1);
     EXPECT_EQ(m.token, "jwt");
@@ -130,8 +130,8 @@ TEST(CodecDecode, DecodesSubscribeFanoutAndQueueInBothEncodings) {
     EXPECT_FALSE(m.queue_mode);
     EXPECT_FALSE(m.presence);
     EXPECT_EQ(m.from.has_value(), false);
-    m = decode_ok(enc, R"({"op":"subscribe","topic":"jobs","mode":"queue","group":"workers",
-                          "presence":true,"max_inflight":8,"ack_wait_ms":5000})");
+    m = decode_ok(enc, R"({"op":"subscribe","topic":"jobs","mode":"queue","group":"workers",)"
+                       R"("presence":true,"max_inflight":8,"ack_wait_ms":5000})");
     EXPECT_TRUE(m.queue_mode);
     EXPECT_EQ(m.group, "workers");
     EXPECT_TRUE(m.presence);
@@ -191,8 +191,9 @@ TEST(CodecDecode, DecodesUnsubscribeInBothEncodings) {
 
 TEST(CodecDecode, DecodesPublishInBothEncodings) {
   for (auto enc : both_encodings) {
-    const auto m = decode_ok(enc, R"({"op":"publish","id":3,"topic":"chat/1","data":{"a":[1,-2,"x",null,true]},
-                                    "key":"user-7","idem":"req-1","ttl_ms":60000,"extra":"ignored"})");
+    const auto m = decode_ok(
+        enc, R"({"op":"publish","id":3,"topic":"chat/1","data":{"a":[1,-2,"x",null,true]},)"
+             R"("key":"user-7","idem":"req-1","ttl_ms":60000,"extra":"ignored"})");
     EXPECT_EQ(m.kind, op::publish);
     EXPECT_EQ(m.id, 3);
     EXPECT_EQ(m.topic, "chat/1");
@@ -212,18 +213,33 @@ TEST(CodecDecode, PublishDataMayBeNullButNotAbsent) {
 }
 
 TEST(CodecDecode, JsonPublishDataKeepsIntegerClassesAndFloat64) {
-  const auto m = decode_ok(encoding::json,
-                           R"({"op":"publish","topic":"t","data":[1.5,300,-200,18446744073709551615]})");
-  EXPECT_EQ(m.data, bytes({0x94, 0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0, 0xcd, 0x01, 0x2c, 0xd1, 0xff,
-                           0x38, 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}));
+  const auto m = decode_ok(
+      encoding::json, R"({"op":"publish","topic":"t","data":[1.5,300,-200,18446744073709551615]})");
+  EXPECT_EQ(m.data,
+            bytes({0x94, 0xcb, 0x3f, 0xf8, 0,    0,    0,    0,    0,    0,    0xcd, 0x01, 0x2c,
+                   0xd1, 0xff, 0x38, 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}));
 }
 
-TEST(CodecDecode, MsgpackBinaryDataStaysBinary) {
-  const auto frame = msgpack_publish_with_data(bytes({0xc4, 0x03, 0x00, 0xff, 0x10}));
+TEST(CodecDecode, MsgpackDataKeepsTheClientBytes) {
+  const std::vector<std::string> values = {
+      bytes({0xc4, 0x03, 0x00, 0xff, 0x10}),                                  // binary stays binary
+      bytes({0xcb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0}),                            // 1.0 stays a float64
+      bytes({0x92, 0xca, 0x3f, 0x80, 0, 0, 0xcb, 0x80, 0, 0, 0, 0, 0, 0, 0}), // [1.0f, -0.0]
+      bytes({0x81, 0xa1, 'k', 0xd9, 0x01, 'v'}), // str8 for a short string
+  };
+  for (const auto& value : values) {
+    std::vector<decoded_message> out;
+    ASSERT_TRUE(decode_frame(encoding::msgpack, msgpack_publish_with_data(value), out));
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(std::get<client_message>(out[0]).data, value);
+  }
+  // With `data` repeated, the last one wins, as it does for JSON objects.
+  const std::string repeated = "\x84\xa2op\xa7publish\xa5topic\xa1t\xa4"
+                               "data\x01\xa4"
+                               "data\x02";
   std::vector<decoded_message> out;
-  ASSERT_TRUE(decode_frame(encoding::msgpack, frame, out));
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(std::get<client_message>(out[0]).data, bytes({0xc4, 0x03, 0x00, 0xff, 0x10}));
+  ASSERT_TRUE(decode_frame(encoding::msgpack, repeated, out));
+  EXPECT_EQ(std::get<client_message>(out[0]).data, bytes({0x02}));
 }
 
 TEST(CodecDecode, DecodesAckAndNackInBothEncodings) {
@@ -336,13 +352,13 @@ TEST(CodecDecode, RejectsInvalidTopic) {
 }
 
 TEST(CodecDecode, RejectsIdemLongerThan128Bytes) {
-  const std::string ok = R"({"op":"publish","topic":"t","data":1,"idem":")" +
-                         std::string(128, 'i') + "\"}";
+  const std::string ok =
+      R"({"op":"publish","topic":"t","data":1,"idem":")" + std::string(128, 'i') + "\"}";
   for (auto enc : both_encodings) {
     EXPECT_EQ(decode_ok(enc, ok).idem, std::string(128, 'i'));
   }
-  expect_error(R"({"op":"publish","id":2,"topic":"t","data":1,"idem":")" +
-                   std::string(129, 'i') + "\"}",
+  expect_error(R"({"op":"publish","id":2,"topic":"t","data":1,"idem":")" + std::string(129, 'i') +
+                   "\"}",
                "field 'idem' longer than 128 bytes", 2);
   expect_error(R"({"op":"publish","topic":"t","data":1,"idem":""})",
                "field 'idem' must not be empty");
@@ -354,8 +370,7 @@ TEST(CodecDecode, RejectsNonIntegerIdAndRecoversIntegerIds) {
   expect_error(R"({"id":9223372036854775808,"op":"ping"})", "field 'id' must be an integer");
   expect_error(R"({"id":-4,"op":"nope"})", "unknown op 'nope'", -4);
   for (auto enc : both_encodings) {
-    EXPECT_EQ(decode_ok(enc, R"({"id":9223372036854775807,"op":"ping"})").id,
-              9223372036854775807);
+    EXPECT_EQ(decode_ok(enc, R"({"id":9223372036854775807,"op":"ping"})").id, 9223372036854775807);
   }
 }
 
@@ -397,8 +412,7 @@ std::string nested(std::string_view open, std::string_view close, std::size_t n,
 
 TEST(CodecDecode, RefusesJsonDepthBomb) {
   const auto frame = R"({"op":"publish","topic":"t","data":)" + nested("[", "]", 100000, "") + "}";
-  EXPECT_EQ(decode_raw_error(encoding::json, frame).message,
-            "message nests deeper than 64 levels");
+  EXPECT_EQ(decode_raw_error(encoding::json, frame).message, "message nests deeper than 64 levels");
   EXPECT_EQ(decode_raw_error(encoding::json, nested("[", "", 100000, "")).message,
             "message nests deeper than 64 levels");
 }
@@ -429,8 +443,9 @@ TEST(CodecDecode, RejectsTruncatedMsgpackAfterDecodingTheMessagesBeforeIt) {
   EXPECT_EQ(std::get<decode_error>(out[1]).message,
             "truncated MessagePack message at byte " + std::to_string(frame.size()));
   // A header that claims more elements than the frame could hold is truncated too.
-  EXPECT_EQ(decode_raw_error(encoding::msgpack, bytes({0xdd, 0x7f, 0xff, 0xff, 0xff, 0xc0})).message,
-            "truncated MessagePack message at byte 6");
+  EXPECT_EQ(
+      decode_raw_error(encoding::msgpack, bytes({0xdd, 0x7f, 0xff, 0xff, 0xff, 0xc0})).message,
+      "truncated MessagePack message at byte 6");
 }
 
 TEST(CodecDecode, RejectsMsgpackNeverUsedByte) {
@@ -440,8 +455,8 @@ TEST(CodecDecode, RejectsMsgpackNeverUsedByte) {
 
 TEST(CodecDecode, DecodesMultiMessageJsonFrameWithCrLfAndBlankLines) {
   std::vector<decoded_message> out;
-  EXPECT_TRUE(decode_frame(encoding::json,
-                           "{\"op\":\"ping\",\"id\":1}\r\n\n  \r\n{\"op\":\"ping\",\"id\":2}\n", out));
+  EXPECT_TRUE(decode_frame(
+      encoding::json, "{\"op\":\"ping\",\"id\":1}\r\n\n  \r\n{\"op\":\"ping\",\"id\":2}\n", out));
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(std::get<client_message>(out[0]).id, 1);
   EXPECT_EQ(std::get<client_message>(out[1]).id, 2);
@@ -450,8 +465,8 @@ TEST(CodecDecode, DecodesMultiMessageJsonFrameWithCrLfAndBlankLines) {
 TEST(CodecDecode, ReportsOneBadLineAmongGoodOnes) {
   std::vector<decoded_message> out;
   EXPECT_FALSE(decode_frame(
-      encoding::json, "{\"op\":\"ping\",\"id\":1}\n{\"op\":\"bad\",\"id\":2}\n{\"op\":\"ping\",\"id\":3}",
-      out));
+      encoding::json,
+      "{\"op\":\"ping\",\"id\":1}\n{\"op\":\"bad\",\"id\":2}\n{\"op\":\"ping\",\"id\":3}", out));
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(std::get<client_message>(out[0]).id, 1);
   EXPECT_EQ(std::get<decode_error>(out[1]).id, 2);
@@ -491,7 +506,8 @@ TEST(CodecDecode, RefusesMessagesBeyondMaxMessagesAsOneError) {
 
 const std::string split_frame =
     "{\"op\":\"connect\",\"id\":1,\"token\":\"a.b.c\"}\n"
-    "{\"op\":\"publish\",\"id\":2,\"topic\":\"chat/1\",\"data\":{\"t\":\"h\\u00e9\\n\",\"n\":[1,2.5]}}\r\n"
+    "{\"op\":\"publish\",\"id\":2,\"topic\":\"chat/"
+    "1\",\"data\":{\"t\":\"h\\u00e9\\n\",\"n\":[1,2.5]}}\r\n"
     "\n"
     "{\"op\":\"subscribe\",\"id\":3,\"topic\":\"chat/1\",\"from\":{\"seq\":1}}\n";
 
@@ -533,9 +549,11 @@ TEST(CodecDecode, SurvivesMsgpackFrameSplitAtEveryOffset) {
   }
   for (std::size_t cut = 0; cut <= frame.size(); ++cut) {
     std::vector<decoded_message> out;
-    const bool head_ok = decode_frame(encoding::msgpack, std::string_view(frame).substr(0, cut), out);
+    const bool head_ok =
+        decode_frame(encoding::msgpack, std::string_view(frame).substr(0, cut), out);
     decode_frame(encoding::msgpack, std::string_view(frame).substr(cut), out);
-    const bool at_boundary = std::find(boundaries.begin(), boundaries.end(), cut) != boundaries.end();
+    const bool at_boundary =
+        std::find(boundaries.begin(), boundaries.end(), cut) != boundaries.end();
     EXPECT_EQ(head_ok, at_boundary) << "cut " << cut;
   }
 }

@@ -64,9 +64,9 @@ const std::string map_a1 = bytes({0x81, 0xa1, 'a', 0x01}); // {"a":1}
 const std::string bin_123 = bytes({0xc4, 0x03, 0x01, 0x02, 0x03});
 
 TEST(CodecEncode, ErrorWithIdAndRetryAfter) {
-  EXPECT_EQ(encode_error(encoding::json, 7, error_code::throttled, "tenant acme over 500 msg/s",
-                         200),
-            R"({"id":7,"error":{"code":"throttled","message":"tenant acme over 500 msg/s","retry_after_ms":200}})");
+  EXPECT_EQ(
+      encode_error(encoding::json, 7, error_code::throttled, "tenant acme over 500 msg/s", 200),
+      R"({"id":7,"error":{"code":"throttled","message":"tenant acme over 500 msg/s","retry_after_ms":200}})");
 }
 
 TEST(CodecEncode, ErrorWithoutIdAndEscapedMessage) {
@@ -76,19 +76,23 @@ TEST(CodecEncode, ErrorWithoutIdAndEscapedMessage) {
             "\"unknown op 'a\\\"b\\\\c\\n\\u0001\xEF\xBF\xBD'\"}}");
 }
 
-TEST(CodecEncode, OkEmpty) { EXPECT_EQ(encode_ok_empty(encoding::json, 7), R"({"id":7,"ok":{}})"); }
+TEST(CodecEncode, OkEmpty) {
+  EXPECT_EQ(encode_ok_empty(encoding::json, 7), R"({"id":7,"ok":{}})");
+}
 
 TEST(CodecEncode, ConnectOk) {
   const connect_ok ok{"c-1", "s-1", "node-a", 25000, 1048576, 500, 1000};
-  EXPECT_EQ(encode_connect_ok(encoding::json, 1, ok),
-            R"({"id":1,"ok":{"conn":"c-1","session":"s-1","node":"node-a","ping_ms":25000,)"
-            R"("limits":{"max_frame_bytes":1048576,"publish_per_s":500,"max_subscriptions":1000}}})");
+  EXPECT_EQ(
+      encode_connect_ok(encoding::json, 1, ok),
+      R"({"id":1,"ok":{"conn":"c-1","session":"s-1","node":"node-a","ping_ms":25000,)"
+      R"("limits":{"max_frame_bytes":1048576,"publish_per_s":500,"max_subscriptions":1000}}})");
 }
 
 TEST(CodecEncode, SubscribeAndPublishOk) {
   EXPECT_EQ(encode_subscribe_ok(encoding::json, 2, "t", 5, 3),
             R"({"id":2,"ok":{"topic":"t","seq":5,"replayed":3}})");
-  EXPECT_EQ(encode_publish_ok(encoding::json, 3, 6, false), R"({"id":3,"ok":{"seq":6,"dup":false}})");
+  EXPECT_EQ(encode_publish_ok(encoding::json, 3, 6, false),
+            R"({"id":3,"ok":{"seq":6,"dup":false}})");
   EXPECT_EQ(encode_publish_ok(encoding::json, -1, 18446744073709551615ULL, true),
             R"({"id":-1,"ok":{"seq":18446744073709551615,"dup":true}})");
 }
@@ -96,11 +100,12 @@ TEST(CodecEncode, SubscribeAndPublishOk) {
 TEST(CodecEncode, HistoryOk) {
   const std::vector<event_view> events = {{8, 1700000000000, "k", "i", map_a1},
                                           {9, 1700000000001, "", "", bin_123}};
-  EXPECT_EQ(encode_history_ok(encoding::json, 4, "chat/1", events, 10, 12),
-            R"({"id":4,"ok":{"events":[)"
-            R"({"topic":"chat/1","seq":8,"ts":1700000000000,"data":{"a":1},"key":"k","idem":"i"},)"
-            R"({"topic":"chat/1","seq":9,"ts":1700000000001,"data":"AQID","data_encoding":"base64"})"
-            R"(],"next_seq":10,"last_seq":12}})");
+  EXPECT_EQ(
+      encode_history_ok(encoding::json, 4, "chat/1", events, 10, 12),
+      R"({"id":4,"ok":{"events":[)"
+      R"({"topic":"chat/1","seq":8,"ts":1700000000000,"data":{"a":1},"key":"k","idem":"i"},)"
+      R"({"topic":"chat/1","seq":9,"ts":1700000000001,"data":"AQID","data_encoding":"base64"})"
+      R"(],"next_seq":10,"last_seq":12}})");
   EXPECT_EQ(encode_history_ok(encoding::json, 4, "t", {}, 1, 0),
             R"({"id":4,"ok":{"events":[],"next_seq":1,"last_seq":0}})");
 }
@@ -112,23 +117,28 @@ TEST(CodecEncode, EventPush) {
 }
 
 TEST(CodecEncode, EventPushWithEscapedKeyAndIdem) {
-  const event_view ev{2, 5, "user \"7\"", "req\t1", bytes({0xc0})};
-  EXPECT_EQ(encode_event_push(encoding::json, "t", ev),
-            R"({"push":"event","topic":"t","seq":2,"ts":5,"data":null,"key":"user \"7\"","idem":"req\t1"})");
+  const std::string nil = bytes({0xc0});
+  const event_view ev{2, 5, "user \"7\"", "req\t1", nil};
+  EXPECT_EQ(
+      encode_event_push(encoding::json, "t", ev),
+      R"({"push":"event","topic":"t","seq":2,"ts":5,"data":null,"key":"user \"7\"","idem":"req\t1"})");
 }
 
 TEST(CodecEncode, EventPushOfBinaryDataIsBase64ForJson) {
   const event_view ev{3, 6, "", "", bin_123};
-  EXPECT_EQ(encode_event_push(encoding::json, "t", ev),
-            R"({"push":"event","topic":"t","seq":3,"ts":6,"data":"AQID","data_encoding":"base64"})");
+  EXPECT_EQ(
+      encode_event_push(encoding::json, "t", ev),
+      R"({"push":"event","topic":"t","seq":3,"ts":6,"data":"AQID","data_encoding":"base64"})");
   // Only top-level binary is flagged; nested binary becomes a plain base64 string.
-  const event_view nested{4, 7, "", "", bytes({0x91, 0xc4, 0x01, 0xff})};
+  const std::string nested_bin = bytes({0x91, 0xc4, 0x01, 0xff});
+  const event_view nested{4, 7, "", "", nested_bin};
   EXPECT_EQ(encode_event_push(encoding::json, "t", nested),
             R"({"push":"event","topic":"t","seq":4,"ts":7,"data":["/w=="]})");
 }
 
 TEST(CodecEncode, GapAndPingPushes) {
-  EXPECT_EQ(encode_gap_push(encoding::json, "t", 3, 9), R"({"push":"gap","topic":"t","from":3,"to":9})");
+  EXPECT_EQ(encode_gap_push(encoding::json, "t", 3, 9),
+            R"({"push":"gap","topic":"t","from":3,"to":9})");
   EXPECT_EQ(encode_ping_push(encoding::json), R"({"push":"ping"})");
 }
 
@@ -208,8 +218,8 @@ TEST(CodecEncode, MsgpackGapAndPingPushes) {
   const unpacked gap(encode_gap_push(encoding::msgpack, "t", 3, 9));
   EXPECT_EQ(keys_of(gap.root()), (keys{"push", "topic", "from", "to"}));
   EXPECT_EQ(at(gap.root(), "to").as<uint64_t>(), 9u);
-  EXPECT_EQ(encode_ping_push(encoding::msgpack), bytes({0x81, 0xa4, 'p', 'u', 's', 'h', 0xa4, 'p',
-                                                        'i', 'n', 'g'}));
+  EXPECT_EQ(encode_ping_push(encoding::msgpack),
+            bytes({0x81, 0xa4, 'p', 'u', 's', 'h', 0xa4, 'p', 'i', 'n', 'g'}));
 }
 
 TEST(DataConvert, JsonToMsgpackToJsonKeepsCompactText) {
@@ -264,14 +274,16 @@ TEST(DataConvert, InvalidUtf8BecomesReplacementCharacters) {
   const auto str = [](std::string_view s) {
     return static_cast<char>(0xa0 | s.size()) + std::string(s);
   };
-  EXPECT_EQ(msgpack_to_json(str("a\xff" "b")), "\"a" + fffd + "b\"");
+  EXPECT_EQ(msgpack_to_json(str("a\xff"
+                                "b")),
+            "\"a" + fffd + "b\"");
   EXPECT_EQ(msgpack_to_json(str("\xed\xa0\x80")), "\"" + fffd + fffd + fffd + "\""); // surrogate
-  EXPECT_EQ(msgpack_to_json(str("\xc0\x80")), "\"" + fffd + fffd + "\"");             // overlong
+  EXPECT_EQ(msgpack_to_json(str("\xc0\x80")), "\"" + fffd + fffd + "\"");            // overlong
   EXPECT_EQ(msgpack_to_json(str("x\xf0\x9f\x98")), "\"x" + fffd + "\"");             // cut short
   EXPECT_EQ(msgpack_to_json(str("\xf4\x90\x80\x80")), "\"" + fffd + fffd + fffd + fffd + "\"");
   const auto out = msgpack_to_json(bytes({0x81, 0xa2, 'k', 0xfe, 0xa2, 0xe2, 0x82}));
   EXPECT_EQ(out, "{\"k" + fffd + "\":\"" + fffd + "\"}");
-  EXPECT_NO_THROW((void)nlohmann::json::parse(out));
+  EXPECT_TRUE(nlohmann::json::accept(out));
 }
 
 TEST(DataConvert, MsgpackSpecialValues) {
@@ -279,7 +291,8 @@ TEST(DataConvert, MsgpackSpecialValues) {
   EXPECT_EQ(msgpack_to_json(bytes({0xcb, 0xff, 0xf0, 0, 0, 0, 0, 0, 0})), "null");
   EXPECT_EQ(msgpack_to_json(bytes({0xca, 0x7f, 0x80, 0, 0})), "null");
   EXPECT_EQ(msgpack_to_json(bytes({0xca, 0x3d, 0xcc, 0xcc, 0xcd})), "0.1"); // float32 0.1f
-  EXPECT_EQ(msgpack_to_json(bytes({0x92, 0xd4, 0x01, 0x00, 0xc7, 0x01, 0x05, 0x00})), "[null,null]");
+  EXPECT_EQ(msgpack_to_json(bytes({0x92, 0xd4, 0x01, 0x00, 0xc7, 0x01, 0x05, 0x00})),
+            "[null,null]");
   EXPECT_EQ(msgpack_to_json(bytes({0xd0, 0x80, 0xd3, 0, 0, 0, 0, 0, 0, 0, 0})), "-128");
   EXPECT_EQ(msgpack_to_json(bytes({0x93, 0xd0, 0x80, 0xe0, 0x7f})), "[-128,-32,127]");
 }

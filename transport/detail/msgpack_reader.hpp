@@ -99,7 +99,7 @@ private:
       if (b >= f.first && b < f.first + 3) {
         uint32_t n = 0;
         return length(1U << (b - f.first), n) ? payload(item, f.type, uint64_t{n} + f.extra)
-                                                : status::truncated;
+                                              : status::truncated;
       }
     }
     if (b == 0xc1) {

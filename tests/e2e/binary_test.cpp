@@ -1,0 +1,161 @@
+// End-to-end: the real `switchyard` binary, killed and restarted.
+
+#include "tests/support/process.hpp"
+#include "tests/support/test_node.hpp"
+#include "tests/support/ws_client.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <map>
+
+namespace switchyard::testing {
+namespace {
+
+using json = nlohmann::json;
+
+std::vector<std::string> node_args(const temp_dir& dir) {
+  return {"--port", "0", "--data-dir", (dir.path() / "data").string(), "--log-level", "info"};
+}
+
+/// Every event of a topic, read back with `history` pages.
+std::map<uint64_t, json> read_all(ws_client& c, const std::string& topic) {
+  std::map<uint64_t, json> events;
+  uint64_t from = 1;
+  for (int64_t id = 1000;; ++id) {
+    auto r = json::parse(c.request(R"("op":"history","topic":")" + topic +
+                                     R"(","from_seq":)" + std::to_string(from) + R"(,"limit":1000)",
+                                   id));
+    auto& page = r["ok"]["events"];
+    if (page.empty()) {
+      return events;
+    }
+    for (auto& ev : page) {
+      events[ev["seq"].get<uint64_t>()] = ev["data"];
+    }
+    from = r["ok"]["next_seq"].get<uint64_t>();
+  }
+}
+
+TEST(Binary, KillNineMidPublishLosesNoAcknowledgedEvent) {
+  temp_dir dir;
+  std::map<uint64_t, int64_t> acked; // seq -> the data it was published with
+  {
+    node_process proc{SWITCHYARD_BIN, node_args(dir), dir.path() / "run1.log"};
+    auto port = proc.wait_for_port();
+    ASSERT_NE(port, 0) << proc.log();
+    ws_client c{port};
+    c.request(R"("op":"connect")", 1);
+    int64_t next_id = 10;
+    for (int round = 0; round < 20; ++round) {
+      std::string frame;
+      for (int i = 0; i < 50; ++i, ++next_id) {
+        frame += R"({"id":)" + std::to_string(next_id) +
+                 R"(,"op":"publish","topic":"ledger","data":)" + std::to_string(next_id) + "}\n";
+      }
+      c.send_text(frame);
+      for (int i = 0; i < 50; ++i) {
+        auto m = c.next();
+        ASSERT_TRUE(m.has_value());
+        auto r = json::parse(*m);
+        ASSERT_TRUE(r.contains("ok")) << r.dump();
+        acked[r["ok"]["seq"].get<uint64_t>()] = r["id"].get<int64_t>();
+      }
+    }
+    // Publishes in flight, then the process dies without any chance to flush.
+    std::string frame;
+    for (int i = 0; i < 200; ++i, ++next_id) {
+      frame += R"({"id":)" + std::to_string(next_id) +
+               R"(,"op":"publish","topic":"ledger","data":)" + std::to_string(next_id) + "}\n";
+    }
+    c.send_text(frame);
+    for (int i = 0; i < 20; ++i) {
+      if (auto m = c.next(); m && json::parse(*m).contains("ok")) {
+        auto r = json::parse(*m);
+        acked[r["ok"]["seq"].get<uint64_t>()] = r["id"].get<int64_t>();
+      }
+    }
+    proc.signal(SIGKILL);
+    EXPECT_EQ(proc.wait(), -SIGKILL);
+  }
+  ASSERT_GE(acked.size(), 1000u);
+  node_process proc{SWITCHYARD_BIN, node_args(dir), dir.path() / "run2.log"};
+  auto port = proc.wait_for_port();
+  ASSERT_NE(port, 0) << proc.log();
+  ws_client c{port};
+  c.request(R"("op":"connect")", 1);
+  auto stored = read_all(c, "ledger");
+  for (const auto& [seq, data] : acked) {
+    ASSERT_TRUE(stored.count(seq)) << "acknowledged seq " << seq << " lost";
+    EXPECT_EQ(stored[seq], data);
+  }
+  // Stored seqs are gap-free and new publishes continue after the last one.
+  uint64_t last = stored.rbegin()->first;
+  EXPECT_EQ(stored.size(), last);
+  auto r = json::parse(c.request(R"("op":"publish","topic":"ledger","data":"after")", 5));
+  EXPECT_EQ(r["ok"]["seq"], last + 1);
+}
+
+TEST(Binary, SigtermClosesClientsWith1001AndExitsZero) {
+  temp_dir dir;
+  node_process proc{SWITCHYARD_BIN, node_args(dir), dir.path() / "node.log"};
+  auto port = proc.wait_for_port();
+  ASSERT_NE(port, 0) << proc.log();
+  ws_client c{port};
+  c.request(R"("op":"connect")", 1);
+  EXPECT_TRUE(json::parse(c.request(R"("op":"publish","topic":"t","data":1)", 2)).contains("ok"));
+  proc.signal(SIGTERM);
+  EXPECT_EQ(c.wait_closed(), 1001);
+  EXPECT_EQ(proc.wait(), 0) << proc.log();
+  EXPECT_NE(proc.log().find("node.stopped"), std::string::npos);
+}
+
+TEST(Binary, HelpListsEveryOptionWithItsDefault) {
+  auto [status, out] = run_binary(SWITCHYARD_BIN, {"--help"});
+  EXPECT_EQ(status, 0);
+  for (const char* flag : {"--port", "--bind", "--data-dir", "--config", "--dump-config",
+                           "--limits-max-frame-bytes", "--log-level"}) {
+    EXPECT_NE(out.find(flag), std::string::npos) << flag;
+  }
+  EXPECT_NE(out.find("default 7400"), std::string::npos);
+}
+
+TEST(Binary, BadOptionOrValueStopsStartupWithOneLineNamingIt) {
+  auto [status, out] = run_binary(SWITCHYARD_BIN, {"--port", "seventy"});
+  EXPECT_EQ(status, 2);
+  EXPECT_NE(out.find("--port"), std::string::npos) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  std::tie(status, out) = run_binary(SWITCHYARD_BIN, {"--no-such-option"});
+  EXPECT_EQ(status, 2);
+  EXPECT_NE(out.find("no-such-option"), std::string::npos) << out;
+  std::tie(status, out) = run_binary(SWITCHYARD_BIN, {"--bind", "0.0.0.0"});
+  EXPECT_EQ(status, 2);
+  EXPECT_NE(out.find("loopback"), std::string::npos) << out;
+  std::tie(status, out) = run_binary(SWITCHYARD_BIN, {}, {"SWITCHYARD_LIMITS_BAD_FRAMES=many"});
+  EXPECT_EQ(status, 2);
+  EXPECT_NE(out.find("SWITCHYARD_LIMITS_BAD_FRAMES"), std::string::npos) << out;
+}
+
+TEST(Binary, DumpConfigShowsPrecedenceFileThenEnvThenCli) {
+  temp_dir dir;
+  auto file = dir.path() / "switchyard.json";
+  std::ofstream(file) << R"({"port": 1111, "node_name": "from-file", "limits": {"bad_frames": 3}})";
+  auto [status, out] = run_binary(
+    SWITCHYARD_BIN, {"--config", file.string(), "--dump-config", "--limits-bad-frames", "9"},
+    {"SWITCHYARD_PORT=2222", "SWITCHYARD_LIMITS_BAD_FRAMES=5"});
+  ASSERT_EQ(status, 0) << out;
+  auto cfg = json::parse(out);
+  EXPECT_EQ(cfg["port"], 2222);            // env beats file
+  EXPECT_EQ(cfg["node_name"], "from-file"); // file beats default
+  EXPECT_EQ(cfg["limits"]["bad_frames"], 9); // CLI beats env
+  EXPECT_EQ(cfg["bind"], "127.0.0.1");
+  std::ofstream(file) << R"({"limits": {"no_such_key": 1}})";
+  std::tie(status, out) = run_binary(SWITCHYARD_BIN, {"--config", file.string()});
+  EXPECT_EQ(status, 2);
+  EXPECT_NE(out.find("limits.no_such_key"), std::string::npos) << out;
+}
+
+} // namespace
+} // namespace switchyard::testing

@@ -1,0 +1,132 @@
+// Delivery guarantees under stress: slow subscribers get `gap`, topic restarts lose nothing.
+
+#include "tests/support/test_node.hpp"
+#include "tests/support/ws_client.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <thread>
+
+namespace switchyard::testing {
+namespace {
+
+using json = nlohmann::json;
+
+TEST(Delivery, SlowSubscriberGetsGapWhileFastOneGetsEverything) {
+  test_node node{[](runtime::node_config& cfg) { cfg.limits.outbound_queue = 16; }};
+  ws_client slow{node.port()};
+  ws_client fast{node.port()};
+  ws_client pub{node.port()};
+  for (auto* c : {&slow, &fast, &pub}) {
+    c->request(R"("op":"connect")", 1);
+  }
+  slow.request(R"("op":"subscribe","topic":"firehose")", 2);
+  fast.request(R"("op":"subscribe","topic":"firehose")", 2);
+  // 400 events of 64 KiB: far more than the socket buffers hold for a client that
+  // does not read, so the slow one's queue overflows.
+  const int total = 400;
+  std::string blob(64 * 1024, 'z');
+  std::atomic<int> fast_seen{0};
+  std::thread reader([&] {
+    while (fast_seen < total) {
+      auto m = fast.next(10s);
+      if (!m) {
+        return;
+      }
+      auto ev = json::parse(*m);
+      if (ev["push"] == "event") {
+        EXPECT_EQ(ev["seq"], fast_seen + 1) << m->substr(0, 100);
+        ++fast_seen;
+      }
+    }
+  });
+  for (int i = 1; i <= total; ++i) {
+    // Paced by the fast reader, so only the slow one falls behind.
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (fast_seen < i - 4 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(1ms);
+    }
+    pub.send_text(R"({"op":"publish","topic":"firehose","data":")" + blob + R"("})");
+  }
+  reader.join();
+  EXPECT_EQ(fast_seen, total);
+  // The slow one now reads: seqs in order, the missing ranges announced by `gap`.
+  uint64_t next = 1;
+  int gaps = 0;
+  while (next <= total) {
+    auto m = slow.next(10s);
+    ASSERT_TRUE(m.has_value()) << "stopped at " << next;
+    auto msg = json::parse(*m);
+    if (msg["push"] == "gap") {
+      ASSERT_EQ(msg["from"], next);
+      next = msg["to"].get<uint64_t>() + 1;
+      ++gaps;
+    } else {
+      ASSERT_EQ(msg["seq"], next);
+      ++next;
+    }
+  }
+  EXPECT_GE(gaps, 1);
+  // What it missed is in the history.
+  auto hist = json::parse(slow.request(R"("op":"history","topic":"firehose","from_seq":1,"limit":3)", 9));
+  EXPECT_EQ(hist["ok"]["events"].size(), 3u);
+}
+
+TEST(Delivery, CrashedTopicRestartsFromStoreAndSubscribersLoseNothing) {
+  test_node node{[](runtime::node_config& cfg) { cfg.restarts.backoff_min_ms = 20; }};
+  ws_client sub{node.port()};
+  ws_client pub{node.port()};
+  sub.request(R"("op":"connect")", 1);
+  pub.request(R"("op":"connect")", 1);
+  sub.request(R"("op":"subscribe","topic":"fragile")", 2);
+  for (int i = 1; i <= 5; ++i) {
+    pub.request(R"("op":"publish","topic":"fragile","data":)" + std::to_string(i), 10 + i);
+  }
+  node.get().crash_topic("default", "fragile");
+  for (int i = 6; i <= 10; ++i) {
+    auto ack = json::parse(pub.request(R"("op":"publish","topic":"fragile","data":)" +
+                                         std::to_string(i),
+                                       10 + i));
+    if (ack.contains("error")) { // raced with the crash: not stored, publish again
+      EXPECT_EQ(ack["error"]["code"], "unavailable");
+      --i;
+      std::this_thread::sleep_for(20ms);
+      continue;
+    }
+    EXPECT_EQ(ack["ok"]["seq"], i);
+  }
+  for (int i = 1; i <= 10; ++i) {
+    auto m = sub.next_containing("\"push\"");
+    ASSERT_TRUE(m.has_value()) << "missing seq " << i;
+    auto ev = json::parse(*m);
+    ASSERT_EQ(ev["seq"], i);
+    ASSERT_EQ(ev["data"], i);
+  }
+  EXPECT_EQ(node.get().subscriber_count("default", "fragile"), 1u);
+}
+
+TEST(Delivery, TopicThatKeepsCrashingIsCutOffInsteadOfSpinning) {
+  test_node node{[](runtime::node_config& cfg) {
+    cfg.restarts.backoff_min_ms = 1;
+    cfg.restarts.backoff_max_ms = 1;
+    cfg.restarts.max_restarts = 2;
+    cfg.restarts.window_ms = 60000;
+  }};
+  ws_client c{node.port()};
+  c.request(R"("op":"connect")", 1);
+  for (int i = 0; i < 3; ++i) {
+    c.request(R"("op":"publish","topic":"poison","data":1)", 10 + i);
+    node.get().crash_topic("default", "poison");
+    std::this_thread::sleep_for(30ms);
+  }
+  auto reply = json::parse(c.request(R"("op":"publish","topic":"poison","data":1)", 20));
+  EXPECT_EQ(reply["error"]["code"], "unavailable");
+  EXPECT_TRUE(reply["error"].contains("retry_after_ms"));
+  // Other topics are unaffected.
+  EXPECT_TRUE(json::parse(c.request(R"("op":"publish","topic":"healthy","data":1)", 21)).contains("ok"));
+}
+
+} // namespace
+} // namespace switchyard::testing

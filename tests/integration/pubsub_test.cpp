@@ -1,0 +1,215 @@
+// Publish/subscribe over real WebSocket connections to an in-process node.
+
+#include "tests/support/test_node.hpp"
+#include "tests/support/ws_client.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <thread>
+
+namespace switchyard::testing {
+namespace {
+
+using json = nlohmann::json;
+
+json parse(const std::optional<std::string>& msg) {
+  EXPECT_TRUE(msg.has_value());
+  return msg ? json::parse(*msg) : json{};
+}
+
+void connect(ws_client& c) {
+  auto reply = json::parse(c.request(R"("op":"connect")", 1));
+  ASSERT_TRUE(reply.contains("ok")) << reply.dump();
+}
+
+TEST(PubSub, ConnectRepliesWithConnectionFactsAndLimits) {
+  test_node node;
+  ws_client c{node.port()};
+  auto reply = json::parse(c.request(R"("op":"connect","client":"test/1")", 7));
+  ASSERT_EQ(reply["id"], 7);
+  auto ok = reply["ok"];
+  EXPECT_FALSE(ok["conn"].get<std::string>().empty());
+  EXPECT_EQ(ok["session"].get<std::string>().size(), 32u);
+  EXPECT_EQ(ok["node"], "switchyard-1");
+  EXPECT_EQ(ok["ping_ms"], 25000);
+  EXPECT_EQ(ok["limits"]["max_frame_bytes"], 1048576);
+  EXPECT_EQ(ok["limits"]["max_subscriptions"], 1000);
+}
+
+TEST(PubSub, OpsBeforeConnectGetNotConnected) {
+  test_node node;
+  ws_client c{node.port()};
+  auto reply = json::parse(c.request(R"("op":"publish","topic":"t","data":1)", 3));
+  EXPECT_EQ(reply["error"]["code"], "not_connected");
+  reply = json::parse(c.request(R"("op":"ping")", 4));
+  EXPECT_EQ(reply["error"]["code"], "not_connected");
+  connect(c);
+  reply = json::parse(c.request(R"("op":"ping")", 5));
+  EXPECT_EQ(reply, json::parse(R"({"id":5,"ok":{}})"));
+}
+
+TEST(PubSub, PublishAssignsGapFreeSeqAndSubscriberGetsEventsInOrder) {
+  test_node node;
+  ws_client sub{node.port()};
+  ws_client pub{node.port()};
+  connect(sub);
+  connect(pub);
+  auto reply = json::parse(sub.request(R"("op":"subscribe","topic":"chat/1")", 2));
+  EXPECT_EQ(reply["ok"], json::parse(R"({"topic":"chat/1","seq":0,"replayed":0})"));
+  for (int i = 1; i <= 20; ++i) {
+    auto ack = json::parse(pub.request(R"("op":"publish","topic":"chat/1","data":{"n":)" +
+                                         std::to_string(i) + "}",
+                                       100 + i));
+    EXPECT_EQ(ack["ok"]["seq"], i);
+    EXPECT_EQ(ack["ok"]["dup"], false);
+  }
+  for (int i = 1; i <= 20; ++i) {
+    auto ev = parse(sub.next());
+    EXPECT_EQ(ev["push"], "event");
+    EXPECT_EQ(ev["topic"], "chat/1");
+    EXPECT_EQ(ev["seq"], i);
+    EXPECT_EQ(ev["data"]["n"], i);
+    EXPECT_GT(ev["ts"].get<int64_t>(), 0);
+  }
+}
+
+TEST(PubSub, TopicsAreSeparateAndUnsubscribeStopsEvents) {
+  test_node node;
+  ws_client c{node.port()};
+  connect(c);
+  c.request(R"("op":"subscribe","topic":"a")", 2);
+  c.request(R"("op":"publish","topic":"b","data":"not for me")", 3);
+  c.request(R"("op":"publish","topic":"a","data":"for me")", 4);
+  auto ev = parse(c.next_containing("\"push\""));
+  EXPECT_EQ(ev["topic"], "a");
+  EXPECT_EQ(ev["data"], "for me");
+  EXPECT_EQ(ev["seq"], 1);
+  EXPECT_EQ(json::parse(c.request(R"("op":"unsubscribe","topic":"a")", 5))["ok"], json::object());
+  c.request(R"("op":"publish","topic":"a","data":"after")", 6);
+  EXPECT_FALSE(c.next(300ms).has_value());
+}
+
+TEST(PubSub, SubscribingTwiceIsABadRequest) {
+  test_node node;
+  ws_client c{node.port()};
+  connect(c);
+  c.request(R"("op":"subscribe","topic":"a")", 2);
+  auto reply = json::parse(c.request(R"("op":"subscribe","topic":"a")", 3));
+  EXPECT_EQ(reply["error"]["code"], "bad_request");
+}
+
+TEST(PubSub, HistoryReturnsStoredEventsFromSeqWithLimit) {
+  test_node node;
+  ws_client c{node.port()};
+  connect(c);
+  for (int i = 1; i <= 10; ++i) {
+    c.request(R"("op":"publish","topic":"h","key":"k","idem":"i)" + std::to_string(i) +
+                R"(","data":)" + std::to_string(i),
+              10 + i);
+  }
+  auto reply = json::parse(c.request(R"("op":"history","topic":"h","from_seq":4,"limit":3)", 2));
+  auto ok = reply["ok"];
+  ASSERT_EQ(ok["events"].size(), 3u);
+  EXPECT_EQ(ok["events"][0]["seq"], 4);
+  EXPECT_EQ(ok["events"][0]["data"], 4);
+  EXPECT_EQ(ok["events"][0]["key"], "k");
+  EXPECT_EQ(ok["events"][0]["idem"], "i4");
+  EXPECT_EQ(ok["events"][2]["seq"], 6);
+  EXPECT_EQ(ok["next_seq"], 7);
+  EXPECT_EQ(ok["last_seq"], 10);
+  auto since = json::parse(c.request(R"("op":"history","topic":"h","since_ms":0)", 3));
+  EXPECT_EQ(since["ok"]["events"].size(), 10u);
+  auto empty = json::parse(c.request(R"("op":"history","topic":"nothing","from_seq":1)", 4));
+  EXPECT_EQ(empty["ok"], json::parse(R"({"events":[],"next_seq":1,"last_seq":0})"));
+}
+
+TEST(PubSub, SubscribeFromReplaysStoredEventsThenLiveWithNothingLostOrRepeated) {
+  test_node node;
+  ws_client pub{node.port()};
+  connect(pub);
+  for (int i = 1; i < 50; ++i) {
+    pub.send_text(R"({"op":"publish","topic":"r","data":)" + std::to_string(i) + "}");
+  }
+  // Acknowledged in order: once 50 is stored, so are the ones before it.
+  pub.request(R"("op":"publish","topic":"r","data":50)", 99);
+  // Publishing goes on in another thread while the subscriber replays.
+  std::thread more([&] {
+    for (int i = 51; i <= 400; ++i) {
+      pub.send_text(R"({"op":"publish","topic":"r","data":)" + std::to_string(i) + "}");
+    }
+  });
+  ws_client sub{node.port()};
+  connect(sub);
+  auto reply = json::parse(sub.request(R"("op":"subscribe","topic":"r","from":{"seq":10})", 2));
+  more.join();
+  auto last = reply["ok"]["seq"].get<int64_t>();
+  EXPECT_GE(last, 50);
+  EXPECT_EQ(reply["ok"]["replayed"], last - 9);
+  for (int expected = 10; expected <= 400; ++expected) {
+    auto ev = parse(sub.next());
+    ASSERT_EQ(ev["push"], "event") << ev.dump();
+    ASSERT_EQ(ev["seq"], expected);
+    ASSERT_EQ(ev["data"], expected);
+  }
+  EXPECT_FALSE(sub.next(200ms).has_value());
+}
+
+TEST(PubSub, SubscribeFromLastAndSinceMs) {
+  test_node node;
+  ws_client c{node.port()};
+  connect(c);
+  for (int i = 1; i <= 5; ++i) {
+    c.request(R"("op":"publish","topic":"x","data":)" + std::to_string(i), 10 + i);
+  }
+  ws_client last{node.port()};
+  connect(last);
+  auto reply = json::parse(last.request(R"("op":"subscribe","topic":"x","from":{"last":2})", 2));
+  EXPECT_EQ(reply["ok"]["replayed"], 2);
+  EXPECT_EQ(parse(last.next())["seq"], 4);
+  EXPECT_EQ(parse(last.next())["seq"], 5);
+  ws_client since{node.port()};
+  connect(since);
+  reply = json::parse(since.request(R"("op":"subscribe","topic":"x","from":{"since_ms":0})", 2));
+  EXPECT_EQ(reply["ok"]["replayed"], 5);
+  EXPECT_EQ(parse(since.next())["seq"], 1);
+}
+
+TEST(PubSub, ClientFramesMayCarrySeveralMessages) {
+  test_node node;
+  ws_client c{node.port()};
+  c.send_text("{\"id\":1,\"op\":\"connect\"}\n{\"id\":2,\"op\":\"subscribe\",\"topic\":\"m\"}\n"
+              "{\"id\":3,\"op\":\"publish\",\"topic\":\"m\",\"data\":true}\n");
+  std::vector<json> got;
+  while (got.size() < 4) {
+    auto msg = c.next();
+    ASSERT_TRUE(msg.has_value());
+    got.push_back(json::parse(*msg));
+  }
+  EXPECT_EQ(got[0]["id"], 1);
+  EXPECT_EQ(got[1]["id"], 2);
+  int events = 0;
+  for (auto& m : got) {
+    events += m.contains("push") ? 1 : 0;
+  }
+  EXPECT_EQ(events, 1);
+}
+
+TEST(PubSub, HealthEndpointsAnswerOverHttp) {
+  test_node node;
+  EXPECT_EQ(http_get(node.port(), "/healthz").first, 200);
+  EXPECT_EQ(http_get(node.port(), "/readyz").first, 200);
+  EXPECT_EQ(http_get(node.port(), "/nope").first, 404);
+}
+
+TEST(PubSub, StopClosesConnectionsWithGoingAway) {
+  auto node = std::make_unique<test_node>();
+  ws_client c{node->port()};
+  connect(c);
+  std::thread stopper([&] { node.reset(); });
+  EXPECT_EQ(c.wait_closed(), 1001);
+  stopper.join();
+}
+
+} // namespace
+} // namespace switchyard::testing

@@ -1,0 +1,225 @@
+#include "tests/support/ws_client.hpp"
+
+#include <utility>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <deque>
+#include <stdexcept>
+
+namespace switchyard::testing {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = net::ip::tcp;
+
+struct ws_client::impl {
+  net::io_context ioc;
+  websocket::stream<tcp::socket> ws{ioc};
+  beast::flat_buffer buffer;
+  std::string subprotocol;
+  std::deque<std::string> pending; ///< messages of a frame not yet returned
+  uint16_t close_code = 0;
+  bool open = false;
+
+  /// Runs one async operation to completion or until the timeout, then cancels it.
+  template <class Start>
+  bool run_for(std::chrono::milliseconds timeout, Start start) {
+    bool done = false;
+    start(done);
+    ioc.restart();
+    ioc.run_for(timeout);
+    if (!done) {
+      beast::error_code ignored;
+      ws.next_layer().cancel(ignored);
+      ioc.restart();
+      ioc.run_for(1s);
+    }
+    return done;
+  }
+};
+
+ws_client::ws_client(uint16_t port, std::string subprotocol, std::string target)
+  : impl_(std::make_unique<impl>()) {
+  auto& d = *impl_;
+  d.ws.next_layer().connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
+  d.ws.set_option(websocket::stream_base::decorator([subprotocol](websocket::request_type& req) {
+    if (!subprotocol.empty()) {
+      req.set(http::field::sec_websocket_protocol, subprotocol);
+    }
+  }));
+  d.ws.read_message_max(64 << 20);
+  websocket::response_type res;
+  d.ws.handshake(res, "127.0.0.1:" + std::to_string(port), target);
+  d.subprotocol = std::string{res[http::field::sec_websocket_protocol]};
+  d.open = true;
+}
+
+ws_client::~ws_client() {
+  abort();
+}
+
+const std::string& ws_client::subprotocol() const {
+  return impl_->subprotocol;
+}
+
+void ws_client::send_text(const std::string& frame) {
+  impl_->ws.text(true);
+  impl_->ws.write(net::buffer(frame));
+}
+
+void ws_client::send_binary(const std::string& frame) {
+  impl_->ws.binary(true);
+  impl_->ws.write(net::buffer(frame));
+}
+
+std::optional<std::string> ws_client::read_frame(std::chrono::milliseconds timeout) {
+  auto& d = *impl_;
+  if (!d.open) {
+    return std::nullopt;
+  }
+  beast::error_code result;
+  bool ok = d.run_for(timeout, [&](bool& done) {
+    d.ws.async_read(d.buffer, [&](beast::error_code ec, std::size_t) {
+      result = ec;
+      done = true;
+    });
+  });
+  if (!ok) {
+    return std::nullopt;
+  }
+  if (result) {
+    if (result == websocket::error::closed) {
+      d.close_code = static_cast<uint16_t>(d.ws.reason().code);
+    }
+    d.open = false;
+    return std::nullopt;
+  }
+  auto frame = beast::buffers_to_string(d.buffer.data());
+  d.buffer.consume(d.buffer.size());
+  return frame;
+}
+
+std::optional<std::string> ws_client::next(std::chrono::milliseconds timeout) {
+  auto& d = *impl_;
+  if (d.pending.empty()) {
+    auto frame = read_frame(timeout);
+    if (!frame) {
+      return std::nullopt;
+    }
+    if (!d.ws.got_text()) {
+      return frame;
+    }
+    std::size_t start = 0;
+    while (start <= frame->size()) {
+      auto nl = frame->find('\n', start);
+      auto line = frame->substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+      if (!line.empty()) {
+        d.pending.push_back(std::move(line));
+      }
+      if (nl == std::string::npos) {
+        break;
+      }
+      start = nl + 1;
+    }
+  }
+  if (d.pending.empty()) {
+    return std::nullopt;
+  }
+  auto msg = std::move(d.pending.front());
+  d.pending.pop_front();
+  return msg;
+}
+
+std::optional<std::string> ws_client::next_containing(const std::string& needle,
+                                                      std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+    auto msg = next(std::max(left, std::chrono::milliseconds{1}));
+    if (!msg) {
+      return std::nullopt;
+    }
+    if (msg->find(needle) != std::string::npos) {
+      return msg;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string ws_client::request(const std::string& json_without_braces, int64_t id) {
+  auto tag = "\"id\":" + std::to_string(id) + ",";
+  send_text("{" + tag + json_without_braces + "}");
+  std::deque<std::string> skipped;
+  std::string reply;
+  while (auto msg = next()) {
+    if (msg->rfind("{" + tag, 0) == 0) {
+      reply = std::move(*msg);
+      break;
+    }
+    skipped.push_back(std::move(*msg));
+  }
+  for (auto it = skipped.rbegin(); it != skipped.rend(); ++it) {
+    impl_->pending.push_front(std::move(*it));
+  }
+  return reply;
+}
+
+uint16_t ws_client::close_code() const {
+  return impl_->close_code;
+}
+
+uint16_t ws_client::wait_closed(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (impl_->open && std::chrono::steady_clock::now() < deadline) {
+    read_frame(std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now()));
+  }
+  return impl_->close_code;
+}
+
+void ws_client::close() {
+  auto& d = *impl_;
+  if (!d.open) {
+    return;
+  }
+  d.run_for(5s, [&](bool& done) {
+    d.ws.async_close(websocket::close_code::normal, [&](beast::error_code) { done = true; });
+  });
+  d.open = false;
+}
+
+void ws_client::write_raw(const std::string& bytes) {
+  net::write(impl_->ws.next_layer(), net::buffer(bytes));
+}
+
+void ws_client::abort() {
+  beast::error_code ignored;
+  impl_->ws.next_layer().close(ignored);
+  impl_->open = false;
+}
+
+std::pair<int, std::string> http_get(uint16_t port, const std::string& target,
+                                     const std::vector<std::pair<std::string, std::string>>& headers) {
+  net::io_context ioc;
+  tcp::socket sock{ioc};
+  sock.connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
+  http::request<http::empty_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  for (const auto& [name, value] : headers) {
+    req.set(name, value);
+  }
+  http::write(sock, req);
+  beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  http::read(sock, buf, res);
+  return {static_cast<int>(res.result_int()), res.body()};
+}
+
+} // namespace switchyard::testing

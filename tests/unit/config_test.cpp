@@ -1,0 +1,59 @@
+#include "runtime/config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace switchyard::runtime {
+namespace {
+
+TEST(Config, EmbeddedDefaultsListenOnLoopback7400WithDataInDotData) {
+  auto out = load_config({}, {});
+  ASSERT_TRUE(out.error.empty()) << out.error;
+  EXPECT_FALSE(out.exit_now);
+  EXPECT_EQ(out.config.server.bind, "127.0.0.1");
+  EXPECT_EQ(out.config.server.port, 7400);
+  EXPECT_EQ(out.config.store.data_dir, "./data");
+  EXPECT_EQ(out.config.auth_mode, "none");
+  EXPECT_EQ(out.config.limits.max_frame_bytes, 1 << 20);
+}
+
+TEST(Config, CliBeatsEnvironment) {
+  auto out = load_config({"--port", "9000", "--data-dir", "/tmp/x"},
+                         {{"SWITCHYARD_PORT", "8000"}, {"SWITCHYARD_LOG_LEVEL", "debug"}});
+  ASSERT_TRUE(out.error.empty()) << out.error;
+  EXPECT_EQ(out.config.server.port, 9000);
+  EXPECT_EQ(out.config.store.data_dir, "/tmp/x");
+  EXPECT_EQ(out.config.log_level, "debug");
+}
+
+TEST(Config, UnrelatedEnvironmentVariablesAreIgnored) {
+  auto out = load_config({}, {{"SWITCHYARD_BIN", "/usr/bin/x"}, {"HOME", "/root"}});
+  EXPECT_TRUE(out.error.empty()) << out.error;
+}
+
+TEST(Config, BadValuesNameTheOptionAndWhereItCameFrom) {
+  auto out = load_config({"--limits-max-frame-bytes", "12"}, {});
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_NE(out.error.find("--limits-max-frame-bytes"), std::string::npos) << out.error;
+  EXPECT_NE(out.error.find("out of range"), std::string::npos) << out.error;
+  out = load_config({}, {{"SWITCHYARD_LOG_LEVEL", "loud"}});
+  EXPECT_NE(out.error.find("SWITCHYARD_LOG_LEVEL"), std::string::npos) << out.error;
+  out = load_config({"--config", "/nonexistent/file.json"}, {});
+  EXPECT_NE(out.error.find("/nonexistent/file.json"), std::string::npos) << out.error;
+}
+
+TEST(Config, AuthNoneRefusesANonLoopbackListener) {
+  auto out = load_config({"--bind", "10.1.2.3"}, {});
+  EXPECT_NE(out.error.find("loopback"), std::string::npos) << out.error;
+  out = load_config({"--bind", "::1"}, {});
+  EXPECT_TRUE(out.error.empty()) << out.error;
+}
+
+TEST(Config, DumpConfigPrintsEveryKeyAsJson) {
+  auto out = load_config({"--dump-config"}, {});
+  EXPECT_TRUE(out.exit_now);
+  EXPECT_NE(out.output.find("\"max_frame_bytes\": 1048576"), std::string::npos) << out.output;
+  EXPECT_NE(out.output.find("\"port\": 7400"), std::string::npos) << out.output;
+}
+
+} // namespace
+} // namespace switchyard::runtime
