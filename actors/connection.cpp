@@ -1,7 +1,7 @@
-#include "actors/connection_handle.hpp"
-
 #include "actors/atoms.hpp"
+#include "actors/connection_handle.hpp"
 #include "actors/connection_state.hpp"
+#include "actors/liveness.hpp"
 #include "actors/registry.hpp"
 #include "runtime/log.hpp"
 #include "transport/codec.hpp"
@@ -42,29 +42,29 @@ void dispatch(connection_actor* self, transport::client_message& msg) {
     return;
   }
   switch (msg.kind) {
-    case op::connect:
-      return on_connect(self, msg);
-    case op::subscribe:
-      return on_subscribe(self, msg);
-    case op::unsubscribe:
-      return on_unsubscribe(self, msg);
-    case op::publish:
-      return on_publish(self, msg);
-    case op::history:
-      return on_history(self, msg);
-    case op::ping:
-      if (msg.id) {
-        send_message(self, transport::encode_ok_empty(st.enc, *msg.id));
-      }
-      return;
-    case op::ack:
-    case op::nack:
-    case op::presence:
-      break;
+  case op::connect:
+    return on_connect(self, msg);
+  case op::subscribe:
+    return on_subscribe(self, msg);
+  case op::unsubscribe:
+    return on_unsubscribe(self, msg);
+  case op::publish:
+    return on_publish(self, msg);
+  case op::history:
+    return on_history(self, msg);
+  case op::ping:
+    if (msg.id) {
+      send_message(self, transport::encode_ok_empty(st.enc, *msg.id));
+    }
+    return;
+  case op::ack:
+  case op::nack:
+  case op::presence:
+    break;
   }
   send_error(self, msg.id, transport::error_code::bad_request,
-             "op '" + std::string{transport::to_string(msg.kind)}
-               + "' is not supported by this node yet");
+             "op '" + std::string{transport::to_string(msg.kind)} +
+                 "' is not supported by this node yet");
 }
 
 void on_frame(connection_actor* self, std::string& payload) {
@@ -101,18 +101,18 @@ caf::behavior connection(connection_actor* self, node_context* ctx, transport::e
   self->set_down_handler([=](caf::down_msg& dm) { on_topic_down(self, dm); });
   runtime::log::actors().debug("conn.opened conn={} remote={}", st.conn_id, st.remote);
   return {
-    [=](frame_atom, std::string& payload) { on_frame(self, payload); },
-    [=](events_atom, const event_batch_ptr& batch) { on_events(self, batch); },
-    [=](written_atom) {
-      self->state.writing = false;
-      refill(self);
-      write_if_idle(self);
-    },
-    [=](closed_atom) {
-      runtime::log::actors().debug("conn.closed conn={} remote={}", self->state.conn_id,
-                                   self->state.remote);
-      self->quit();
-    },
+      [=](frame_atom, std::string& payload) { on_frame(self, payload); },
+      [=](events_atom, const event_batch_ptr& batch) { on_events(self, batch); },
+      [=](written_atom) {
+        self->state.writing = false;
+        refill(self);
+        write_if_idle(self);
+      },
+      [=](closed_atom) {
+        runtime::log::actors().debug("conn.closed conn={} remote={}", self->state.conn_id,
+                                     self->state.remote);
+        self->quit();
+      },
   };
 }
 
@@ -168,8 +168,13 @@ void close_connection(connection_actor* self, uint16_t code, std::string reason)
 void with_topic(connection_actor* self, const std::string& topic, topic_callback fn) {
   auto& st = self->state;
   if (auto it = st.topics.find(topic); it != st.topics.end()) {
-    fn(&it->second);
-    return;
+    if (!is_terminated(it->second)) {
+      fn(&it->second);
+      return;
+    }
+    // Died; its down_msg is still on the way. Look the restarted one up.
+    st.topic_names.erase(it->second.address());
+    st.topics.erase(it);
   }
   auto [pending, first] = st.lookups.try_emplace(topic);
   pending->second.push_back(std::move(fn));
@@ -190,8 +195,8 @@ void with_topic(connection_actor* self, const std::string& topic, topic_callback
     }
   };
   self->request(st.ctx->registry, caf::infinite, lookup_atom::value, st.tenant, topic)
-    .then([=](const caf::actor& handle) { on_result(&handle); },
-          [=](caf::error&) { on_result(nullptr); });
+      .then([=](const caf::actor& handle) { on_result(&handle); },
+            [=](caf::error&) { on_result(nullptr); });
 }
 
 struct connection_handle::impl {

@@ -10,7 +10,7 @@
 
 namespace switchyard::actors {
 
-class node_context;
+struct node_context;
 
 class connection_handle {
 public:

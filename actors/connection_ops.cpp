@@ -40,8 +40,8 @@ void on_connect(connection_actor* self, const transport::client_message& msg) {
   st.connected = true;
   st.tenant = "default";
   st.user = "anonymous";
-  runtime::log::actors().debug("conn.connected conn={} tenant={} user={} client=\"{}\"",
-                               st.conn_id, st.tenant, st.user, msg.client.value_or(""));
+  runtime::log::actors().debug("conn.connected conn={} tenant={} user={} client=\"{}\"", st.conn_id,
+                               st.tenant, st.user, msg.client.value_or(""));
   if (!msg.id) {
     return;
   }
@@ -75,14 +75,14 @@ void on_publish(connection_actor* self, transport::client_message& msg) {
       return;
     }
     self->request(*topic, caf::infinite, publish_atom::value, std::move(req))
-      .then(
-        [=](uint64_t seq, bool dup) {
-          send_message(self, transport::encode_publish_ok(self->state.enc, *id, seq, dup));
-        },
-        [=](caf::error&) {
-          send_error(self, id, transport::error_code::unavailable,
-                     "publish to '" + name + "' was not stored; retry", 1000);
-        });
+        .then(
+            [=](uint64_t seq, bool dup) {
+              send_message(self, transport::encode_publish_ok(self->state.enc, *id, seq, dup));
+            },
+            [=](caf::error&) {
+              send_error(self, id, transport::error_code::unavailable,
+                         "publish to '" + name + "' was not stored; retry", 1000);
+            });
   });
 }
 

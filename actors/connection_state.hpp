@@ -8,8 +8,6 @@
 #include "actors/outbound_queue.hpp"
 #include "transport/protocol.hpp"
 
-#include <caf/all.hpp>
-
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -19,15 +17,17 @@
 #include <unordered_set>
 #include <vector>
 
+#include <caf/all.hpp>
+
 namespace switchyard::actors {
 
 /// One fanout subscription of this connection.
 struct subscription {
-  caf::actor topic;       ///< null until the topic confirmed (and while it restarts)
+  caf::actor topic;        ///< null until the topic confirmed (and while it restarts)
   uint64_t generation = 0; ///< tells a stale subscribe reply from the current one
-  uint64_t delivered = 0; ///< newest seq queued to the client or reported in a gap
-  uint64_t replay_to = 0; ///< read the store until `delivered` reaches this
-  uint64_t gap_from = 0;  ///< events gap_from..gap_to were dropped (queue full)
+  uint64_t delivered = 0;  ///< newest seq queued to the client or reported in a gap
+  uint64_t replay_to = 0;  ///< read the store until `delivered` reaches this
+  uint64_t gap_from = 0;   ///< events gap_from..gap_to were dropped (queue full)
   uint64_t gap_to = 0;
   bool catching_up() const { return delivered < replay_to; }
 };
@@ -46,8 +46,8 @@ struct connection_state {
   std::string tenant;
   std::string user;
   std::unordered_map<std::string, subscription> subs;
-  std::unordered_set<std::string> replaying; ///< subs catching up from the store
-  std::unordered_set<std::string> gapped;    ///< subs with an unreported gap
+  std::unordered_set<std::string> replaying;          ///< subs catching up from the store
+  std::unordered_set<std::string> gapped;             ///< subs with an unreported gap
   std::unordered_map<std::string, caf::actor> topics; ///< monitored topic handles
   std::unordered_map<caf::actor_addr, std::string> topic_names;
   std::unordered_map<std::string, std::vector<topic_callback>> lookups;

@@ -23,7 +23,7 @@ void push_event(connection_actor* self, const std::string& name, subscription& s
   auto& st = self->state;
   if (sub.gap_from != 0) {
     st.out->push(std::make_shared<const std::string>(
-      transport::encode_gap_push(st.enc, name, sub.gap_from, sub.gap_to)));
+        transport::encode_gap_push(st.enc, name, sub.gap_from, sub.gap_to)));
     sub.gap_from = sub.gap_to = 0;
     st.gapped.erase(name);
   }
@@ -48,40 +48,50 @@ uint64_t start_seq(connection_actor* self, const std::string& topic,
   using kind = transport::start_position::kind;
   auto value = static_cast<uint64_t>(std::max<int64_t>(from.value, 0));
   switch (from.from) {
-    case kind::seq:
-      return std::max<uint64_t>(value, 1);
-    case kind::last:
-      return value >= last ? 1 : last - value + 1;
-    case kind::since_ms: {
-      uint64_t seq = last + 1;
-      auto& st = self->state;
-      auto status = st.ctx->store->first_seq_since(st.tenant, topic, from.value, seq);
-      return status.ok() ? seq : last + 1;
-    }
+  case kind::seq:
+    return std::max<uint64_t>(value, 1);
+  case kind::last:
+    return value >= last ? 1 : last - value + 1;
+  case kind::since_ms: {
+    uint64_t seq = last + 1;
+    auto& st = self->state;
+    auto status = st.ctx->store->first_seq_since(st.tenant, topic, from.value, seq);
+    return status.ok() ? seq : last + 1;
+  }
   }
   return last + 1;
 }
 
+/// How often joining a topic is retried when it dies between look-up and subscribe.
+constexpr int join_attempts = 3;
+
 /// Asks the topic to add this connection; `then` runs with the topic's last seq.
 void join_topic(connection_actor* self, const std::string& name, uint64_t generation,
-                std::function<void(uint64_t)> then, std::function<void()> failed) {
+                std::function<void(uint64_t)> then, std::function<void()> failed, int attempt = 1) {
   with_topic(self, name, [=](const caf::actor* topic) {
     if (!topic) {
       return failed();
     }
     auto handle = *topic;
     self->request(handle, caf::infinite, subscribe_atom::value, self->state.enc)
-      .then(
-        [=](uint64_t last) {
-          auto it = self->state.subs.find(name);
-          if (it == self->state.subs.end() || it->second.generation != generation) {
-            self->send(handle, unsub_atom::value); // unsubscribed meanwhile
-            return;
-          }
-          it->second.topic = handle;
-          then(last);
-        },
-        [=](caf::error&) { failed(); });
+        .then(
+            [=](uint64_t last) {
+              auto it = self->state.subs.find(name);
+              if (it == self->state.subs.end() || it->second.generation != generation) {
+                self->send(handle, unsub_atom::value); // unsubscribed meanwhile
+                return;
+              }
+              it->second.topic = handle;
+              then(last);
+            },
+            [=](caf::error&) {
+              // The topic died after the look-up; the next look-up waits for its restart.
+              if (attempt < join_attempts) {
+                join_topic(self, name, generation, then, failed, attempt + 1);
+              } else {
+                failed();
+              }
+            });
   });
 }
 
@@ -98,8 +108,8 @@ void on_subscribe(connection_actor* self, transport::client_message& msg) {
   }
   if (static_cast<int64_t>(st.subs.size()) >= st.ctx->limits.max_subscriptions) {
     return send_error(self, msg.id, transport::error_code::too_large,
-                      "limit of " + std::to_string(st.ctx->limits.max_subscriptions)
-                        + " subscriptions reached");
+                      "limit of " + std::to_string(st.ctx->limits.max_subscriptions) +
+                          " subscriptions reached");
   }
   auto generation = st.next_generation++;
   st.subs[msg.topic].generation = generation;
@@ -107,28 +117,28 @@ void on_subscribe(connection_actor* self, transport::client_message& msg) {
   auto id = msg.id;
   auto from = msg.from;
   join_topic(
-    self, name, generation,
-    [=](uint64_t last) {
-      auto& sub = self->state.subs[name];
-      auto start = from ? start_seq(self, name, *from, last) : last + 1;
-      sub.delivered = start - 1;
-      sub.replay_to = last;
-      if (id) {
-        auto replayed = last >= start ? last - start + 1 : 0;
-        send_message(self,
-                     transport::encode_subscribe_ok(self->state.enc, *id, name, last, replayed));
-      }
-      if (sub.catching_up()) {
-        self->state.replaying.insert(name);
-        refill(self);
-        write_if_idle(self);
-      }
-    },
-    [=] {
-      self->state.subs.erase(name);
-      send_error(self, id, transport::error_code::unavailable,
-                 "topic '" + name + "' is unavailable", 1000);
-    });
+      self, name, generation,
+      [=](uint64_t last) {
+        auto& sub = self->state.subs[name];
+        auto start = from ? start_seq(self, name, *from, last) : last + 1;
+        sub.delivered = start - 1;
+        sub.replay_to = last;
+        if (id) {
+          auto replayed = last >= start ? last - start + 1 : 0;
+          send_message(self,
+                       transport::encode_subscribe_ok(self->state.enc, *id, name, last, replayed));
+        }
+        if (sub.catching_up()) {
+          self->state.replaying.insert(name);
+          refill(self);
+          write_if_idle(self);
+        }
+      },
+      [=] {
+        self->state.subs.erase(name);
+        send_error(self, id, transport::error_code::unavailable,
+                   "topic '" + name + "' is unavailable", 1000);
+      });
 }
 
 void on_unsubscribe(connection_actor* self, const transport::client_message& msg) {
@@ -179,7 +189,7 @@ void refill(connection_actor* self) {
   for (auto it = st.gapped.begin(); it != st.gapped.end();) {
     auto& sub = st.subs[*it];
     st.out->push(std::make_shared<const std::string>(
-      transport::encode_gap_push(st.enc, *it, sub.gap_from, sub.gap_to)));
+        transport::encode_gap_push(st.enc, *it, sub.gap_from, sub.gap_to)));
     sub.gap_from = sub.gap_to = 0;
     it = st.gapped.erase(it);
   }
@@ -197,9 +207,10 @@ void refill(connection_actor* self) {
       }
       for (const auto& rec : events) {
         transport::event_view ev{rec.seq, rec.ts_ms, rec.key, rec.idem, rec.data};
-        push_event(self, *it, sub,
-                   std::make_shared<const std::string>(transport::encode_event_push(st.enc, *it, ev)),
-                   rec.seq);
+        push_event(
+            self, *it, sub,
+            std::make_shared<const std::string>(transport::encode_event_push(st.enc, *it, ev)),
+            rec.seq);
       }
     }
     it = sub.catching_up() ? std::next(it) : st.replaying.erase(it);
@@ -224,23 +235,25 @@ void on_topic_down(connection_actor* self, const caf::down_msg& dm) {
   auto generation = sub->second.generation;
   runtime::log::actors().debug("conn.resubscribe conn={} topic={}", st.conn_id, name);
   join_topic(
-    self, name, generation,
-    [=](uint64_t last) {
-      auto& s = self->state.subs[name];
-      s.replay_to = std::max(s.replay_to, last);
-      if (s.catching_up()) {
-        self->state.replaying.insert(name);
-        refill(self);
-        write_if_idle(self);
-      }
-    },
-    [=] {
-      self->state.subs.erase(name);
-      send_message(self, transport::encode_error(self->state.enc, std::nullopt,
-                                                 transport::error_code::unavailable,
-                                                 "topic '" + name + "' became unavailable; "
-                                                 "subscribe again", 1000));
-    });
+      self, name, generation,
+      [=](uint64_t last) {
+        auto& s = self->state.subs[name];
+        s.replay_to = std::max(s.replay_to, last);
+        if (s.catching_up()) {
+          self->state.replaying.insert(name);
+          refill(self);
+          write_if_idle(self);
+        }
+      },
+      [=] {
+        self->state.subs.erase(name);
+        send_message(self, transport::encode_error(self->state.enc, std::nullopt,
+                                                   transport::error_code::unavailable,
+                                                   "topic '" + name +
+                                                       "' became unavailable; "
+                                                       "subscribe again",
+                                                   1000));
+      });
 }
 
 } // namespace switchyard::actors

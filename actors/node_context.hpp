@@ -2,11 +2,11 @@
 // What every actor of a node shares: the actor system, the store, the well-known
 // actors and the limits. Built by runtime::node; outlives every actor it names.
 
-#include <caf/actor.hpp>
-
 #include <atomic>
 #include <cstdint>
 #include <string>
+
+#include <caf/actor.hpp>
 
 namespace caf {
 class actor_system;
@@ -29,10 +29,10 @@ struct connection_limits {
 
 /// Supervision of topic actors (config area `supervision`).
 struct restart_policy {
-  int64_t backoff_min_ms = 10;    ///< first restart delay
-  int64_t backoff_max_ms = 1000;  ///< restart delay cap (doubles per failure)
-  int64_t max_restarts = 10;      ///< restarts allowed within window_ms
-  int64_t window_ms = 10000;      ///< past the intensity, the topic is unavailable this long
+  int64_t backoff_min_ms = 10;   ///< first restart delay
+  int64_t backoff_max_ms = 1000; ///< restart delay cap (doubles per failure)
+  int64_t max_restarts = 10;     ///< restarts allowed within window_ms
+  int64_t window_ms = 10000;     ///< past the intensity, the topic is unavailable this long
 };
 
 struct node_context {
@@ -45,6 +45,8 @@ struct node_context {
   std::string node_name;
   std::atomic<uint64_t> next_conn_id{1};
   std::atomic<int64_t> live_connections{0};
+  std::atomic<uint64_t> store_commits{0}; ///< write transactions committed
+  std::atomic<uint64_t> store_batches{0}; ///< topic batches those transactions held
 };
 
 } // namespace switchyard::actors

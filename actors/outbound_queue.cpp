@@ -5,8 +5,7 @@
 namespace switchyard::actors {
 
 outbound_queue::outbound_queue(std::size_t capacity, std::size_t max_frame_bytes)
-  : capacity_(capacity), max_frame_bytes_(max_frame_bytes) {
-}
+    : capacity_(capacity), max_frame_bytes_(max_frame_bytes) {}
 
 bool outbound_queue::push(std::shared_ptr<const std::string> msg) {
   if (items_.size() >= capacity_ * 4) {

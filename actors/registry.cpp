@@ -1,16 +1,17 @@
 #include "actors/registry.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/liveness.hpp"
 #include "actors/topic.hpp"
 #include "runtime/log.hpp"
-
-#include <caf/all.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <deque>
 #include <unordered_map>
 #include <vector>
+
+#include <caf/all.hpp>
 
 namespace switchyard::actors {
 
@@ -70,7 +71,8 @@ void on_topic_failure(registry_actor* self, const std::string& key, topic_entry&
     entry.waiting.clear();
     return;
   }
-  auto delay = std::min<int64_t>(pol.backoff_max_ms, pol.backoff_min_ms << std::min<int64_t>(n - 1, 20));
+  auto delay =
+      std::min<int64_t>(pol.backoff_max_ms, pol.backoff_min_ms << std::min<int64_t>(n - 1, 20));
   log.warn("topic.crashed tenant={} topic={} restart_in_ms={} reason=\"{}\"", entry.tenant,
            entry.topic, delay, self->system().render(reason));
   self->delayed_send(self, std::chrono::milliseconds(delay), restart_atom::value, key);
@@ -88,11 +90,16 @@ void on_exit(registry_actor* self, caf::exit_msg& msg) {
   st.keys.erase(it);
   auto& entry = st.topics[key];
   entry.handle = nullptr;
-  bool crashed = msg.reason && msg.reason != caf::exit_reason::user_shutdown
-                 && msg.reason != caf::exit_reason::normal;
+  bool crashed = msg.reason && msg.reason != caf::exit_reason::user_shutdown &&
+                 msg.reason != caf::exit_reason::normal;
   if (crashed && !st.stopping) {
     on_topic_failure(self, key, entry, msg.reason);
-  } else if (entry.waiting.empty()) {
+  } else if (!entry.waiting.empty() && !st.stopping) {
+    start(self, key, entry); // asked for while it was ending
+  } else {
+    for (auto& rp : entry.waiting) {
+      rp.deliver(caf::make_error(caf::sec::runtime_error, "node is stopping"));
+    }
     st.topics.erase(key);
   }
   if (st.stopping && st.keys.empty()) {
@@ -105,50 +112,55 @@ caf::behavior registry(registry_actor* self, node_context* ctx) {
   self->state.ctx = ctx;
   self->set_exit_handler([=](caf::exit_msg& msg) { on_exit(self, msg); });
   return {
-    [=](lookup_atom, std::string& tenant, std::string& topic) -> caf::result<caf::actor> {
-      auto& st = self->state;
-      if (st.stopping) {
-        return caf::make_error(caf::sec::runtime_error, "node is stopping");
-      }
-      auto key = topic_key(tenant, topic);
-      auto [it, fresh] = st.topics.try_emplace(key);
-      auto& entry = it->second;
-      if (entry.handle) {
+      [=](lookup_atom, std::string& tenant, std::string& topic) -> caf::result<caf::actor> {
+        auto& st = self->state;
+        if (st.stopping) {
+          return caf::make_error(caf::sec::runtime_error, "node is stopping");
+        }
+        auto key = topic_key(tenant, topic);
+        auto [it, fresh] = st.topics.try_emplace(key);
+        auto& entry = it->second;
+        if (entry.handle && !is_terminated(entry.handle)) {
+          return entry.handle;
+        }
+        if (entry.handle) {
+          // Died, and its exit_msg is still on the way: answer once it is handled.
+          entry.waiting.push_back(self->make_response_promise());
+          return entry.waiting.back();
+        }
+        if (clock::now() < entry.unavailable_until) {
+          return caf::make_error(caf::sec::runtime_error, "topic unavailable");
+        }
+        entry.tenant = std::move(tenant);
+        entry.topic = std::move(topic);
+        if (!fresh && !entry.failures.empty() && entry.unavailable_until == clock::time_point{}) {
+          // A restart is scheduled: answer when it happens.
+          entry.waiting.push_back(self->make_response_promise());
+          return entry.waiting.back();
+        }
+        entry.unavailable_until = {};
+        start(self, key, entry);
         return entry.handle;
-      }
-      if (clock::now() < entry.unavailable_until) {
-        return caf::make_error(caf::sec::runtime_error, "topic unavailable");
-      }
-      entry.tenant = std::move(tenant);
-      entry.topic = std::move(topic);
-      if (!fresh && !entry.failures.empty() && entry.unavailable_until == clock::time_point{}) {
-        // A restart is scheduled: answer when it happens.
-        entry.waiting.push_back(self->make_response_promise());
-        return entry.waiting.back();
-      }
-      entry.unavailable_until = {};
-      start(self, key, entry);
-      return entry.handle;
-    },
-    [=](restart_atom, const std::string& key) {
-      auto it = self->state.topics.find(key);
-      if (it != self->state.topics.end() && !it->second.handle && !self->state.stopping) {
-        start(self, key, it->second);
-      }
-    },
-    [=](shutdown_atom) -> caf::result<caf::unit_t> {
-      auto& st = self->state;
-      st.stopping = true;
-      if (st.keys.empty()) {
-        self->quit();
-        return caf::unit;
-      }
-      st.shutdown = self->make_response_promise();
-      for (auto& [addr, key] : st.keys) {
-        caf::anon_send_exit(addr, caf::exit_reason::user_shutdown);
-      }
-      return st.shutdown;
-    },
+      },
+      [=](restart_atom, const std::string& key) {
+        auto it = self->state.topics.find(key);
+        if (it != self->state.topics.end() && !it->second.handle && !self->state.stopping) {
+          start(self, key, it->second);
+        }
+      },
+      [=](shutdown_atom) -> caf::result<caf::unit_t> {
+        auto& st = self->state;
+        st.stopping = true;
+        if (st.keys.empty()) {
+          self->quit();
+          return caf::unit;
+        }
+        st.shutdown = self->make_response_promise();
+        for (auto& [addr, key] : st.keys) {
+          caf::anon_send_exit(addr, caf::exit_reason::user_shutdown);
+        }
+        return st.shutdown;
+      },
   };
 }
 

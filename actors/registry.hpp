@@ -11,10 +11,10 @@
 
 #include "actors/node_context.hpp"
 
-#include <caf/fwd.hpp>
-
 #include <string>
 #include <string_view>
+
+#include <caf/fwd.hpp>
 
 namespace switchyard::actors {
 

@@ -1,19 +1,21 @@
 #include "actors/store_writer.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/node_context.hpp"
 #include "runtime/log.hpp"
 #include "store/event_store.hpp"
 
-#include <caf/all.hpp>
-
 #include <utility>
 #include <vector>
+
+#include <caf/all.hpp>
 
 namespace switchyard::actors {
 
 namespace {
 
 struct writer_state {
+  node_context* ctx = nullptr;
   store::event_store* store = nullptr;
   std::vector<store::append_batch> pending;
   std::vector<caf::response_promise> promises;
@@ -40,6 +42,8 @@ void flush(writer_actor* self) {
   st.pending.clear();
   st.promises.clear();
   auto result = st.store->append(batches);
+  ++st.ctx->store_commits;
+  st.ctx->store_batches += batches.size();
   if (result.ok()) {
     for (std::size_t i = 0; i < batches.size(); ++i) {
       promises[i].deliver(std::move(batches[i]));
@@ -53,38 +57,39 @@ void flush(writer_actor* self) {
       continue;
     }
     runtime::log::store().error("store.append_failed tenant={} topic={} events={} error=\"{}\"",
-                                 batches[i].tenant, batches[i].topic, batches[i].events.size(),
-                                 one.message);
+                                batches[i].tenant, batches[i].topic, batches[i].events.size(),
+                                one.message);
     promises[i].deliver(to_error(one));
   }
 }
 
-caf::behavior store_writer(writer_actor* self, store::event_store* store) {
-  self->state.store = store;
+caf::behavior store_writer(writer_actor* self, node_context* ctx) {
+  self->state.ctx = ctx;
+  self->state.store = ctx->store;
   return {
-    [=](append_atom, store::append_batch& batch) {
-      auto& st = self->state;
-      st.pending.push_back(std::move(batch));
-      st.promises.push_back(self->make_response_promise());
-      // The flush message queues behind every append already in the mailbox, so one
-      // transaction takes all of them: batching from backlog, never from a timer.
-      if (!st.flush_scheduled) {
-        st.flush_scheduled = true;
-        self->send(self, flush_atom::value);
-      }
-    },
-    [=](flush_atom) { flush(self); },
-    [=](shutdown_atom) {
-      flush(self);
-      self->quit();
-    },
+      [=](append_atom, store::append_batch& batch) {
+        auto& st = self->state;
+        st.pending.push_back(std::move(batch));
+        st.promises.push_back(self->make_response_promise());
+        // The flush message queues behind every append already in the mailbox, so one
+        // transaction takes all of them: batching from backlog, never from a timer.
+        if (!st.flush_scheduled) {
+          st.flush_scheduled = true;
+          self->send(self, flush_atom::value);
+        }
+      },
+      [=](flush_atom) { flush(self); },
+      [=](shutdown_atom) {
+        flush(self);
+        self->quit();
+      },
   };
 }
 
 } // namespace
 
-caf::actor spawn_store_writer(caf::actor_system& sys, store::event_store& store) {
-  return sys.spawn<caf::detached>(store_writer, &store);
+caf::actor spawn_store_writer(caf::actor_system& sys, node_context& ctx) {
+  return sys.spawn<caf::detached>(store_writer, &ctx);
 }
 
 } // namespace switchyard::actors

@@ -7,12 +7,12 @@
 #include "store/event_store.hpp"
 #include "transport/protocol.hpp"
 
-#include <caf/all.hpp>
-
 #include <chrono>
 #include <deque>
 #include <stdexcept>
 #include <vector>
+
+#include <caf/all.hpp>
 
 namespace switchyard::actors {
 
@@ -74,7 +74,8 @@ void deliver(topic_actor* self, const event_batch_ptr& batch) {
   }
   auto msg = caf::make_message(events_atom::value, batch);
   for (auto& sub : st.subscribers) {
-    sub.who->enqueue(caf::strong_actor_ptr{self->ctrl()}, caf::make_message_id(), msg, self->context());
+    sub.who->enqueue(caf::strong_actor_ptr{self->ctrl()}, caf::make_message_id(), msg,
+                     self->context());
   }
 }
 
@@ -98,42 +99,42 @@ void flush(topic_actor* self) {
     return;
   }
   self->request(st.ctx->writer, caf::infinite, append_atom::value, st.log.take_batch())
-    .then(
-      [=](store::append_batch& batch) {
-        auto& s = self->state;
-        deliver(self, s.log.commit(std::move(batch), s.json_subscribers > 0,
-                                   s.msgpack_subscribers > 0));
-        flush(self);
-      },
-      [=](caf::error& err) { fail_pending(self, err); });
+      .then(
+          [=](store::append_batch& batch) {
+            auto& s = self->state;
+            deliver(self, s.log.commit(std::move(batch), s.json_subscribers > 0,
+                                       s.msgpack_subscribers > 0));
+            flush(self);
+          },
+          [=](caf::error& err) { fail_pending(self, err); });
 }
 
 caf::behavior topic_behavior(topic_actor* self) {
   self->set_down_handler([=](caf::down_msg& dm) { remove_subscriber(self->state, dm.source); });
   return {
-    [=](publish_atom, publish_request& req) {
-      auto& st = self->state;
-      st.replies.push_back(req.wants_reply ? self->make_response_promise()
-                                           : caf::response_promise{});
-      st.log.stage(now_ms(), std::move(req.data), std::move(req.key), std::move(req.idem));
-      flush(self);
-    },
-    [=](subscribe_atom, transport::encoding enc) {
-      auto& st = self->state;
-      auto sender = caf::actor_cast<caf::actor>(self->current_sender());
-      remove_subscriber(st, sender.address());
-      st.subscribers.push_back(subscriber{sender, enc});
-      count_encoding(st, enc, +1);
-      self->monitor(sender);
-      return st.log.durable_seq();
-    },
-    [=](unsub_atom) {
-      auto sender = caf::actor_cast<caf::actor>(self->current_sender());
-      remove_subscriber(self->state, sender.address());
-      self->demonitor(sender);
-    },
-    [=](count_atom) { return static_cast<uint64_t>(self->state.subscribers.size()); },
-    [=](crash_atom) -> uint64_t { throw std::runtime_error("injected fault"); },
+      [=](publish_atom, publish_request& req) {
+        auto& st = self->state;
+        st.replies.push_back(req.wants_reply ? self->make_response_promise()
+                                             : caf::response_promise{});
+        st.log.stage(now_ms(), std::move(req.data), std::move(req.key), std::move(req.idem));
+        flush(self);
+      },
+      [=](subscribe_atom, transport::encoding enc) {
+        auto& st = self->state;
+        auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+        remove_subscriber(st, sender.address());
+        st.subscribers.push_back(subscriber{sender, enc});
+        count_encoding(st, enc, +1);
+        self->monitor(sender);
+        return st.log.durable_seq();
+      },
+      [=](unsub_atom) {
+        auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+        remove_subscriber(self->state, sender.address());
+        self->demonitor(sender);
+      },
+      [=](count_atom) { return static_cast<uint64_t>(self->state.subscribers.size()); },
+      [=](crash_atom) -> uint64_t { throw std::runtime_error("injected fault"); },
   };
 }
 

@@ -14,9 +14,9 @@
 
 #include "actors/node_context.hpp"
 
-#include <caf/fwd.hpp>
-
 #include <string>
+
+#include <caf/fwd.hpp>
 
 namespace switchyard::actors {
 

@@ -8,8 +8,7 @@
 namespace switchyard::actors {
 
 topic_state::topic_state(std::string tenant, std::string topic)
-  : tenant_(std::move(tenant)), topic_(std::move(topic)) {
-}
+    : tenant_(std::move(tenant)), topic_(std::move(topic)) {}
 
 void topic_state::recover(const store::topic_info& info) {
   durable_seq_ = info.last_seq;

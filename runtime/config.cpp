@@ -2,10 +2,10 @@
 
 #include "runtime/config_options.hpp"
 
+#include <fstream>
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
-
-#include <fstream>
 
 extern char** environ;
 

@@ -13,24 +13,24 @@
 namespace switchyard::runtime {
 
 struct node_config {
-  transport::server_options server; ///< keys bind, port, io_threads
-  store::store_config store;        ///< keys data_dir, store.map_size_mb
-  actors::connection_limits limits; ///< keys limits.*
-  actors::restart_policy restarts;  ///< keys supervision.*
+  transport::server_options server;       ///< keys bind, port, io_threads
+  store::store_config store;              ///< keys data_dir, store.map_size_mb
+  actors::connection_limits limits;       ///< keys limits.*
+  actors::restart_policy restarts;        ///< keys supervision.*
   std::string node_name = "switchyard-1"; ///< reported to clients in `connect`
-  std::string auth_mode = "none";   ///< only "none" so far: loopback listeners only
-  std::string log_level = "info";   ///< trace, debug, info, warn, error, critical, off
-  int64_t workers = 2;              ///< CAF scheduler threads
-  int64_t max_throughput = 100;     ///< messages an actor handles before yielding its thread
+  std::string auth_mode = "none";         ///< only "none" so far: loopback listeners only
+  std::string log_level = "info";         ///< trace, debug, info, warn, error, critical, off
+  int64_t workers = 2;                    ///< CAF scheduler threads
+  int64_t max_throughput = 100;           ///< messages an actor handles before yielding its thread
 };
 
 /// What start-up should do after reading the configuration.
 struct config_outcome {
   node_config config;
-  bool exit_now = false;  ///< --help, --version or --dump-config was handled
+  bool exit_now = false; ///< --help, --version or --dump-config was handled
   int exit_code = 0;
-  std::string error;      ///< one line naming the bad option or value
-  std::string output;     ///< text for stdout (help, version, dump)
+  std::string error;  ///< one line naming the bad option or value
+  std::string output; ///< text for stdout (help, version, dump)
 };
 
 /// Reads the configuration. `env` holds the process environment (NAME -> value).

@@ -1,17 +1,16 @@
 #include "runtime/config_options.hpp"
 
-#include <arpa/inet.h>
-
 #include <cctype>
 #include <charconv>
+
+#include <arpa/inet.h>
 #include <nlohmann/json.hpp>
 
 namespace switchyard::runtime {
 
 namespace {
 
-template <class T>
-using accessor = T& (*)(node_config&);
+template <class T> using accessor = T& (*)(node_config&);
 
 std::string json_text(const std::string& s) {
   return nlohmann::json(s).dump();
@@ -88,66 +87,70 @@ std::vector<config_option> make_options() {
   constexpr int64_t big = int64_t{1} << 40;
   std::vector<config_option> opts;
   opts.push_back(string_option(
-    "bind", "listen address (auth.mode none requires a loopback address)",
-    [](node_config& c) -> std::string& { return c.server.bind; }, check_ip));
-  opts.push_back(int_option<uint16_t>("port", "listen port (0: any free port)",
-                                     [](node_config& c) -> uint16_t& { return c.server.port; }, 0,
-                                     65535));
-  opts.push_back(string_option("data_dir", "directory of the event store (LMDB)",
-                               [](node_config& c) -> std::string& { return c.store.data_dir; },
-                               check_non_empty));
-  opts.push_back(string_option("node_name", "this node's name, reported to clients",
-                               [](node_config& c) -> std::string& { return c.node_name; },
-                               check_non_empty));
+      "bind", "listen address (auth.mode none requires a loopback address)",
+      [](node_config& c) -> std::string& { return c.server.bind; }, check_ip));
+  opts.push_back(int_option<uint16_t>(
+      "port", "listen port (0: any free port)",
+      [](node_config& c) -> uint16_t& { return c.server.port; }, 0, 65535));
   opts.push_back(string_option(
-    "log_level", "trace, debug, info, warn, error, critical or off",
-    [](node_config& c) -> std::string& { return c.log_level; }, [](const std::string& t) {
-      return check_one_of(t, {"trace", "debug", "info", "warn", "error", "critical", "off"});
-    }));
+      "data_dir", "directory of the event store (LMDB)",
+      [](node_config& c) -> std::string& { return c.store.data_dir; }, check_non_empty));
   opts.push_back(string_option(
-    "auth.mode", "client authentication: none (every client is 'anonymous' in tenant 'default')",
-    [](node_config& c) -> std::string& { return c.auth_mode; },
-    [](const std::string& t) { return check_one_of(t, {"none"}); }));
-  opts.push_back(int_option<int>("io_threads", "threads running the sockets",
-                                [](node_config& c) -> int& { return c.server.io_threads; }, 1, 64));
-  opts.push_back(int_option<int64_t>("workers", "actor scheduler threads",
-                            [](node_config& c) -> int64_t& { return c.workers; }, 1, 64));
-  opts.push_back(int_option<int64_t>("max_throughput", "messages an actor handles before yielding its thread",
-                            [](node_config& c) -> int64_t& { return c.max_throughput; }, 1, 1000000));
+      "node_name", "this node's name, reported to clients",
+      [](node_config& c) -> std::string& { return c.node_name; }, check_non_empty));
+  opts.push_back(string_option(
+      "log_level", "trace, debug, info, warn, error, critical or off",
+      [](node_config& c) -> std::string& { return c.log_level; },
+      [](const std::string& t) {
+        return check_one_of(t, {"trace", "debug", "info", "warn", "error", "critical", "off"});
+      }));
+  opts.push_back(string_option(
+      "auth.mode", "client authentication: none (every client is 'anonymous' in tenant 'default')",
+      [](node_config& c) -> std::string& { return c.auth_mode; },
+      [](const std::string& t) { return check_one_of(t, {"none"}); }));
+  opts.push_back(int_option<int>(
+      "io_threads", "threads running the sockets",
+      [](node_config& c) -> int& { return c.server.io_threads; }, 1, 64));
+  opts.push_back(int_option<int64_t>(
+      "workers", "actor scheduler threads", [](node_config& c) -> int64_t& { return c.workers; }, 1,
+      64));
+  opts.push_back(int_option<int64_t>(
+      "max_throughput", "messages an actor handles before yielding its thread",
+      [](node_config& c) -> int64_t& { return c.max_throughput; }, 1, 1000000));
   opts.push_back(int_option<uint64_t>(
-    "store.map_size_mb", "largest size the event store may grow to, MiB",
-    [](node_config& c) -> uint64_t& { return c.store.map_size_mb; }, 1, int64_t{1} << 24));
-  opts.push_back(int_option<int64_t>("limits.max_frame_bytes", "largest client frame, bytes (bigger: close 1009)",
-                            [](node_config& c) -> int64_t& { return c.limits.max_frame_bytes; },
-                            1024, 64 << 20));
-  opts.push_back(int_option<int64_t>("limits.bad_frames", "bad frames a minute before close 1008",
-                            [](node_config& c) -> int64_t& { return c.limits.bad_frames; }, 0, big));
-  opts.push_back(int_option<int64_t>("limits.max_subscriptions", "topics one connection may subscribe",
-                            [](node_config& c) -> int64_t& { return c.limits.max_subscriptions; },
-                            1, big));
-  opts.push_back(int_option<int64_t>("limits.publish_per_s", "publish rate advertised to clients (0: none)",
-                            [](node_config& c) -> int64_t& { return c.limits.publish_per_s; }, 0,
-                            big));
-  opts.push_back(int_option<int64_t>("limits.outbound_queue",
-                            "pushes queued for one connection before it gets `gap`",
-                            [](node_config& c) -> int64_t& { return c.limits.outbound_queue; }, 16,
-                            1 << 20));
-  opts.push_back(int_option<int64_t>("limits.ping_ms", "keep-alive interval advertised to clients, ms",
-                            [](node_config& c) -> int64_t& { return c.limits.ping_ms; }, 1000,
-                            big));
-  opts.push_back(int_option<int64_t>("supervision.backoff_min_ms", "first topic restart delay, ms",
-                            [](node_config& c) -> int64_t& { return c.restarts.backoff_min_ms; }, 0,
-                            big));
-  opts.push_back(int_option<int64_t>("supervision.backoff_max_ms", "longest topic restart delay, ms",
-                            [](node_config& c) -> int64_t& { return c.restarts.backoff_max_ms; }, 0,
-                            big));
-  opts.push_back(int_option<int64_t>("supervision.max_restarts", "topic restarts allowed per window",
-                            [](node_config& c) -> int64_t& { return c.restarts.max_restarts; }, 0,
-                            big));
-  opts.push_back(int_option<int64_t>("supervision.window_ms",
-                            "restart window, ms; past max_restarts the topic is unavailable this long",
-                            [](node_config& c) -> int64_t& { return c.restarts.window_ms; }, 1,
-                            big));
+      "store.map_size_mb", "largest size the event store may grow to, MiB",
+      [](node_config& c) -> uint64_t& { return c.store.map_size_mb; }, 1, int64_t{1} << 24));
+  opts.push_back(int_option<int64_t>(
+      "limits.max_frame_bytes", "largest client frame, bytes (bigger: close 1009)",
+      [](node_config& c) -> int64_t& { return c.limits.max_frame_bytes; }, 1024, 64 << 20));
+  opts.push_back(int_option<int64_t>(
+      "limits.bad_frames", "bad frames a minute before close 1008",
+      [](node_config& c) -> int64_t& { return c.limits.bad_frames; }, 0, big));
+  opts.push_back(int_option<int64_t>(
+      "limits.max_subscriptions", "topics one connection may subscribe",
+      [](node_config& c) -> int64_t& { return c.limits.max_subscriptions; }, 1, big));
+  opts.push_back(int_option<int64_t>(
+      "limits.publish_per_s", "publish rate advertised to clients (0: none)",
+      [](node_config& c) -> int64_t& { return c.limits.publish_per_s; }, 0, big));
+  opts.push_back(int_option<int64_t>(
+      "limits.outbound_queue", "pushes queued for one connection before it gets `gap`",
+      [](node_config& c) -> int64_t& { return c.limits.outbound_queue; }, 16, 1 << 20));
+  opts.push_back(int_option<int64_t>(
+      "limits.ping_ms", "keep-alive interval advertised to clients, ms",
+      [](node_config& c) -> int64_t& { return c.limits.ping_ms; }, 1000, big));
+  opts.push_back(int_option<int64_t>(
+      "supervision.backoff_min_ms", "first topic restart delay, ms",
+      [](node_config& c) -> int64_t& { return c.restarts.backoff_min_ms; }, 0, big));
+  opts.push_back(int_option<int64_t>(
+      "supervision.backoff_max_ms", "longest topic restart delay, ms",
+      [](node_config& c) -> int64_t& { return c.restarts.backoff_max_ms; }, 0, big));
+  opts.push_back(int_option<int64_t>(
+      "supervision.max_restarts", "topic restarts allowed per window",
+      [](node_config& c) -> int64_t& { return c.restarts.max_restarts; }, 0, big));
+  opts.push_back(int_option<int64_t>(
+      "supervision.window_ms",
+      "restart window, ms; past max_restarts the topic is unavailable this long",
+      [](node_config& c) -> int64_t& { return c.restarts.window_ms; }, 1, big));
   return opts;
 }
 
@@ -169,7 +172,8 @@ std::string cli_flag(const std::string& key) {
 std::string env_name(const std::string& key) {
   std::string out = "SWITCHYARD_";
   for (char ch : key) {
-    out.push_back(ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+    out.push_back(ch == '.' ? '_'
+                            : static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
   }
   return out;
 }

@@ -1,10 +1,10 @@
 #include "runtime/log.hpp"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
-
 #include <array>
 #include <mutex>
 #include <string>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
 
 namespace switchyard::runtime::log {
 

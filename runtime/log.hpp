@@ -2,10 +2,10 @@
 // One named spdlog logger per folder. Lines read `module.event key=value ...`;
 // ids are passed explicitly (CAF moves actors between threads).
 
-#include <spdlog/spdlog.h>
-
 #include <memory>
 #include <string_view>
+
+#include <spdlog/spdlog.h>
 
 namespace switchyard::runtime::log {
 

@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <cstdio>
+
 #include <pthread.h>
 
 int main(int argc, char** argv) {

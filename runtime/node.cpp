@@ -7,9 +7,9 @@
 #include "store/event_store.hpp"
 #include "transport/ws_server.hpp"
 
-#include <caf/all.hpp>
-
 #include <chrono>
+
+#include <caf/all.hpp>
 
 namespace switchyard::runtime {
 
@@ -38,8 +38,7 @@ std::unique_ptr<caf::actor_system_config> make_actor_config(const node_config& c
 // Member order is the shutdown order in reverse: the server (sockets) goes first, the
 // actor system after every handle to an actor is gone, the store last.
 struct node::impl {
-  explicit impl(node_config c) : cfg(std::move(c)) {
-  }
+  explicit impl(node_config c) : cfg(std::move(c)) {}
   node_config cfg;
   std::unique_ptr<store::event_store> store;
   std::unique_ptr<caf::actor_system_config> sys_cfg;
@@ -49,8 +48,7 @@ struct node::impl {
   bool running = false;
 };
 
-node::node(node_config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
-}
+node::node(node_config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {}
 
 node::~node() {
   stop();
@@ -73,7 +71,7 @@ bool node::start(std::string& error) {
   d.ctx->limits = d.cfg.limits;
   d.ctx->restarts = d.cfg.restarts;
   d.ctx->node_name = d.cfg.node_name;
-  d.ctx->writer = actors::spawn_store_writer(*d.system, *d.store);
+  d.ctx->writer = actors::spawn_store_writer(*d.system, *d.ctx);
   d.ctx->registry = actors::spawn_registry(*d.system, *d.ctx);
   d.server = std::make_unique<transport::ws_server>(*d.ctx, d.cfg.server);
   d.running = true;
@@ -102,7 +100,7 @@ void node::stop() {
     // Topics first, so every append they sent is in the writer's mailbox before its
     // shutdown message: the writer commits it all, then quits.
     self->request(d.ctx->registry, caf::infinite, actors::shutdown_atom::value)
-      .receive([](caf::unit_t) {}, [](caf::error&) {});
+        .receive([](caf::unit_t) {}, [](caf::error&) {});
     self->send(d.ctx->writer, actors::shutdown_atom::value);
   }
   d.ctx->registry = nullptr;
@@ -120,8 +118,8 @@ void node::crash_topic(const std::string& tenant, const std::string& topic) {
   logger_pin_release release;
   caf::scoped_actor self{*d.system};
   self->request(d.ctx->registry, caf::infinite, actors::lookup_atom::value, tenant, topic)
-    .receive([&](const caf::actor& t) { self->send(t, actors::crash_atom::value); },
-             [](caf::error&) {});
+      .receive([&](const caf::actor& t) { self->send(t, actors::crash_atom::value); },
+               [](caf::error&) {});
 }
 
 uint64_t node::subscriber_count(const std::string& tenant, const std::string& topic) {
@@ -130,17 +128,24 @@ uint64_t node::subscriber_count(const std::string& tenant, const std::string& to
   caf::scoped_actor self{*d.system};
   uint64_t n = 0;
   self->request(d.ctx->registry, caf::infinite, actors::lookup_atom::value, tenant, topic)
-    .receive(
-      [&](const caf::actor& t) {
-        self->request(t, caf::infinite, actors::count_atom::value)
-          .receive([&](uint64_t count) { n = count; }, [](caf::error&) {});
-      },
-      [](caf::error&) {});
+      .receive(
+          [&](const caf::actor& t) {
+            self->request(t, caf::infinite, actors::count_atom::value)
+                .receive([&](uint64_t count) { n = count; }, [](caf::error&) {});
+          },
+          [](caf::error&) {});
   return n;
 }
 
 int64_t node::live_connections() const {
   return impl_->ctx ? impl_->ctx->live_connections.load() : 0;
+}
+
+node::store_stats node::store_counters() const {
+  if (!impl_->ctx) {
+    return {};
+  }
+  return {impl_->ctx->store_commits.load(), impl_->ctx->store_batches.load()};
 }
 
 } // namespace switchyard::runtime

@@ -34,6 +34,12 @@ public:
   /// Open WebSocket connections (their actors are alive).
   int64_t live_connections() const;
 
+  struct store_stats {
+    uint64_t commits = 0; ///< write transactions (each one fsync)
+    uint64_t batches = 0; ///< topic batches they carried (group commit: batches >= commits)
+  };
+  store_stats store_counters() const;
+
 private:
   struct impl;
   std::unique_ptr<impl> impl_;

@@ -76,9 +76,8 @@ public:
   /// stopping early once `max_bytes` of data were read (at least one event is returned).
   /// `out` is replaced. from_seq 0 reads from 1; an unknown topic reads nothing (ok).
   /// No event that would take the data past `max_bytes` is added, except the first.
-  status read(std::string_view tenant, std::string_view topic, uint64_t from_seq,
-              std::size_t limit, std::vector<event_record>& out,
-              std::size_t max_bytes = 16u << 20) const;
+  status read(std::string_view tenant, std::string_view topic, uint64_t from_seq, std::size_t limit,
+              std::vector<event_record>& out, std::size_t max_bytes = 16u << 20) const;
 
   /// The topic's stored range, as committed; all zeros for an unknown topic.
   status info(std::string_view tenant, std::string_view topic, topic_info& out) const;

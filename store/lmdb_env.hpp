@@ -5,6 +5,7 @@
 #include "store/event_store.hpp"
 
 #include <cstddef>
+
 #include <lmdb.h>
 
 namespace switchyard::store {

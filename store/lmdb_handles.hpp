@@ -4,9 +4,10 @@
 
 #include "store/event_store.hpp"
 
-#include <lmdb.h>
 #include <string>
 #include <string_view>
+
+#include <lmdb.h>
 
 namespace switchyard::store {
 

@@ -9,15 +9,16 @@
 #include "transport/detail/msgpack_reader.hpp"
 
 #include <algorithm>
-#include <msgpack.hpp>
 #include <span>
 #include <string>
 #include <variant>
 
+#include <msgpack.hpp>
+
 namespace switchyard::transport {
 namespace {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 decode_error fail(std::string message) {
   return decode_error{std::nullopt, std::move(message)};

@@ -12,6 +12,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+
 #include <msgpack.hpp>
 
 namespace switchyard::transport {
@@ -185,7 +186,7 @@ bool render(msgpack_reader& in, std::string& out, unsigned depth) {
   return false;
 }
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 /// Written by hand because msgpack-c 4.1's pack_double turns whole numbers (1.0, -0.0)
 /// into integers, and JSON clients would read them back as integers.

@@ -38,7 +38,7 @@ bool valid_topic(std::string_view name) {
 
 namespace {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 constexpr std::size_t max_idem_bytes = 128;
 

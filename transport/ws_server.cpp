@@ -53,7 +53,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
 public:
   http_session(tcp::socket&& socket, actors::node_context& ctx, session_registry& registry,
                const std::atomic<bool>& stopping)
-    : stream_(std::move(socket)), ctx_(ctx), registry_(registry), stopping_(stopping) {
+      : stream_(std::move(socket)), ctx_(ctx), registry_(registry), stopping_(stopping) {
     parser_.header_limit(max_http_header_bytes);
     parser_.body_limit(max_http_body_bytes);
   }
@@ -99,8 +99,8 @@ private:
                      "switchyard.v1.msgpack\n",
                      req.version());
     }
-    auto session = std::make_shared<ws_session>(std::move(stream_), ctx_, registry_,
-                                                static_cast<std::size_t>(ctx_.limits.max_frame_bytes));
+    auto session = std::make_shared<ws_session>(
+        std::move(stream_), ctx_, registry_, static_cast<std::size_t>(ctx_.limits.max_frame_bytes));
     session->run(std::move(req), enc, std::move(chosen));
   }
 
@@ -111,10 +111,11 @@ private:
     res->keep_alive(false);
     res->body() = std::move(body);
     res->prepare_payload();
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code, std::size_t) {
-      beast::error_code ignored;
-      self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    });
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code, std::size_t) {
+                        beast::error_code ignored;
+                        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                      });
   }
 
   beast::tcp_stream stream_;
@@ -129,8 +130,7 @@ private:
 
 struct ws_server::impl {
   impl(actors::node_context& c, server_options o)
-    : ctx(c), opts(std::move(o)), acceptor(net::make_strand(ioc)), deadline(ioc) {
-  }
+      : ctx(c), opts(std::move(o)), acceptor(net::make_strand(ioc)), deadline(ioc) {}
 
   void accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
@@ -160,8 +160,7 @@ struct ws_server::impl {
 };
 
 ws_server::ws_server(actors::node_context& ctx, server_options opts)
-  : impl_(std::make_unique<impl>(ctx, std::move(opts))) {
-}
+    : impl_(std::make_unique<impl>(ctx, std::move(opts))) {}
 
 ws_server::~ws_server() {
   stop();
@@ -187,8 +186,8 @@ bool ws_server::start(std::string& error) {
     d.acceptor.listen(net::socket_base::max_listen_connections, ec);
   }
   if (ec) {
-    error = "cannot listen on " + d.opts.bind + ":" + std::to_string(d.opts.port) + ": " +
-            ec.message();
+    error =
+        "cannot listen on " + d.opts.bind + ":" + std::to_string(d.opts.port) + ": " + ec.message();
     return false;
   }
   d.port = d.acceptor.local_endpoint().port();

@@ -26,7 +26,7 @@ std::string remote_of(beast::tcp_stream& stream) {
 
 ws_session::ws_session(beast::tcp_stream&& stream, actors::node_context& ctx,
                        session_registry& registry, std::size_t max_frame_bytes)
-  : ws_(std::move(stream)), ctx_(ctx), registry_(registry) {
+    : ws_(std::move(stream)), ctx_(ctx), registry_(registry) {
   remote_ = remote_of(beast::get_lowest_layer(ws_));
   ws_.read_message_max(max_frame_bytes);
   ws_.auto_fragment(false);
@@ -42,13 +42,13 @@ void ws_session::run(http::request<http::string_body> req, encoding enc, std::st
   timeouts.idle_timeout = std::chrono::seconds(60); // Beast pings a silent peer at half of it
   timeouts.keep_alive_pings = true;
   ws_.set_option(timeouts);
-  ws_.set_option(websocket::stream_base::decorator([sub = std::move(subprotocol)](
-                                                     websocket::response_type& res) {
-    res.set(http::field::server, "switchyard");
-    if (!sub.empty()) {
-      res.set(http::field::sec_websocket_protocol, sub);
-    }
-  }));
+  ws_.set_option(websocket::stream_base::decorator(
+      [sub = std::move(subprotocol)](websocket::response_type& res) {
+        res.set(http::field::server, "switchyard");
+        if (!sub.empty()) {
+          res.set(http::field::sec_websocket_protocol, sub);
+        }
+      }));
   ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
 }
 

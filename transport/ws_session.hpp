@@ -22,8 +22,7 @@ namespace switchyard::transport {
 
 class session_registry;
 
-class ws_session : public actors::connection_sink,
-                   public std::enable_shared_from_this<ws_session> {
+class ws_session : public actors::connection_sink, public std::enable_shared_from_this<ws_session> {
 public:
   ws_session(beast::tcp_stream&& stream, actors::node_context& ctx, session_registry& registry,
              std::size_t max_frame_bytes);

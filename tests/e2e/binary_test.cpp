@@ -4,12 +4,12 @@
 #include "tests/support/test_node.hpp"
 #include "tests/support/ws_client.hpp"
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include <csignal>
 #include <fstream>
 #include <map>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace switchyard::testing {
 namespace {
@@ -25,8 +25,8 @@ std::map<uint64_t, json> read_all(ws_client& c, const std::string& topic) {
   std::map<uint64_t, json> events;
   uint64_t from = 1;
   for (int64_t id = 1000;; ++id) {
-    auto r = json::parse(c.request(R"("op":"history","topic":")" + topic +
-                                     R"(","from_seq":)" + std::to_string(from) + R"(,"limit":1000)",
+    auto r = json::parse(c.request(R"("op":"history","topic":")" + topic + R"(","from_seq":)" +
+                                       std::to_string(from) + R"(,"limit":1000)",
                                    id));
     auto& page = r["ok"]["events"];
     if (page.empty()) {
@@ -143,12 +143,12 @@ TEST(Binary, DumpConfigShowsPrecedenceFileThenEnvThenCli) {
   auto file = dir.path() / "switchyard.json";
   std::ofstream(file) << R"({"port": 1111, "node_name": "from-file", "limits": {"bad_frames": 3}})";
   auto [status, out] = run_binary(
-    SWITCHYARD_BIN, {"--config", file.string(), "--dump-config", "--limits-bad-frames", "9"},
-    {"SWITCHYARD_PORT=2222", "SWITCHYARD_LIMITS_BAD_FRAMES=5"});
+      SWITCHYARD_BIN, {"--config", file.string(), "--dump-config", "--limits-bad-frames", "9"},
+      {"SWITCHYARD_PORT=2222", "SWITCHYARD_LIMITS_BAD_FRAMES=5"});
   ASSERT_EQ(status, 0) << out;
   auto cfg = json::parse(out);
-  EXPECT_EQ(cfg["port"], 2222);            // env beats file
-  EXPECT_EQ(cfg["node_name"], "from-file"); // file beats default
+  EXPECT_EQ(cfg["port"], 2222);              // env beats file
+  EXPECT_EQ(cfg["node_name"], "from-file");  // file beats default
   EXPECT_EQ(cfg["limits"]["bad_frames"], 9); // CLI beats env
   EXPECT_EQ(cfg["bind"], "127.0.0.1");
   std::ofstream(file) << R"({"limits": {"no_such_key": 1}})";

@@ -44,16 +44,16 @@ TEST_F(BadInput, EachKindOfBadMessageGetsBadRequestWithItsId) {
   ws_client c{node_.port()};
   c.request(R"("op":"connect")", 1);
   const char* frames[] = {
-    R"([1,2,3])",                                         // not an object
-    R"({"id":2})",                                        // missing op
-    R"({"id":3,"op":42})",                                // op of the wrong type
-    R"({"id":4,"op":"frobnicate"})",                      // unknown op
-    R"({"id":5,"op":"publish","data":1})",                // missing topic
-    R"({"id":6,"op":"publish","topic":7,"data":1})",      // topic of the wrong type
-    R"({"id":7,"op":"publish","topic":"bad topic!","data":1})", // invalid topic name
-    R"({"id":8,"op":"history","topic":"t"})",             // neither from_seq nor since_ms
-    R"({"id":9,"op":"history","topic":"t","from_seq":1,"limit":5000})", // limit over 1000
-    R"({"id":10,"op":"subscribe","topic":"t","from":{"seq":"x"}})",     // from of wrong type
+      R"([1,2,3])",                                               // not an object
+      R"({"id":2})",                                              // missing op
+      R"({"id":3,"op":42})",                                      // op of the wrong type
+      R"({"id":4,"op":"frobnicate"})",                            // unknown op
+      R"({"id":5,"op":"publish","data":1})",                      // missing topic
+      R"({"id":6,"op":"publish","topic":7,"data":1})",            // topic of the wrong type
+      R"({"id":7,"op":"publish","topic":"bad topic!","data":1})", // invalid topic name
+      R"({"id":8,"op":"history","topic":"t"})",                   // neither from_seq nor since_ms
+      R"({"id":9,"op":"history","topic":"t","from_seq":1,"limit":5000})", // limit over 1000
+      R"({"id":10,"op":"subscribe","topic":"t","from":{"seq":"x"}})",     // from of wrong type
   };
   int64_t id = 1; // the first frame has no readable id
   for (const auto* f : frames) {
@@ -89,16 +89,20 @@ TEST_F(BadInput, AbruptDisconnectMidFrameLeavesOthersServedAndDataStored) {
   ws_client keeper{node_.port()};
   keeper.request(R"("op":"connect")", 1);
   keeper.request(R"("op":"subscribe","topic":"k")", 2);
-  EXPECT_TRUE(json::parse(keeper.request(R"("op":"publish","topic":"k","data":"a")", 3)).contains("ok"));
+  EXPECT_TRUE(
+      json::parse(keeper.request(R"("op":"publish","topic":"k","data":"a")", 3)).contains("ok"));
   {
     ws_client victim{node_.port()};
     victim.request(R"("op":"connect")", 1);
     victim.request(R"("op":"subscribe","topic":"k")", 2);
     // A masked text frame header announcing 100 bytes, then only 3 of them.
-    victim.write_raw(std::string{"\x81\xe4\x01\x02\x03\x04" "abc", 9});
+    victim.write_raw(std::string{"\x81\xe4\x01\x02\x03\x04"
+                                 "abc",
+                                 9});
     victim.abort();
   }
-  EXPECT_TRUE(json::parse(keeper.request(R"("op":"publish","topic":"k","data":"b")", 4)).contains("ok"));
+  EXPECT_TRUE(
+      json::parse(keeper.request(R"("op":"publish","topic":"k","data":"b")", 4)).contains("ok"));
   auto hist = json::parse(keeper.request(R"("op":"history","topic":"k","from_seq":1)", 5));
   EXPECT_EQ(hist["ok"]["events"].size(), 2u);
   expect_node_serves(node_.port());

@@ -3,11 +3,11 @@
 #include "tests/support/test_node.hpp"
 #include "tests/support/ws_client.hpp"
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include <atomic>
 #include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace switchyard::testing {
 namespace {
@@ -70,7 +70,8 @@ TEST(Delivery, SlowSubscriberGetsGapWhileFastOneGetsEverything) {
   }
   EXPECT_GE(gaps, 1);
   // What it missed is in the history.
-  auto hist = json::parse(slow.request(R"("op":"history","topic":"firehose","from_seq":1,"limit":3)", 9));
+  auto hist =
+      json::parse(slow.request(R"("op":"history","topic":"firehose","from_seq":1,"limit":3)", 9));
   EXPECT_EQ(hist["ok"]["events"].size(), 3u);
 }
 
@@ -86,9 +87,8 @@ TEST(Delivery, CrashedTopicRestartsFromStoreAndSubscribersLoseNothing) {
   }
   node.get().crash_topic("default", "fragile");
   for (int i = 6; i <= 10; ++i) {
-    auto ack = json::parse(pub.request(R"("op":"publish","topic":"fragile","data":)" +
-                                         std::to_string(i),
-                                       10 + i));
+    auto ack = json::parse(
+        pub.request(R"("op":"publish","topic":"fragile","data":)" + std::to_string(i), 10 + i));
     if (ack.contains("error")) { // raced with the crash: not stored, publish again
       EXPECT_EQ(ack["error"]["code"], "unavailable");
       --i;
@@ -125,7 +125,46 @@ TEST(Delivery, TopicThatKeepsCrashingIsCutOffInsteadOfSpinning) {
   EXPECT_EQ(reply["error"]["code"], "unavailable");
   EXPECT_TRUE(reply["error"].contains("retry_after_ms"));
   // Other topics are unaffected.
-  EXPECT_TRUE(json::parse(c.request(R"("op":"publish","topic":"healthy","data":1)", 21)).contains("ok"));
+  EXPECT_TRUE(
+      json::parse(c.request(R"("op":"publish","topic":"healthy","data":1)", 21)).contains("ok"));
+}
+
+} // namespace
+} // namespace switchyard::testing
+
+namespace switchyard::testing {
+namespace {
+
+TEST(Durability, ConcurrentPublishersShareStoreCommits) {
+  test_node node;
+  constexpr int publishers = 8;
+  constexpr int per_publisher = 200;
+  std::vector<std::unique_ptr<ws_client>> clients;
+  for (int p = 0; p < publishers; ++p) {
+    clients.push_back(std::make_unique<ws_client>(node.port()));
+    clients.back()->request(R"("op":"connect")", 1);
+  }
+  // Every publisher pipelines all its publishes in one frame, then reads the acks.
+  for (int p = 0; p < publishers; ++p) {
+    std::string frame;
+    for (int i = 0; i < per_publisher; ++i) {
+      frame += R"({"id":)" + std::to_string(10 + i) + R"(,"op":"publish","topic":"t)" +
+               std::to_string(p) + R"(","data":)" + std::to_string(i) + "}\n";
+    }
+    clients[p]->send_text(frame);
+  }
+  for (int p = 0; p < publishers; ++p) {
+    for (int i = 0; i < per_publisher; ++i) {
+      auto m = clients[p]->next();
+      ASSERT_TRUE(m.has_value());
+      auto r = json::parse(*m);
+      ASSERT_EQ(r["ok"]["seq"], i + 1) << r.dump();
+    }
+  }
+  auto stats = node.get().store_counters();
+  // Backlog batching: a topic's publishes share an append, and topics share a commit.
+  EXPECT_LT(stats.commits, static_cast<uint64_t>(publishers * per_publisher) / 4);
+  EXPECT_GT(stats.batches, stats.commits);
 }
 
 } // namespace

@@ -50,8 +50,8 @@ std::string field_str(const msgpack::object& map, const std::string& key) {
   for (uint32_t i = 0; i < map.via.map.size; ++i) {
     if (map.via.map.ptr[i].key.as<std::string>() == key) {
       return map.via.map.ptr[i].val.type == msgpack::type::STR
-               ? map.via.map.ptr[i].val.as<std::string>()
-               : "";
+                 ? map.via.map.ptr[i].val.as<std::string>()
+                 : "";
     }
   }
   return "";

@@ -3,10 +3,10 @@
 #include "tests/support/test_node.hpp"
 #include "tests/support/ws_client.hpp"
 
+#include <thread>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-
-#include <thread>
 
 namespace switchyard::testing {
 namespace {
@@ -58,9 +58,8 @@ TEST(PubSub, PublishAssignsGapFreeSeqAndSubscriberGetsEventsInOrder) {
   auto reply = json::parse(sub.request(R"("op":"subscribe","topic":"chat/1")", 2));
   EXPECT_EQ(reply["ok"], json::parse(R"({"topic":"chat/1","seq":0,"replayed":0})"));
   for (int i = 1; i <= 20; ++i) {
-    auto ack = json::parse(pub.request(R"("op":"publish","topic":"chat/1","data":{"n":)" +
-                                         std::to_string(i) + "}",
-                                       100 + i));
+    auto ack = json::parse(pub.request(
+        R"("op":"publish","topic":"chat/1","data":{"n":)" + std::to_string(i) + "}", 100 + i));
     EXPECT_EQ(ack["ok"]["seq"], i);
     EXPECT_EQ(ack["ok"]["dup"], false);
   }
@@ -105,7 +104,7 @@ TEST(PubSub, HistoryReturnsStoredEventsFromSeqWithLimit) {
   connect(c);
   for (int i = 1; i <= 10; ++i) {
     c.request(R"("op":"publish","topic":"h","key":"k","idem":"i)" + std::to_string(i) +
-                R"(","data":)" + std::to_string(i),
+                  R"(","data":)" + std::to_string(i),
               10 + i);
   }
   auto reply = json::parse(c.request(R"("op":"history","topic":"h","from_seq":4,"limit":3)", 2));

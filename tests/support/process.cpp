@@ -4,12 +4,12 @@
 #include <climits>
 #include <csignal>
 #include <cstdio>
-#include <fcntl.h>
 #include <fstream>
-#include <regex>
 #include <sstream>
-#include <sys/wait.h>
 #include <thread>
+
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace switchyard::testing {
@@ -34,7 +34,7 @@ int decode_status(int status) {
 
 node_process::node_process(const std::string& binary, const std::vector<std::string>& args,
                            std::filesystem::path log_file)
-  : log_file_(std::move(log_file)) {
+    : log_file_(std::move(log_file)) {
   auto argv = argv_of(binary, args);
   pid_ = ::fork();
   if (pid_ == 0) {
@@ -54,13 +54,14 @@ node_process::~node_process() {
 }
 
 uint16_t node_process::wait_for_port(std::chrono::milliseconds timeout) {
-  static const std::regex listening{R"(ws\.listening .*port=(\d+))"};
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    std::smatch m;
     auto text = log();
-    if (std::regex_search(text, m, listening)) {
-      return static_cast<uint16_t>(std::stoi(m[1]));
+    if (auto line = text.find("ws.listening "); line != std::string::npos) {
+      auto port = text.find("port=", line);
+      if (port != std::string::npos) {
+        return static_cast<uint16_t>(std::stoi(text.substr(port + 5)));
+      }
     }
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <random>
 #include <stdexcept>
+
 #include <unistd.h>
 
 namespace switchyard::testing {
@@ -11,8 +12,8 @@ temp_dir::temp_dir() {
   static std::atomic<int> counter{0};
   std::random_device rd;
   path_ = std::filesystem::temp_directory_path() /
-          ("switchyard-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) +
-           "-" + std::to_string(rd()));
+          ("switchyard-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+           std::to_string(rd()));
   std::filesystem::create_directories(path_);
 }
 

@@ -1,14 +1,13 @@
 #include "tests/support/ws_client.hpp"
 
+#include <deque>
+#include <stdexcept>
 #include <utility>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-
-#include <deque>
-#include <stdexcept>
 
 namespace switchyard::testing {
 
@@ -28,8 +27,7 @@ struct ws_client::impl {
   bool open = false;
 
   /// Runs one async operation to completion or until the timeout, then cancels it.
-  template <class Start>
-  bool run_for(std::chrono::milliseconds timeout, Start start) {
+  template <class Start> bool run_for(std::chrono::milliseconds timeout, Start start) {
     bool done = false;
     start(done);
     ioc.restart();
@@ -45,7 +43,7 @@ struct ws_client::impl {
 };
 
 ws_client::ws_client(uint16_t port, std::string subprotocol, std::string target)
-  : impl_(std::make_unique<impl>()) {
+    : impl_(std::make_unique<impl>()) {
   auto& d = *impl_;
   d.ws.next_layer().connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
   d.ws.set_option(websocket::stream_base::decorator([subprotocol](websocket::request_type& req) {
@@ -141,7 +139,7 @@ std::optional<std::string> ws_client::next_containing(const std::string& needle,
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
+        deadline - std::chrono::steady_clock::now());
     auto msg = next(std::max(left, std::chrono::milliseconds{1}));
     if (!msg) {
       return std::nullopt;
@@ -179,7 +177,7 @@ uint16_t ws_client::wait_closed(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (impl_->open && std::chrono::steady_clock::now() < deadline) {
     read_frame(std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now()));
+        deadline - std::chrono::steady_clock::now()));
   }
   return impl_->close_code;
 }
@@ -205,8 +203,9 @@ void ws_client::abort() {
   impl_->open = false;
 }
 
-std::pair<int, std::string> http_get(uint16_t port, const std::string& target,
-                                     const std::vector<std::pair<std::string, std::string>>& headers) {
+std::pair<int, std::string>
+http_get(uint16_t port, const std::string& target,
+         const std::vector<std::pair<std::string, std::string>>& headers) {
   net::io_context ioc;
   tcp::socket sock{ioc};
   sock.connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port});

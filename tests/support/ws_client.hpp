@@ -57,8 +57,8 @@ private:
 
 /// Sends a raw HTTP request and returns the status code and body (for HTTP paths and
 /// refused handshakes).
-std::pair<int, std::string> http_get(uint16_t port, const std::string& target,
-                                     const std::vector<std::pair<std::string, std::string>>&
-                                       headers = {});
+std::pair<int, std::string>
+http_get(uint16_t port, const std::string& target,
+         const std::vector<std::pair<std::string, std::string>>& headers = {});
 
 } // namespace switchyard::testing

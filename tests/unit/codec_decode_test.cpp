@@ -1,10 +1,11 @@
 #include "transport/codec.hpp"
 
 #include <array>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace {
 

@@ -1,10 +1,11 @@
 #include "transport/codec.hpp"
 
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 #include <msgpack.hpp>
 #include <nlohmann/json.hpp>
-#include <string>
-#include <vector>
 
 namespace {
 
@@ -232,11 +233,12 @@ TEST(DataConvert, JsonToMsgpackToJsonKeepsCompactText) {
       "[-1,-32,-33,-128,-129,-32768,-32769,127,128,255,256,65535,65536]",
       "[1.5,-0.25,0.1,123456.789,1e+100,1e-07,5e-324,1.7976931348623157e+308]",
       R"({"\u00e9t\u00e9":{"nested":[[[["deep"]]]]}})",
+      R"({"zebra":1,"apple":{"y":2,"b":3}})", // key order is the client's
   };
   for (const auto& value : values) {
     const auto packed = json_to_msgpack(value);
     ASSERT_TRUE(packed) << value;
-    const auto expected = nlohmann::json::parse(value).dump();
+    const auto expected = nlohmann::ordered_json::parse(value).dump();
     EXPECT_EQ(msgpack_to_json(*packed), expected) << value;
   }
   EXPECT_EQ(msgpack_to_json(*json_to_msgpack("[1.5, 2]")), "[1.5,2]");

@@ -46,7 +46,8 @@ TEST(TopicState, CommitEncodesOnlyTheEncodingsAskedFor) {
   auto out = t.commit(t.take_batch(), true, false);
   ASSERT_EQ(out->events.size(), 1u);
   EXPECT_EQ(out->topic, "t");
-  EXPECT_EQ(out->events[0].json, R"({"push":"event","topic":"t","seq":1,"ts":7,"data":42,"key":"k"})");
+  EXPECT_EQ(out->events[0].json,
+            R"({"push":"event","topic":"t","seq":1,"ts":7,"data":42,"key":"k"})");
   EXPECT_TRUE(out->events[0].msgpack.empty());
 }
 

@@ -3,9 +3,10 @@
 
 #include <cstddef>
 #include <exception>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 namespace switchyard::transport::detail {
 
@@ -16,11 +17,11 @@ struct depth_exceeded : std::exception {
 
 /// Parses one JSON text, refusing more than `max_depth` nested arrays/objects as soon as
 /// the parser meets one (the parser itself is iterative, so a deep bomb costs no stack).
-/// Throws depth_exceeded or nlohmann::json::parse_error; callers catch at their boundary.
-nlohmann::json parse_json_limited(std::string_view text, std::size_t max_depth);
+/// Throws depth_exceeded or nlohmann::ordered_json::parse_error; callers catch at their boundary.
+nlohmann::ordered_json parse_json_limited(std::string_view text, std::size_t max_depth);
 
 /// Appends `value` as MessagePack: integers keep their sign class and the smallest
 /// integer format, floats are always float64 (no float32 narrowing).
-void append_msgpack(std::string& out, const nlohmann::json& value);
+void append_msgpack(std::string& out, const nlohmann::ordered_json& value);
 
 } // namespace switchyard::transport::detail

@@ -4,16 +4,17 @@
 
 #include "transport/protocol.hpp"
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 namespace switchyard::transport::detail {
 
 /// Checks `msg` against its op's fields and builds the client_message, or names the first
 /// bad field. `data` is the message's `data` field, already MessagePack (nullopt: absent).
-decoded_message decode_fields(const nlohmann::json& msg, std::optional<std::string> data);
+decoded_message decode_fields(const nlohmann::ordered_json& msg, std::optional<std::string> data);
 
 /// Quotes client text for an error message, cut at 64 bytes so a reply never echoes a frame.
 std::string quote(std::string_view client_text);

@@ -1,0 +1,95 @@
+// A small stand-in for libFuzzer where the compiler has none (g++): mutates seed inputs
+// with a fixed-seed generator and feeds them to LLVMFuzzerTestOneInput. Runs in CTest
+// as a bounded smoke fuzz; for coverage-guided fuzzing build the target with clang and
+// -DSWITCHYARD_LIBFUZZER=ON instead.
+//
+// usage: fuzz_driver [iterations] [seed]   (progress on stderr)
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+
+namespace {
+
+struct rng {
+  uint64_t state;
+  uint64_t next() {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  }
+  std::size_t below(std::size_t n) { return n == 0 ? 0 : next() % n; }
+};
+
+std::vector<std::string> seeds() {
+  return {
+      "{\"id\":1,\"op\":\"connect\",\"client\":\"x\"}",
+      "{\"id\":2,\"op\":\"subscribe\",\"topic\":\"a/b\",\"from\":{\"seq\":3}}",
+      "{\"id\":3,\"op\":\"publish\",\"topic\":\"t\",\"data\":{\"k\":[1,2.5,\"s\",null,true]},"
+      "\"key\":\"k\",\"idem\":\"i\"}\n{\"op\":\"ping\"}",
+      "{\"id\":4,\"op\":\"history\",\"topic\":\"t\",\"since_ms\":0,\"limit\":10}",
+      // msgpack: {"op":"publish","topic":"t","data":bin(3)}
+      std::string("\x83\xa2op\xa7publish\xa5topic\xa1t\xa4"
+                  "data\xc4\x03\x01\x02\x03",
+                  30),
+      // msgpack: {"id":1,"op":"ping"} twice
+      std::string("\x82\xa2id\x01\xa2op\xa4ping\x82\xa2id\x02\xa2op\xa4ping", 26),
+  };
+}
+
+std::string mutate(rng& r, const std::vector<std::string>& corpus) {
+  auto s = corpus[r.below(corpus.size())];
+  auto rounds = 1 + r.below(4);
+  for (std::size_t i = 0; i < rounds; ++i) {
+    auto pos = r.below(s.size() + 1);
+    switch (r.below(6)) {
+    case 0: // flip a byte
+      if (!s.empty()) {
+        s[r.below(s.size())] = static_cast<char>(r.next());
+      }
+      break;
+    case 1: // insert a random byte
+      s.insert(pos, 1, static_cast<char>(r.next()));
+      break;
+    case 2: // erase a range
+      s.erase(pos, r.below(8));
+      break;
+    case 3: // duplicate a range
+      s.insert(pos, s.substr(r.below(s.size() + 1), r.below(16)));
+      break;
+    case 4: // splice in another seed
+      s.insert(pos, corpus[r.below(corpus.size())]);
+      break;
+    default: // an interesting byte: container headers, quotes, newline
+      s.insert(pos, 1, "\xdc\xdd\xde\xdf\x9f\x8f\"{[\n\\"[r.below(11)]);
+      break;
+    }
+  }
+  return s;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  long iterations = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 100000;
+  rng r{argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 0x5eed5eedULL};
+  auto corpus = seeds();
+  for (const auto& s : corpus) {
+    LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+  }
+  for (long i = 1; i <= iterations; ++i) {
+    auto input = mutate(r, corpus);
+    LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.data()), input.size());
+    if (i % 20000 == 0) {
+      std::fprintf(stderr, "fuzz: %ld/%ld inputs\n", i, iterations);
+    }
+  }
+  std::printf("fuzz: %ld inputs, no crash\n", iterations);
+  return 0;
+}
