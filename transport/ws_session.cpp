@@ -14,7 +14,6 @@ namespace {
 /// A read buffer that grew for one big frame is given back afterwards, so idle
 /// connections stay small.
 constexpr std::size_t keep_buffer_bytes = 16 * 1024;
-constexpr char newline = '\n';
 
 std::string remote_of(beast::tcp_stream& stream) {
   beast::error_code ec;
@@ -101,20 +100,31 @@ void ws_session::do_write() {
     return;
   }
   writing_ = true;
-  gather_.clear();
+  // One contiguous copy beats a gathered write here: Asio passes at most 64 buffers
+  // to one writev, so a frame of many small messages would cost several syscalls.
   const auto& parts = queue_.front().parts;
+  std::size_t total = parts.size();
+  for (const auto& p : parts) {
+    total += p->size();
+  }
+  wbuf_.clear();
+  wbuf_.reserve(total);
   for (std::size_t i = 0; i < parts.size(); ++i) {
     if (i > 0 && enc_ == encoding::json) {
-      gather_.emplace_back(&newline, 1);
+      wbuf_ += '\n';
     }
-    gather_.emplace_back(parts[i]->data(), parts[i]->size());
+    wbuf_ += *parts[i];
   }
-  ws_.async_write(gather_, beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
+  queue_.pop_front();
+  ws_.async_write(net::buffer(wbuf_),
+                  beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
 }
 
 void ws_session::on_write(beast::error_code ec, std::size_t) {
   writing_ = false;
-  queue_.pop_front();
+  if (wbuf_.capacity() > keep_buffer_bytes) {
+    std::string{}.swap(wbuf_);
+  }
   if (ec) {
     runtime::log::transport().debug("ws.write_failed remote={} error=\"{}\"", remote_,
                                     ec.message());

@@ -55,7 +55,7 @@ private:
   encoding enc_ = encoding::json;
   std::string remote_;
   std::deque<actors::outbound_frame> queue_;
-  std::vector<net::const_buffer> gather_;
+  std::string wbuf_; ///< the frame being written
   std::optional<websocket::close_reason> close_;
   bool writing_ = false;
   bool closing_ = false;

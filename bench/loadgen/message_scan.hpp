@@ -1,0 +1,86 @@
+#pragma once
+// Hand-written scans of the node's JSON messages. The generator shares the machine's
+// cores with the node, so it never fully parses an event: it checks the
+// `{"push":"event"` prefix, finds `"data":"` and reads the 32-character stamp.
+// Replies and rare pushes are scanned the same cheap way for the few numbers needed.
+
+#include "bench/loadgen/payload.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace switchyard::bench {
+
+/// What a message is, as far as the generator cares.
+enum class message_kind {
+  event, ///< {"push":"event",...}
+  gap,   ///< {"push":"gap",...}: events from..to were skipped for this subscriber
+  ping,  ///< {"push":"ping"}: the node wants an op `ping` back
+  push,  ///< any other push (slow_down, drain, presence): counted, otherwise ignored
+  ok,    ///< a reply with `ok`
+  error, ///< a reply (or decode complaint) with `error`
+  other, ///< anything else: not a message of protocol v1
+};
+
+inline constexpr std::string_view event_prefix = R"({"push":"event")";
+
+/// Classifies one message (one line of a frame). Events take the fast path.
+inline message_kind classify(std::string_view msg) {
+  if (msg.starts_with(event_prefix)) {
+    return message_kind::event;
+  }
+  constexpr std::string_view push_key = R"("push":")";
+  if (auto p = msg.find(push_key); p != std::string_view::npos) {
+    const auto kind = msg.substr(p + push_key.size());
+    if (kind.starts_with(R"(event")")) {
+      return message_kind::event;
+    }
+    if (kind.starts_with(R"(gap")")) {
+      return message_kind::gap;
+    }
+    return kind.starts_with(R"(ping")") ? message_kind::ping : message_kind::push;
+  }
+  if (msg.find(R"("error":)") != std::string_view::npos) {
+    return message_kind::error;
+  }
+  return msg.find(R"("ok":)") != std::string_view::npos ? message_kind::ok : message_kind::other;
+}
+
+/// The stamp of an event's `data`, or nullopt when `data` is not a string of ours.
+inline std::optional<payload_stamp> event_stamp(std::string_view event) {
+  constexpr std::string_view data_key = R"("data":")";
+  const auto p = event.find(data_key);
+  if (p == std::string_view::npos) {
+    return std::nullopt;
+  }
+  return read_stamp(event.substr(p + data_key.size()));
+}
+
+/// The unsigned integer after `"key":` (key given without quotes), or nullopt.
+/// The first occurrence wins: callers ask only for keys that appear once.
+inline std::optional<uint64_t> uint_field(std::string_view msg, std::string_view key) {
+  std::size_t p = 0;
+  while ((p = msg.find(key, p)) != std::string_view::npos) {
+    const std::size_t after = p + key.size();
+    if (p > 0 && msg[p - 1] == '"' && after + 1 < msg.size() && msg[after] == '"' &&
+        msg[after + 1] == ':') {
+      break;
+    }
+    p = after;
+  }
+  if (p == std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::size_t i = p + key.size() + 2;
+  if (i >= msg.size() || msg[i] < '0' || msg[i] > '9') {
+    return std::nullopt;
+  }
+  uint64_t v = 0;
+  for (; i < msg.size() && msg[i] >= '0' && msg[i] <= '9'; ++i) {
+    v = v * 10 + static_cast<uint64_t>(msg[i] - '0');
+  }
+  return v;
+}
+
+} // namespace switchyard::bench

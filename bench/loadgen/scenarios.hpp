@@ -1,0 +1,18 @@
+#pragma once
+// The scenarios. Each runs to completion (bounded by its options), prints one JSON
+// object on stdout and returns the process exit code (0 ok, 1 the run failed).
+
+#include "bench/loadgen/options.hpp"
+
+namespace switchyard::bench {
+
+/// S subscribers on one topic, P publishers; closed loop or open loop (--rate).
+int run_fanout(const bench_options& o);
+/// C connections, each on user/<i> and room/<i/10>; publishers round-robin over rooms.
+int run_rooms(const bench_options& o);
+/// P connections publishing with ids to pub/<i>: durable acks per second and latency.
+int run_publish(const bench_options& o);
+/// N subscribed idle connections: the node's memory per connection.
+int run_idle(const bench_options& o);
+
+} // namespace switchyard::bench
