@@ -13,6 +13,8 @@ namespace switchyard::actors {
 namespace {
 
 constexpr uint16_t close_policy_violation = 1008;
+/// Replies may exceed the fanout capacity by this factor before the client is cut off.
+constexpr std::size_t hard_limit_factor = 4;
 
 /// Counts a bad frame; past limits.bad_frames within a minute the connection closes.
 void count_bad_frame(connection_actor* self, std::string_view snippet) {
@@ -94,19 +96,24 @@ caf::behavior connection(connection_actor* self, node_context* ctx, transport::e
   st.sink = std::move(sink);
   st.remote = std::move(remote);
   st.conn_id = ctx->next_conn_id++;
-  st.out.emplace(static_cast<std::size_t>(ctx->limits.outbound_queue),
-                 static_cast<std::size_t>(ctx->limits.max_frame_bytes));
+  st.capacity = static_cast<std::size_t>(ctx->limits.outbound_queue);
   ++ctx->live_connections;
   self->attach_functor([ctx] { --ctx->live_connections; });
   self->set_down_handler([=](caf::down_msg& dm) { on_topic_down(self, dm); });
   runtime::log::actors().debug("conn.opened conn={} remote={}", st.conn_id, st.remote);
   return {
-      [=](frame_atom, std::string& payload) { on_frame(self, payload); },
-      [=](events_atom, const event_batch_ptr& batch) { on_events(self, batch); },
+      [=](frame_atom, std::string& payload) {
+        output_batch batch{self};
+        on_frame(self, payload);
+      },
+      [=](events_atom, const event_batch_ptr& events) {
+        output_batch batch{self};
+        on_events(self, events);
+      },
       [=](written_atom) {
-        self->state.writing = false;
+        output_batch batch{self};
+        self->state.drain_requested = false;
         refill(self);
-        write_if_idle(self);
       },
       [=](closed_atom) {
         runtime::log::actors().debug("conn.closed conn={} remote={}", self->state.conn_id,
@@ -118,18 +125,70 @@ caf::behavior connection(connection_actor* self, node_context* ctx, transport::e
 
 } // namespace
 
+output_batch::output_batch(connection_actor* self) : self_(self) {
+  self_->state.batching = true;
+}
+
+output_batch::~output_batch() {
+  self_->state.batching = false;
+  flush_output(self_);
+}
+
+void push_output(connection_actor* self, std::shared_ptr<const std::string> msg) {
+  auto& st = self->state;
+  if (st.closing) {
+    return;
+  }
+  st.pending.parts.push_back(std::move(msg));
+  if (!st.batching) {
+    flush_output(self);
+  }
+}
+
+void flush_output(connection_actor* self) {
+  auto& st = self->state;
+  if (st.pending.parts.empty()) {
+    return;
+  }
+  if (auto sink = st.sink.lock()) {
+    sink->write(std::move(st.pending));
+  }
+  st.pending.parts.clear();
+}
+
+std::size_t output_room(connection_actor* self) {
+  auto& st = self->state;
+  auto sink = st.sink.lock();
+  auto used = (sink ? sink->backlog() : 0) + st.pending.parts.size();
+  return used < st.capacity ? st.capacity - used : 0;
+}
+
+void notify_when_drained(connection_actor* self) {
+  auto& st = self->state;
+  if (st.drain_requested) {
+    return;
+  }
+  if (auto sink = st.sink.lock()) {
+    st.drain_requested = true;
+    sink->notify_when_drained();
+  }
+}
+
 void send_message(connection_actor* self, std::string msg) {
   auto& st = self->state;
   if (st.closing) {
     return;
   }
-  if (!st.out->push(std::make_shared<const std::string>(std::move(msg)))) {
+  // Replies are never dropped, but a client that sends requests and never reads them
+  // would grow the backlog forever.
+  auto sink = st.sink.lock();
+  if (sink && sink->backlog() + st.pending.parts.size() >= hard_limit_factor * st.capacity) {
     runtime::log::actors().info("conn.closed conn={} remote={} code=1008 reason=not_reading",
                                 st.conn_id, st.remote);
     close_connection(self, close_policy_violation, "client does not read its replies");
     return;
   }
-  write_if_idle(self);
+  push_output(self, std::make_shared<const std::string>(std::move(msg)));
 }
 
 void send_error(connection_actor* self, std::optional<int64_t> id, std::string_view code,
@@ -137,30 +196,15 @@ void send_error(connection_actor* self, std::optional<int64_t> id, std::string_v
   send_message(self, transport::encode_error(self->state.enc, id, code, message, retry_after_ms));
 }
 
-void write_if_idle(connection_actor* self) {
-  auto& st = self->state;
-  if (st.writing || st.closing || st.out->empty()) {
-    return;
-  }
-  auto sink = st.sink.lock();
-  if (!sink) {
-    return;
-  }
-  st.writing = true;
-  sink->write(st.out->take_frame());
-}
-
 void close_connection(connection_actor* self, uint16_t code, std::string reason) {
   auto& st = self->state;
   if (st.closing) {
     return;
   }
+  // What is queued goes out first: the session closes after its pending writes.
+  flush_output(self);
   st.closing = true;
   if (auto sink = st.sink.lock()) {
-    // Queued replies go out first: the session closes after pending writes.
-    if (!st.writing && !st.out->empty()) {
-      sink->write(st.out->take_frame());
-    }
     sink->close(code, std::move(reason));
   }
 }

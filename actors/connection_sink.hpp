@@ -1,6 +1,7 @@
 #pragma once
 // What a connection actor needs from its socket, without naming Beast or CAF.
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -8,7 +9,7 @@
 
 namespace switchyard::actors {
 
-/// Messages that leave as ONE WebSocket frame. Parts are shared, immutable buffers
+/// Encoded messages handed to the socket together. Parts are shared, immutable buffers
 /// (an event encoded once is shared by every subscriber's frame).
 struct outbound_frame {
   std::vector<std::shared_ptr<const std::string>> parts;
@@ -19,10 +20,14 @@ struct outbound_frame {
 class connection_sink {
 public:
   virtual ~connection_sink() = default;
-  /// Writes the parts as one frame (JSON parts joined by '\n'); the connection is
-  /// told through connection_handle::written() once the socket took it.
+  /// Queues the parts for the socket. Whatever is queued while a write is in progress
+  /// leaves together as one frame (JSON parts joined by '\n'), up to the frame size limit.
   virtual void write(outbound_frame frame) = 0;
-  /// Sends a close frame with `code` and ends the session.
+  /// Messages handed to write() and not yet on the wire (read from any thread).
+  virtual std::size_t backlog() const = 0;
+  /// Asks for one connection_handle::written() once the backlog is empty.
+  virtual void notify_when_drained() = 0;
+  /// Sends a close frame with `code` after what is queued, and ends the session.
   virtual void close(uint16_t code, std::string reason) = 0;
 };
 

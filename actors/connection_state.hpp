@@ -5,7 +5,6 @@
 #include "actors/connection_sink.hpp"
 #include "actors/messages.hpp"
 #include "actors/node_context.hpp"
-#include "actors/outbound_queue.hpp"
 #include "transport/protocol.hpp"
 
 #include <chrono>
@@ -42,7 +41,9 @@ struct connection_state {
   uint64_t conn_id = 0;
   bool connected = false;
   bool closing = false;
-  bool writing = false;
+  bool batching = false;        ///< inside a handler: output is flushed at its end
+  bool drain_requested = false; ///< the session will send `written` once drained
+  std::size_t capacity = 0;     ///< backlog at which fanout events become a gap
   std::string tenant;
   std::string user;
   std::unordered_map<std::string, subscription> subs;
@@ -51,7 +52,7 @@ struct connection_state {
   std::unordered_map<std::string, caf::actor> topics; ///< monitored topic handles
   std::unordered_map<caf::actor_addr, std::string> topic_names;
   std::unordered_map<std::string, std::vector<topic_callback>> lookups;
-  std::optional<outbound_queue> out;
+  outbound_frame pending; ///< output of the current handler, handed over at its end
   std::deque<std::chrono::steady_clock::time_point> bad_frames;
   uint64_t next_generation = 1;
   static inline const char* name = "connection";
@@ -60,10 +61,29 @@ struct connection_state {
 using connection_actor = caf::stateful_actor<connection_state>;
 
 // connection.cpp
+
+/// Collects everything a handler outputs into one hand-over to the socket.
+class output_batch {
+public:
+  explicit output_batch(connection_actor* self);
+  ~output_batch();
+  output_batch(const output_batch&) = delete;
+  output_batch& operator=(const output_batch&) = delete;
+
+private:
+  connection_actor* self_;
+};
+
+/// Queues an encoded message (flushed at the end of the handler, or now outside one).
+void push_output(connection_actor* self, std::shared_ptr<const std::string> msg);
+void flush_output(connection_actor* self);
+/// How many more fanout events fit before the capacity (socket backlog included).
+std::size_t output_room(connection_actor* self);
+/// Asks for one `written` message once the socket backlog is empty.
+void notify_when_drained(connection_actor* self);
 void send_message(connection_actor* self, std::string msg);
 void send_error(connection_actor* self, std::optional<int64_t> id, std::string_view code,
                 std::string_view message, std::optional<int64_t> retry_after_ms = std::nullopt);
-void write_if_idle(connection_actor* self);
 void close_connection(connection_actor* self, uint16_t code, std::string reason);
 /// Calls `fn` with the topic's actor (looked up once, then cached and monitored), or with
 /// nullptr when the registry refused. Calls for one topic run in the order they were made.

@@ -22,12 +22,12 @@ void push_event(connection_actor* self, const std::string& name, subscription& s
                 std::shared_ptr<const std::string> bytes, uint64_t seq) {
   auto& st = self->state;
   if (sub.gap_from != 0) {
-    st.out->push(std::make_shared<const std::string>(
-        transport::encode_gap_push(st.enc, name, sub.gap_from, sub.gap_to)));
+    push_output(self, std::make_shared<const std::string>(
+                          transport::encode_gap_push(st.enc, name, sub.gap_from, sub.gap_to)));
     sub.gap_from = sub.gap_to = 0;
     st.gapped.erase(name);
   }
-  st.out->push(std::move(bytes));
+  push_output(self, std::move(bytes));
   sub.delivered = seq;
 }
 
@@ -37,6 +37,7 @@ void note_gap(connection_actor* self, const std::string& name, subscription& sub
   if (sub.gap_from == 0) {
     sub.gap_from = from;
     self->state.gapped.insert(name);
+    notify_when_drained(self); // the gap is reported once there is room again
   }
   sub.gap_to = to;
   sub.delivered = to;
@@ -130,8 +131,8 @@ void on_subscribe(connection_actor* self, transport::client_message& msg) {
         }
         if (sub.catching_up()) {
           self->state.replaying.insert(name);
+          output_batch batch{self};
           refill(self);
-          write_if_idle(self);
         }
       },
       [=] {
@@ -169,35 +170,36 @@ void on_events(connection_actor* self, const event_batch_ptr& batch) {
     return;
   }
   bool json = st.enc == transport::encoding::json;
+  auto room = output_room(self);
   for (const auto& ev : batch->events) {
     if (ev.seq <= sub.delivered) {
       continue;
     }
-    if (st.out->full()) {
+    if (room == 0) {
       note_gap(self, batch->topic, sub, ev.seq, ev.seq);
       continue;
     }
     // Aliases the shared batch: no copy and no allocation per delivery.
     std::shared_ptr<const std::string> bytes(batch, json ? &ev.json : &ev.msgpack);
     push_event(self, batch->topic, sub, std::move(bytes), ev.seq);
+    --room;
   }
-  write_if_idle(self);
 }
 
 void refill(connection_actor* self) {
   auto& st = self->state;
   for (auto it = st.gapped.begin(); it != st.gapped.end();) {
     auto& sub = st.subs[*it];
-    st.out->push(std::make_shared<const std::string>(
-        transport::encode_gap_push(st.enc, *it, sub.gap_from, sub.gap_to)));
+    push_output(self, std::make_shared<const std::string>(
+                          transport::encode_gap_push(st.enc, *it, sub.gap_from, sub.gap_to)));
     sub.gap_from = sub.gap_to = 0;
     it = st.gapped.erase(it);
   }
   std::vector<store::event_record> events;
   for (auto it = st.replaying.begin(); it != st.replaying.end();) {
     auto& sub = st.subs[*it];
-    while (sub.catching_up() && st.out->room() > 0) {
-      auto want = std::min<uint64_t>({st.out->room(), replay_chunk, sub.replay_to - sub.delivered});
+    for (auto room = output_room(self); sub.catching_up() && room > 0; room = output_room(self)) {
+      auto want = std::min<uint64_t>({room, replay_chunk, sub.replay_to - sub.delivered});
       events.clear();
       auto status = st.ctx->store->read(st.tenant, *it, sub.delivered + 1, want, events);
       if (!status.ok() || events.empty()) {
@@ -214,6 +216,9 @@ void refill(connection_actor* self) {
       }
     }
     it = sub.catching_up() ? std::next(it) : st.replaying.erase(it);
+  }
+  if (!st.replaying.empty()) {
+    notify_when_drained(self); // go on reading when the socket has taken this
   }
 }
 
@@ -241,8 +246,8 @@ void on_topic_down(connection_actor* self, const caf::down_msg& dm) {
         s.replay_to = std::max(s.replay_to, last);
         if (s.catching_up()) {
           self->state.replaying.insert(name);
+          output_batch batch{self};
           refill(self);
-          write_if_idle(self);
         }
       },
       [=] {

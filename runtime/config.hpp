@@ -20,7 +20,8 @@ struct node_config {
   std::string node_name = "switchyard-1"; ///< reported to clients in `connect`
   std::string auth_mode = "none";         ///< only "none" so far: loopback listeners only
   std::string log_level = "info";         ///< trace, debug, info, warn, error, critical, off
-  int64_t workers = 2;                    ///< CAF scheduler threads
+  int64_t workers = 0; ///< CAF scheduler threads; 0: one per core beyond the io threads, at least 1
+  std::string scheduler = "sharing"; ///< CAF scheduler policy: sharing or stealing
   int64_t max_throughput = 100;           ///< messages an actor handles before yielding its thread
 };
 

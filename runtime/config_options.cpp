@@ -109,17 +109,38 @@ std::vector<config_option> make_options() {
       [](node_config& c) -> std::string& { return c.auth_mode; },
       [](const std::string& t) { return check_one_of(t, {"none"}); }));
   opts.push_back(int_option<int>(
-      "io_threads", "threads running the sockets",
-      [](node_config& c) -> int& { return c.server.io_threads; }, 1, 64));
+      "io_threads", "threads running the sockets (0: one per core)",
+      [](node_config& c) -> int& { return c.server.io_threads; }, 0, 64));
   opts.push_back(int_option<int64_t>(
-      "workers", "actor scheduler threads", [](node_config& c) -> int64_t& { return c.workers; }, 1,
-      64));
+      "workers", "actor scheduler threads (0: half the cores, at least 1)",
+      [](node_config& c) -> int64_t& { return c.workers; }, 0, 64));
+  opts.push_back(string_option(
+      "scheduler", "actor scheduler policy: sharing (wakes idle workers at once) or stealing",
+      [](node_config& c) -> std::string& { return c.scheduler; },
+      [](const std::string& t) {
+        return check_one_of(t, {"sharing", "stealing"});
+      }));
   opts.push_back(int_option<int64_t>(
       "max_throughput", "messages an actor handles before yielding its thread",
       [](node_config& c) -> int64_t& { return c.max_throughput; }, 1, 1000000));
   opts.push_back(int_option<uint64_t>(
       "store.map_size_mb", "largest size the event store may grow to, MiB",
       [](node_config& c) -> uint64_t& { return c.store.map_size_mb; }, 1, int64_t{1} << 24));
+  opts.push_back(config_option{
+      "store.sync",
+      "full: a commit syncs data and meta pages; data: only data pages (a power loss may "
+      "undo the last commit; a process crash loses nothing)",
+      [](node_config& c, const std::string& t) -> std::string {
+        if (auto err = check_one_of(t, {"full", "data"}); !err.empty()) {
+          return err;
+        }
+        c.store.sync = t == "full" ? store::store_config::sync_mode::full
+                                   : store::store_config::sync_mode::data;
+        return "";
+      },
+      [](const node_config& c) {
+        return json_text(c.store.sync == store::store_config::sync_mode::full ? "full" : "data");
+      }});
   opts.push_back(int_option<int64_t>(
       "limits.max_frame_bytes", "largest client frame, bytes (bigger: close 1009)",
       [](node_config& c) -> int64_t& { return c.limits.max_frame_bytes; }, 1024, 64 << 20));

@@ -7,7 +7,9 @@
 #include "store/event_store.hpp"
 #include "transport/ws_server.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include <caf/all.hpp>
 
@@ -22,14 +24,26 @@ struct logger_pin_release {
   ~logger_pin_release() { caf::logger::set_current_actor_system(nullptr); }
 };
 
+/// Socket writes (loopback TCP sends) cost more CPU than the actors' work, so the
+/// default gives the io threads one per core and the actors half as many. Measured on
+/// 2 cores (docs/benchmarks.md): 2 io + 1 worker beat 1 + 2 and 1 + 1 at S=1000.
+size_t worker_count(const node_config& cfg) {
+  if (cfg.workers > 0) {
+    return static_cast<size_t>(cfg.workers);
+  }
+  auto cores = static_cast<int64_t>(std::thread::hardware_concurrency());
+  return static_cast<size_t>(std::max<int64_t>(1, cores / 2));
+}
+
 std::unique_ptr<caf::actor_system_config> make_actor_config(const node_config& cfg) {
   auto sys_cfg = std::make_unique<caf::actor_system_config>();
   // CAF's own config parsing (and its silent caf-application.ini) is not used: our
   // options are read by load_config.
-  sys_cfg->set("scheduler.max-threads", static_cast<size_t>(cfg.workers));
+  sys_cfg->set("scheduler.max-threads", worker_count(cfg));
   sys_cfg->set("scheduler.max-throughput", static_cast<size_t>(cfg.max_throughput));
   // 'sharing' wakes idle workers at once; work stealing naps 50 us steps per hop.
-  sys_cfg->set("scheduler.policy", caf::atom("sharing"));
+  sys_cfg->set("scheduler.policy",
+               cfg.scheduler == "stealing" ? caf::atom("stealing") : caf::atom("sharing"));
   return sys_cfg;
 }
 
@@ -80,7 +94,7 @@ bool node::start(std::string& error) {
     return false;
   }
   log::runtime().info("node.started node={} port={} data_dir={} workers={}", d.cfg.node_name,
-                      d.server->port(), d.cfg.store.data_dir, d.cfg.workers);
+                      d.server->port(), d.cfg.store.data_dir, worker_count(d.cfg));
   return true;
 }
 

@@ -24,6 +24,12 @@ struct store_config {
   std::string data_dir = "./data";
   /// Upper bound of the memory map (LMDB's map size), in MiB. The file grows as needed.
   uint64_t map_size_mb = 4096;
+  /// What a commit waits for before an append counts as durable:
+  ///   full - data and meta pages synced (two fdatasync): survives process and power loss;
+  ///   data - data pages synced, meta page left to the OS (MDB_NOMETASYNC, one fdatasync):
+  ///          survives a process crash; a power loss may undo the last commit only.
+  enum class sync_mode : uint8_t { full, data };
+  sync_mode sync = sync_mode::full;
 };
 
 /// One stored event. `data` holds MessagePack bytes; `key`/`idem` are empty when absent.

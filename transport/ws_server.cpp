@@ -192,7 +192,10 @@ bool ws_server::start(std::string& error) {
   }
   d.port = d.acceptor.local_endpoint().port();
   d.accept();
-  for (int i = 0; i < std::max(1, d.opts.io_threads); ++i) {
+  auto threads = d.opts.io_threads > 0
+                     ? d.opts.io_threads
+                     : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  for (int i = 0; i < threads; ++i) {
     d.threads.emplace_back([&d] { d.ioc.run(); });
   }
   runtime::log::transport().info("ws.listening bind={} port={} io_threads={}", d.opts.bind, d.port,

@@ -16,7 +16,7 @@ namespace switchyard::transport {
 struct server_options {
   std::string bind = "127.0.0.1"; ///< listen address
   uint16_t port = 7400;           ///< 0: any free port (read it with port())
-  int io_threads = 1;             ///< threads running the sockets
+  int io_threads = 0;             ///< threads running the sockets; 0: one per core
 };
 
 class ws_server {

@@ -25,7 +25,7 @@ std::string remote_of(beast::tcp_stream& stream) {
 
 ws_session::ws_session(beast::tcp_stream&& stream, actors::node_context& ctx,
                        session_registry& registry, std::size_t max_frame_bytes)
-    : ws_(std::move(stream)), ctx_(ctx), registry_(registry) {
+    : ws_(std::move(stream)), ctx_(ctx), registry_(registry), queue_(max_frame_bytes) {
   remote_ = remote_of(beast::get_lowest_layer(ws_));
   ws_.read_message_max(max_frame_bytes);
   ws_.auto_fragment(false);
@@ -86,12 +86,30 @@ void ws_session::on_read(beast::error_code ec, std::size_t) {
 }
 
 void ws_session::write(actors::outbound_frame frame) {
+  backlog_ += frame.parts.size();
   net::post(ws_.get_executor(), [self = shared_from_this(), f = std::move(frame)]() mutable {
     if (self->finished_ || self->closing_) {
       return;
     }
-    self->queue_.push_back(std::move(f));
+    for (auto& part : f.parts) {
+      self->queue_.push(std::move(part));
+    }
     self->do_write();
+  });
+}
+
+std::size_t ws_session::backlog() const {
+  return backlog_.load(std::memory_order_relaxed);
+}
+
+void ws_session::notify_when_drained() {
+  notify_drained_ = true;
+  // The backlog may have drained before the flag was set: check on the strand.
+  net::post(ws_.get_executor(), [self = shared_from_this()] {
+    if (!self->writing_ && self->queue_.empty() && !self->finished_ &&
+        self->notify_drained_.exchange(false)) {
+      self->conn_.written();
+    }
   });
 }
 
@@ -100,28 +118,18 @@ void ws_session::do_write() {
     return;
   }
   writing_ = true;
-  // One contiguous copy beats a gathered write here: Asio passes at most 64 buffers
-  // to one writev, so a frame of many small messages would cost several syscalls.
-  const auto& parts = queue_.front().parts;
-  std::size_t total = parts.size();
-  for (const auto& p : parts) {
-    total += p->size();
-  }
+  // Everything queued leaves as one frame, copied into one buffer: Asio passes at most
+  // 64 buffers to one writev, so gathering many small messages would cost more syscalls.
   wbuf_.clear();
-  wbuf_.reserve(total);
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (i > 0 && enc_ == encoding::json) {
-      wbuf_ += '\n';
-    }
-    wbuf_ += *parts[i];
-  }
-  queue_.pop_front();
+  in_flight_ = queue_.take_frame(wbuf_, enc_ == encoding::json);
   ws_.async_write(net::buffer(wbuf_),
                   beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
 }
 
 void ws_session::on_write(beast::error_code ec, std::size_t) {
   writing_ = false;
+  backlog_ -= in_flight_;
+  in_flight_ = 0;
   if (wbuf_.capacity() > keep_buffer_bytes) {
     std::string{}.swap(wbuf_);
   }
@@ -130,9 +138,11 @@ void ws_session::on_write(beast::error_code ec, std::size_t) {
                                     ec.message());
     return finish();
   }
-  conn_.written();
   if (!queue_.empty()) {
     return do_write();
+  }
+  if (notify_drained_.exchange(false)) {
+    conn_.written();
   }
   if (close_) {
     start_close();

@@ -5,10 +5,11 @@
 
 #include "actors/connection_handle.hpp"
 #include "actors/connection_sink.hpp"
+#include "actors/outbound_queue.hpp"
 #include "transport/net.hpp"
 #include "transport/protocol.hpp"
 
-#include <deque>
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +33,8 @@ public:
   void run(http::request<http::string_body> req, encoding enc, std::string subprotocol);
 
   void write(actors::outbound_frame frame) override;
+  std::size_t backlog() const override;
+  void notify_when_drained() override;
   void close(uint16_t code, std::string reason) override;
 
   /// Ends the session without the socket (its io threads are gone): tells the actor.
@@ -54,8 +57,11 @@ private:
   actors::connection_handle conn_;
   encoding enc_ = encoding::json;
   std::string remote_;
-  std::deque<actors::outbound_frame> queue_;
-  std::string wbuf_; ///< the frame being written
+  actors::outbound_queue queue_;
+  std::string wbuf_;          ///< the frame being written
+  std::size_t in_flight_ = 0; ///< messages in wbuf_
+  std::atomic<std::size_t> backlog_{0};
+  std::atomic<bool> notify_drained_{false};
   std::optional<websocket::close_reason> close_;
   bool writing_ = false;
   bool closing_ = false;

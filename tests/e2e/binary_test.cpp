@@ -16,8 +16,11 @@ namespace {
 
 using json = nlohmann::json;
 
-std::vector<std::string> node_args(const temp_dir& dir) {
-  return {"--port", "0", "--data-dir", (dir.path() / "data").string(), "--log-level", "info"};
+std::vector<std::string> node_args(const temp_dir& dir, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args{"--port",      "0",   "--data-dir", (dir.path() / "data").string(),
+                                "--log-level", "info"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
 }
 
 /// Every event of a topic, read back with `history` pages.
@@ -39,11 +42,13 @@ std::map<uint64_t, json> read_all(ws_client& c, const std::string& topic) {
   }
 }
 
-TEST(Binary, KillNineMidPublishLosesNoAcknowledgedEvent) {
+/// Publishes, kills the node with SIGKILL while publishes are in flight, restarts it
+/// and checks that every acknowledged event is stored and the seq continues.
+void expect_kill_nine_loses_no_acknowledged_event(const std::vector<std::string>& extra) {
   temp_dir dir;
   std::map<uint64_t, int64_t> acked; // seq -> the data it was published with
   {
-    node_process proc{SWITCHYARD_BIN, node_args(dir), dir.path() / "run1.log"};
+    node_process proc{SWITCHYARD_BIN, node_args(dir, extra), dir.path() / "run1.log"};
     auto port = proc.wait_for_port();
     ASSERT_NE(port, 0) << proc.log();
     ws_client c{port};
@@ -81,7 +86,7 @@ TEST(Binary, KillNineMidPublishLosesNoAcknowledgedEvent) {
     EXPECT_EQ(proc.wait(), -SIGKILL);
   }
   ASSERT_GE(acked.size(), 1000u);
-  node_process proc{SWITCHYARD_BIN, node_args(dir), dir.path() / "run2.log"};
+  node_process proc{SWITCHYARD_BIN, node_args(dir, extra), dir.path() / "run2.log"};
   auto port = proc.wait_for_port();
   ASSERT_NE(port, 0) << proc.log();
   ws_client c{port};
@@ -96,6 +101,14 @@ TEST(Binary, KillNineMidPublishLosesNoAcknowledgedEvent) {
   EXPECT_EQ(stored.size(), last);
   auto r = json::parse(c.request(R"("op":"publish","topic":"ledger","data":"after")", 5));
   EXPECT_EQ(r["ok"]["seq"], last + 1);
+}
+
+TEST(Binary, KillNineMidPublishLosesNoAcknowledgedEvent) {
+  expect_kill_nine_loses_no_acknowledged_event({});
+}
+
+TEST(Binary, KillNineLosesNothingWithDataOnlySync) {
+  expect_kill_nine_loses_no_acknowledged_event({"--store-sync", "data"});
 }
 
 TEST(Binary, SigtermClosesClientsWith1001AndExitsZero) {
