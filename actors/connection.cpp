@@ -6,6 +6,7 @@
 #include "runtime/log.hpp"
 #include "transport/codec.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace switchyard::actors {
@@ -20,10 +21,11 @@ constexpr std::size_t hard_limit_factor = 4;
 void count_bad_frame(connection_actor* self, std::string_view snippet) {
   auto& st = self->state;
   auto now = std::chrono::steady_clock::now();
-  st.bad_frames.push_back(now);
-  while (now - st.bad_frames.front() > std::chrono::minutes(1)) {
-    st.bad_frames.pop_front();
-  }
+  auto& times = st.bad_frames;
+  times.erase(times.begin(), std::find_if(times.begin(), times.end(), [&](auto t) {
+                return now - t <= std::chrono::minutes(1);
+              }));
+  times.push_back(now);
   auto& log = runtime::log::actors();
   if (st.bad_frames.size() == 1) {
     log.info("conn.bad_frame conn={} remote={} snippet=\"{}\"", st.conn_id, st.remote,
@@ -217,7 +219,6 @@ void with_topic(connection_actor* self, const std::string& topic, topic_callback
       return;
     }
     // Died; its down_msg is still on the way. Look the restarted one up.
-    st.topic_names.erase(it->second.address());
     st.topics.erase(it);
   }
   auto [pending, first] = st.lookups.try_emplace(topic);
@@ -231,7 +232,6 @@ void with_topic(connection_actor* self, const std::string& topic, topic_callback
     s.lookups.erase(topic);
     if (handle) {
       s.topics[topic] = *handle;
-      s.topic_names[handle->address()] = topic;
       self->monitor(*handle);
     }
     for (auto& cb : callbacks) {

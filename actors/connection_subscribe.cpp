@@ -224,13 +224,14 @@ void refill(connection_actor* self) {
 
 void on_topic_down(connection_actor* self, const caf::down_msg& dm) {
   auto& st = self->state;
-  auto found = st.topic_names.find(dm.source);
-  if (found == st.topic_names.end()) {
+  // A scan: topics die rarely, and a reverse index would cost memory per connection.
+  auto found = std::find_if(st.topics.begin(), st.topics.end(),
+                            [&](const auto& entry) { return entry.second.address() == dm.source; });
+  if (found == st.topics.end()) {
     return;
   }
-  auto name = std::move(found->second);
-  st.topic_names.erase(found);
-  st.topics.erase(name);
+  auto name = found->first;
+  st.topics.erase(found);
   auto sub = st.subs.find(name);
   if (sub == st.subs.end() || st.closing) {
     return;

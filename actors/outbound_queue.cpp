@@ -4,6 +4,13 @@
 
 namespace switchyard::actors {
 
+namespace {
+
+/// Slots kept after a burst; more are given back so idle connections stay small.
+constexpr std::size_t keep_capacity = 64;
+
+} // namespace
+
 outbound_queue::outbound_queue(std::size_t max_frame_bytes) : max_frame_bytes_(max_frame_bytes) {}
 
 std::size_t outbound_queue::take_frame(std::string& out, bool newline_separated) {
@@ -21,8 +28,11 @@ std::size_t outbound_queue::take_frame(std::string& out, bool newline_separated)
     if (i > 0 && newline_separated) {
       out += '\n';
     }
-    out += *items_.front();
-    items_.pop_front();
+    out += *items_[i];
+  }
+  items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(taken));
+  if (items_.empty() && items_.capacity() > keep_capacity) {
+    std::vector<std::shared_ptr<const std::string>>{}.swap(items_);
   }
   return taken;
 }

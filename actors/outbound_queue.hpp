@@ -6,9 +6,9 @@
 #include "actors/connection_sink.hpp"
 
 #include <cstddef>
-#include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace switchyard::actors {
 
@@ -29,7 +29,9 @@ public:
 
 private:
   std::size_t max_frame_bytes_;
-  std::deque<std::shared_ptr<const std::string>> items_;
+  /// A vector consumed from the front in bulk: an empty std::deque allocates ~600 B, and
+  /// there is one queue per connection.
+  std::vector<std::shared_ptr<const std::string>> items_;
 };
 
 } // namespace switchyard::actors

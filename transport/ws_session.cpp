@@ -11,10 +11,6 @@ namespace switchyard::transport {
 
 namespace {
 
-/// A read buffer that grew for one big frame is given back afterwards, so idle
-/// connections stay small.
-constexpr std::size_t keep_buffer_bytes = 16 * 1024;
-
 std::string remote_of(beast::tcp_stream& stream) {
   beast::error_code ec;
   auto ep = stream.socket().remote_endpoint(ec);
@@ -79,9 +75,9 @@ void ws_session::on_read(beast::error_code ec, std::size_t) {
   }
   conn_.frame(beast::buffers_to_string(buffer_.data()));
   buffer_.consume(buffer_.size());
-  if (buffer_.capacity() > keep_buffer_bytes) {
-    buffer_.shrink_to_fit();
-  }
+  // Beast reads into its own frame buffer first, so the message buffer can be given
+  // back between messages: an idle connection then holds none.
+  buffer_.shrink_to_fit();
   do_read();
 }
 
@@ -130,8 +126,8 @@ void ws_session::on_write(beast::error_code ec, std::size_t) {
   writing_ = false;
   backlog_ -= in_flight_;
   in_flight_ = 0;
-  if (wbuf_.capacity() > keep_buffer_bytes) {
-    std::string{}.swap(wbuf_);
+  if (queue_.empty()) {
+    std::string{}.swap(wbuf_); // idle connections hold no write buffer
   }
   if (ec) {
     runtime::log::transport().debug("ws.write_failed remote={} error=\"{}\"", remote_,
