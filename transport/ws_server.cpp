@@ -142,6 +142,10 @@ struct ws_server::impl {
           return;
         }
       } else {
+        // Without TCP_NODELAY a small push waits for the peer's delayed ACK (Nagle):
+        // ~40 ms stalls at low rates.
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
         std::make_shared<http_session>(std::move(socket), ctx, sessions, stopping)->run();
       }
       accept();

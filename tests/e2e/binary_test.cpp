@@ -7,6 +7,7 @@
 #include <csignal>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -168,6 +169,47 @@ TEST(Binary, DumpConfigShowsPrecedenceFileThenEnvThenCli) {
   std::tie(status, out) = run_binary(SWITCHYARD_BIN, {"--config", file.string()});
   EXPECT_EQ(status, 2);
   EXPECT_NE(out.find("limits.no_such_key"), std::string::npos) << out;
+}
+
+} // namespace
+} // namespace switchyard::testing
+
+namespace switchyard::testing {
+namespace {
+
+/// The load generator against the real binary: the instrument itself must work.
+nlohmann::json run_bench(uint16_t port, std::vector<std::string> args) {
+  args.insert(args.begin(), {"--port", std::to_string(port), "--duration", "1"});
+  auto [status, out] = run_binary(SWITCHYARD_BENCH_BIN, args);
+  EXPECT_EQ(status, 0) << out;
+  // Progress lines share the output; the report is the line that is a JSON object.
+  std::string report;
+  std::istringstream lines{out};
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line.front() == '{') {
+      report = line;
+    }
+  }
+  return nlohmann::json::parse(report, nullptr, false);
+}
+
+TEST(Bench, ScenariosRunAgainstTheBinaryWithNothingLost) {
+  temp_dir dir;
+  node_process proc{SWITCHYARD_BIN, node_args(dir), dir.path() / "node.log"};
+  auto port = proc.wait_for_port();
+  ASSERT_NE(port, 0) << proc.log();
+  auto fanout = run_bench(port, {"--scenario", "fanout", "--subs", "10", "--rate", "200"});
+  ASSERT_FALSE(fanout.is_discarded());
+  EXPECT_GT(fanout["deliveries"].get<int64_t>(), 0);
+  EXPECT_EQ(fanout["deliveries"], fanout["expected_deliveries"]);
+  EXPECT_EQ(fanout["lost"], 0);
+  EXPECT_EQ(fanout["dups"], 0);
+  EXPECT_EQ(fanout["out_of_order"], 0);
+  auto publish = run_bench(port, {"--scenario", "publish", "--pubs", "2"});
+  ASSERT_FALSE(publish.is_discarded());
+  EXPECT_GT(publish["acked"].get<int64_t>(), 0);
+  EXPECT_EQ(publish["seq_violations"], 0);
+  EXPECT_EQ(publish["errors"], 0);
 }
 
 } // namespace
