@@ -24,6 +24,7 @@ using unsub_atom = caf::atom_constant<caf::atom("unsub")>;
 using events_atom = caf::atom_constant<caf::atom("events")>;
 using append_atom = caf::atom_constant<caf::atom("append")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using sync_atom = caf::atom_constant<caf::atom("sync")>;
 using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;

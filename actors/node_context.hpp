@@ -43,6 +43,8 @@ struct node_context {
   connection_limits limits;
   restart_policy restarts;
   std::string node_name;
+  /// store.sync async: the writer syncs this long after a commit (0: commits sync).
+  uint64_t sync_interval_ms = 0;
   std::atomic<uint64_t> next_conn_id{1};
   std::atomic<int64_t> live_connections{0};
   std::atomic<uint64_t> store_commits{0}; ///< write transactions committed

@@ -5,6 +5,7 @@
 #include "runtime/log.hpp"
 #include "store/event_store.hpp"
 
+#include <chrono>
 #include <utility>
 #include <vector>
 
@@ -20,6 +21,7 @@ struct writer_state {
   std::vector<store::append_batch> pending;
   std::vector<caf::response_promise> promises;
   bool flush_scheduled = false;
+  bool sync_scheduled = false; ///< store.sync async: a periodic sync is due
   static inline const char* name = "store-writer";
 };
 
@@ -27,6 +29,24 @@ using writer_actor = caf::stateful_actor<writer_state>;
 
 caf::error to_error(const store::status& st) {
   return caf::make_error(caf::sec::runtime_error, st.message);
+}
+
+/// With store.sync async, commits are not synced: one sync follows within flush_ms.
+void schedule_sync(writer_actor* self) {
+  auto& st = self->state;
+  if (st.ctx->sync_interval_ms == 0 || st.sync_scheduled) {
+    return;
+  }
+  st.sync_scheduled = true;
+  self->delayed_send(self, std::chrono::milliseconds(st.ctx->sync_interval_ms), sync_atom::value);
+}
+
+void sync_now(writer_actor* self) {
+  auto& st = self->state;
+  st.sync_scheduled = false;
+  if (auto result = st.store->sync(); !result.ok()) {
+    runtime::log::store().error("store.sync_failed error=\"{}\"", result.message);
+  }
 }
 
 /// Commits every pending batch in one transaction. If that fails, each batch is
@@ -44,6 +64,7 @@ void flush(writer_actor* self) {
   auto result = st.store->append(batches);
   ++st.ctx->store_commits;
   st.ctx->store_batches += batches.size();
+  schedule_sync(self);
   if (result.ok()) {
     for (std::size_t i = 0; i < batches.size(); ++i) {
       promises[i].deliver(std::move(batches[i]));
@@ -79,8 +100,12 @@ caf::behavior store_writer(writer_actor* self, node_context* ctx) {
         }
       },
       [=](flush_atom) { flush(self); },
+      [=](sync_atom) { sync_now(self); },
       [=](shutdown_atom) {
         flush(self);
+        if (self->state.sync_scheduled) {
+          sync_now(self);
+        }
         self->quit();
       },
   };

@@ -128,19 +128,26 @@ std::vector<config_option> make_options() {
       [](node_config& c) -> uint64_t& { return c.store.map_size_mb; }, 1, int64_t{1} << 24));
   opts.push_back(config_option{
       "store.sync",
-      "full: a commit syncs data and meta pages; data: only data pages (a power loss may "
-      "undo the last commit; a process crash loses nothing)",
+      "full: each commit syncs data and meta pages; data: only data pages (a power loss may "
+      "undo the last commit); async: synced every store.flush_ms (a power loss may lose that "
+      "much); a process crash loses nothing in any mode",
       [](node_config& c, const std::string& t) -> std::string {
-        if (auto err = check_one_of(t, {"full", "data"}); !err.empty()) {
+        using mode = store::store_config::sync_mode;
+        if (auto err = check_one_of(t, {"full", "data", "async"}); !err.empty()) {
           return err;
         }
-        c.store.sync = t == "full" ? store::store_config::sync_mode::full
-                                   : store::store_config::sync_mode::data;
+        c.store.sync = t == "full" ? mode::full : t == "data" ? mode::data : mode::async;
         return "";
       },
       [](const node_config& c) {
-        return json_text(c.store.sync == store::store_config::sync_mode::full ? "full" : "data");
+        using mode = store::store_config::sync_mode;
+        return json_text(c.store.sync == mode::full   ? "full"
+                         : c.store.sync == mode::data ? "data"
+                                                      : "async");
       }});
+  opts.push_back(int_option<uint64_t>(
+      "store.flush_ms", "with store.sync async: longest time a commit stays unsynced, ms",
+      [](node_config& c) -> uint64_t& { return c.store.flush_ms; }, 1, 60000));
   opts.push_back(int_option<int64_t>(
       "limits.max_frame_bytes", "largest client frame, bytes (bigger: close 1009)",
       [](node_config& c) -> int64_t& { return c.limits.max_frame_bytes; }, 1024, 64 << 20));

@@ -85,6 +85,9 @@ bool node::start(std::string& error) {
   d.ctx->limits = d.cfg.limits;
   d.ctx->restarts = d.cfg.restarts;
   d.ctx->node_name = d.cfg.node_name;
+  if (d.cfg.store.sync == store::store_config::sync_mode::async) {
+    d.ctx->sync_interval_ms = d.cfg.store.flush_ms;
+  }
   d.ctx->writer = actors::spawn_store_writer(*d.system, *d.ctx);
   d.ctx->registry = actors::spawn_registry(*d.system, *d.ctx);
   d.server = std::make_unique<transport::ws_server>(*d.ctx, d.cfg.server);

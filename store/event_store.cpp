@@ -164,6 +164,13 @@ status event_store::append(std::span<const append_batch> batches) {
   return batches.empty() ? status{} : impl_->append(batches);
 }
 
+status event_store::sync() {
+  if (int rc = mdb_env_sync(impl_->env.get(), 1); rc != 0) {
+    return lmdb_error(rc, "mdb_env_sync");
+  }
+  return {};
+}
+
 status event_store::read(std::string_view tenant, std::string_view topic, uint64_t from_seq,
                          std::size_t limit, std::vector<event_record>& out,
                          std::size_t max_bytes) const {

@@ -27,9 +27,13 @@ struct store_config {
   /// What a commit waits for before an append counts as durable:
   ///   full - data and meta pages synced (two fdatasync): survives process and power loss;
   ///   data - data pages synced, meta page left to the OS (MDB_NOMETASYNC, one fdatasync):
-  ///          survives a process crash; a power loss may undo the last commit only.
-  enum class sync_mode : uint8_t { full, data };
+  ///          survives a process crash; a power loss may undo the last commit only;
+  ///   async - nothing synced at commit (MDB_NOSYNC); the writer calls sync() every
+  ///          flush_ms: survives a process crash; a power loss may lose up to flush_ms.
+  enum class sync_mode : uint8_t { full, data, async };
   sync_mode sync = sync_mode::full;
+  /// With sync_mode::async: the longest time a commit stays unsynced, in ms.
+  uint64_t flush_ms = 100;
 };
 
 /// One stored event. `data` holds MessagePack bytes; `key`/`idem` are empty when absent.
@@ -92,6 +96,10 @@ public:
   /// last_seq + 1 when there is none (1 for an unknown topic).
   status first_seq_since(std::string_view tenant, std::string_view topic, int64_t since_ms,
                          uint64_t& out) const;
+
+  /// Flushes committed transactions to disk (for sync_mode::async). One caller at a time,
+  /// like append().
+  status sync();
 
 private:
   struct impl;

@@ -61,6 +61,8 @@ status lmdb_env::open_env(const store_config& cfg) {
   unsigned flags = MDB_NOTLS;
   if (cfg.sync == store_config::sync_mode::data) {
     flags |= MDB_NOMETASYNC;
+  } else if (cfg.sync == store_config::sync_mode::async) {
+    flags |= MDB_NOSYNC;
   }
   if (rc = mdb_env_open(env_, cfg.data_dir.c_str(), flags, 0644); rc != 0) {
     return lmdb_error(rc, "mdb_env_open '" + cfg.data_dir + "'");

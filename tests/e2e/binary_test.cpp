@@ -112,6 +112,11 @@ TEST(Binary, KillNineLosesNothingWithDataOnlySync) {
   expect_kill_nine_loses_no_acknowledged_event({"--store-sync", "data"});
 }
 
+TEST(Binary, KillNineLosesNothingWithAsyncSync) {
+  // Unsynced commits are in the page cache, which a process crash does not touch.
+  expect_kill_nine_loses_no_acknowledged_event({"--store-sync", "async", "--store-flush-ms", "50"});
+}
+
 TEST(Binary, SigtermClosesClientsWith1001AndExitsZero) {
   temp_dir dir;
   node_process proc{SWITCHYARD_BIN, node_args(dir), dir.path() / "node.log"};
