@@ -20,7 +20,7 @@ public:
                                  std::weak_ptr<connection_sink> sink, std::string remote);
   /// One complete WebSocket message from the client.
   void frame(std::string payload) const;
-  /// The frame last passed to connection_sink::write() is on the wire.
+  /// The socket backlog drained after connection_sink::notify_when_drained().
   void written() const;
   /// The socket is gone; the actor leaves its topics and quits. Idempotent.
   void closed();

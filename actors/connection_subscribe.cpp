@@ -63,6 +63,13 @@ uint64_t start_seq(connection_actor* self, const std::string& topic,
   return last + 1;
 }
 
+/// Reads what the subscription missed from the store, at the socket's pace.
+void start_catch_up(connection_actor* self, const std::string& name) {
+  self->state.replaying.insert(name);
+  output_batch batch{self};
+  refill(self);
+}
+
 /// How often joining a topic is retried when it dies between look-up and subscribe.
 constexpr int join_attempts = 3;
 
@@ -130,9 +137,7 @@ void on_subscribe(connection_actor* self, transport::client_message& msg) {
                        transport::encode_subscribe_ok(self->state.enc, *id, name, last, replayed));
         }
         if (sub.catching_up()) {
-          self->state.replaying.insert(name);
-          output_batch batch{self};
-          refill(self);
+          start_catch_up(self, name);
         }
       },
       [=] {
@@ -246,9 +251,7 @@ void on_topic_down(connection_actor* self, const caf::down_msg& dm) {
         auto& s = self->state.subs[name];
         s.replay_to = std::max(s.replay_to, last);
         if (s.catching_up()) {
-          self->state.replaying.insert(name);
-          output_batch batch{self};
-          refill(self);
+          start_catch_up(self, name);
         }
       },
       [=] {
