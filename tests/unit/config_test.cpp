@@ -57,3 +57,30 @@ TEST(Config, DumpConfigPrintsEveryKeyAsJson) {
 
 } // namespace
 } // namespace switchyard::runtime
+
+namespace switchyard::runtime {
+namespace {
+
+TEST(Config, StoreSyncModesAndSchedulerAreValidated) {
+  auto out = load_config(
+      {"--store-sync", "async", "--store-flush-ms", "250", "--scheduler", "stealing"}, {});
+  ASSERT_TRUE(out.error.empty()) << out.error;
+  EXPECT_EQ(out.config.store.sync, store::store_config::sync_mode::async);
+  EXPECT_EQ(out.config.store.flush_ms, 250u);
+  EXPECT_EQ(out.config.scheduler, "stealing");
+  out = load_config({"--store-sync", "sometimes"}, {});
+  EXPECT_NE(out.error.find("--store-sync"), std::string::npos) << out.error;
+  EXPECT_NE(out.error.find("full, data, async"), std::string::npos) << out.error;
+  out = load_config({"--scheduler", "random"}, {});
+  EXPECT_NE(out.error.find("--scheduler"), std::string::npos) << out.error;
+}
+
+TEST(Config, ThreadCountsDefaultToAutomatic) {
+  auto out = load_config({}, {});
+  EXPECT_EQ(out.config.workers, 0);
+  EXPECT_EQ(out.config.server.io_threads, 0);
+  EXPECT_EQ(out.config.store.sync, store::store_config::sync_mode::full);
+}
+
+} // namespace
+} // namespace switchyard::runtime
