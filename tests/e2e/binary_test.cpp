@@ -43,6 +43,16 @@ std::map<uint64_t, json> read_all(ws_client& c, const std::string& topic) {
   }
 }
 
+/// `count` publishes to topic `ledger` in one frame, ids (and data) from `next_id` on.
+std::string publish_frame(int64_t& next_id, int count) {
+  std::string frame;
+  for (int i = 0; i < count; ++i, ++next_id) {
+    frame += R"({"id":)" + std::to_string(next_id) + R"(,"op":"publish","topic":"ledger","data":)" +
+             std::to_string(next_id) + "}\n";
+  }
+  return frame;
+}
+
 /// Publishes, kills the node with SIGKILL while publishes are in flight, restarts it
 /// and checks that every acknowledged event is stored and the seq continues.
 void expect_kill_nine_loses_no_acknowledged_event(const std::vector<std::string>& extra) {
@@ -56,12 +66,7 @@ void expect_kill_nine_loses_no_acknowledged_event(const std::vector<std::string>
     c.request(R"("op":"connect")", 1);
     int64_t next_id = 10;
     for (int round = 0; round < 20; ++round) {
-      std::string frame;
-      for (int i = 0; i < 50; ++i, ++next_id) {
-        frame += R"({"id":)" + std::to_string(next_id) +
-                 R"(,"op":"publish","topic":"ledger","data":)" + std::to_string(next_id) + "}\n";
-      }
-      c.send_text(frame);
+      c.send_text(publish_frame(next_id, 50));
       for (int i = 0; i < 50; ++i) {
         auto m = c.next();
         ASSERT_TRUE(m.has_value());
@@ -71,12 +76,7 @@ void expect_kill_nine_loses_no_acknowledged_event(const std::vector<std::string>
       }
     }
     // Publishes in flight, then the process dies without any chance to flush.
-    std::string frame;
-    for (int i = 0; i < 200; ++i, ++next_id) {
-      frame += R"({"id":)" + std::to_string(next_id) +
-               R"(,"op":"publish","topic":"ledger","data":)" + std::to_string(next_id) + "}\n";
-    }
-    c.send_text(frame);
+    c.send_text(publish_frame(next_id, 200));
     for (int i = 0; i < 20; ++i) {
       if (auto m = c.next(); m && json::parse(*m).contains("ok")) {
         auto r = json::parse(*m);

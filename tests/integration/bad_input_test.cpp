@@ -3,6 +3,9 @@
 #include "tests/support/test_node.hpp"
 #include "tests/support/ws_client.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -103,6 +106,12 @@ TEST_F(BadInput, AbruptDisconnectMidFrameLeavesOthersServedAndDataStored) {
   }
   EXPECT_TRUE(
       json::parse(keeper.request(R"("op":"publish","topic":"k","data":"b")", 4)).contains("ok"));
+  // The vanished client's connection actor is gone too (it left its topic).
+  for (int i = 0; i < 200 && node_.get().live_connections() > 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(node_.get().live_connections(), 1);
+  EXPECT_EQ(node_.get().subscriber_count("default", "k"), 1u);
   auto hist = json::parse(keeper.request(R"("op":"history","topic":"k","from_seq":1)", 5));
   EXPECT_EQ(hist["ok"]["events"].size(), 2u);
   expect_node_serves(node_.port());
