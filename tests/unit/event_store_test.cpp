@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -386,6 +387,14 @@ TEST_F(EventStore, ConcurrentReadersSeeOnlyCommittedPrefixes) {
   constexpr uint64_t total = 60;
   std::atomic<bool> done{false};
   std::atomic<int> bad{0};
+  std::mutex first_mutex;
+  std::string first; // what the first bad read saw
+  auto report = [&](std::string what) {
+    std::lock_guard lock(first_mutex);
+    if (bad++ == 0) {
+      first = std::move(what);
+    }
+  };
   std::vector<std::thread> readers;
   for (int r = 0; r < 3; ++r) {
     readers.emplace_back([&] {
@@ -393,9 +402,14 @@ TEST_F(EventStore, ConcurrentReadersSeeOnlyCommittedPrefixes) {
       while (!done.load()) {
         std::vector<event_record> out;
         const status s = store_->read("t", "a", 1, 1000, out);
-        bad += (!s.ok() || out.size() < seen) ? 1 : 0;
+        if (!s.ok() || out.size() < seen) {
+          report("status '" + s.message + "', " + std::to_string(out.size()) +
+                 " events after seeing " + std::to_string(seen));
+        }
         for (uint64_t i = 0; i < out.size(); ++i) {
-          bad += out[i].seq == i + 1 ? 0 : 1;
+          if (out[i].seq != i + 1) {
+            report("event " + std::to_string(i) + " has seq " + std::to_string(out[i].seq));
+          }
         }
         seen = out.size();
       }
@@ -408,7 +422,7 @@ TEST_F(EventStore, ConcurrentReadersSeeOnlyCommittedPrefixes) {
   for (auto& t : readers) {
     t.join();
   }
-  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(bad.load(), 0) << first;
   EXPECT_EQ(read_all("t", "a").size(), total);
 }
 
