@@ -4,7 +4,7 @@
 
 #include "actors/messages.hpp"
 #include "store/event_store.hpp"
-#include "transport/protocol.hpp"
+#include "protocol/message.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
@@ -14,7 +14,7 @@
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::publish_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::event_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::append_batch)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::transport::encoding)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::protocol::encoding)
 
 namespace switchyard::actors {
 

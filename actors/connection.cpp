@@ -3,8 +3,8 @@
 #include "actors/connection_state.hpp"
 #include "actors/liveness.hpp"
 #include "actors/registry.hpp"
-#include "runtime/log.hpp"
-#include "transport/codec.hpp"
+#include "actors/log.hpp"
+#include "protocol/codec.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -26,23 +26,23 @@ void count_bad_frame(connection_actor* self, std::string_view snippet) {
                 return now - t <= std::chrono::minutes(1);
               }));
   times.push_back(now);
-  auto& log = runtime::log::actors();
+  auto& logger = log();
   if (st.bad_frames.size() == 1) {
-    log.info("conn.bad_frame conn={} remote={} snippet=\"{}\"", st.conn_id, st.remote,
+    logger.info("conn.bad_frame conn={} remote={} snippet=\"{}\"", st.conn_id, st.remote,
              snippet.substr(0, 64));
   }
   if (static_cast<int64_t>(st.bad_frames.size()) > st.ctx->limits.bad_frames) {
-    log.info("conn.closed conn={} remote={} code=1008 reason=bad_frames count={}", st.conn_id,
+    logger.info("conn.closed conn={} remote={} code=1008 reason=bad_frames count={}", st.conn_id,
              st.remote, st.bad_frames.size());
     close_connection(self, close_policy_violation, "too many bad frames");
   }
 }
 
-void dispatch(connection_actor* self, transport::client_message& msg) {
-  using transport::op;
+void dispatch(connection_actor* self, protocol::client_message& msg) {
+  using protocol::op;
   auto& st = self->state;
   if (!st.connected && msg.kind != op::connect) {
-    send_error(self, msg.id, transport::error_code::not_connected, "send 'connect' first");
+    send_error(self, msg.id, protocol::error_code::not_connected, "send 'connect' first");
     return;
   }
   switch (msg.kind) {
@@ -58,7 +58,7 @@ void dispatch(connection_actor* self, transport::client_message& msg) {
     return on_history(self, msg);
   case op::ping:
     if (msg.id) {
-      send_message(self, transport::encode_ok_empty(st.enc, *msg.id));
+      send_message(self, protocol::encode_ok_empty(st.enc, *msg.id));
     }
     return;
   case op::ack:
@@ -66,8 +66,8 @@ void dispatch(connection_actor* self, transport::client_message& msg) {
   case op::presence:
     break;
   }
-  send_error(self, msg.id, transport::error_code::bad_request,
-             "op '" + std::string{transport::to_string(msg.kind)} +
+  send_error(self, msg.id, protocol::error_code::bad_request,
+             "op '" + std::string{protocol::to_string(msg.kind)} +
                  "' is not supported by this node yet");
 }
 
@@ -76,13 +76,13 @@ void on_frame(connection_actor* self, std::string& payload) {
   if (st.closing) {
     return;
   }
-  std::vector<transport::decoded_message> decoded;
-  bool clean = transport::decode_frame(st.enc, payload, decoded);
+  std::vector<protocol::decoded_message> decoded;
+  bool clean = protocol::decode_frame(st.enc, payload, decoded);
   for (auto& item : decoded) {
-    if (auto* err = std::get_if<transport::decode_error>(&item)) {
-      send_error(self, err->id, transport::error_code::bad_request, err->message);
+    if (auto* err = std::get_if<protocol::decode_error>(&item)) {
+      send_error(self, err->id, protocol::error_code::bad_request, err->message);
     } else {
-      dispatch(self, std::get<transport::client_message>(item));
+      dispatch(self, std::get<protocol::client_message>(item));
     }
   }
   if (!clean) {
@@ -90,7 +90,7 @@ void on_frame(connection_actor* self, std::string& payload) {
   }
 }
 
-caf::behavior connection(connection_actor* self, node_context* ctx, transport::encoding enc,
+caf::behavior connection(connection_actor* self, node_context* ctx, protocol::encoding enc,
                          std::weak_ptr<connection_sink> sink, std::string remote) {
   auto& st = self->state;
   st.ctx = ctx;
@@ -102,7 +102,7 @@ caf::behavior connection(connection_actor* self, node_context* ctx, transport::e
   ++ctx->live_connections;
   self->attach_functor([ctx] { --ctx->live_connections; });
   self->set_down_handler([=](caf::down_msg& dm) { on_topic_down(self, dm); });
-  runtime::log::actors().debug("conn.opened conn={} remote={}", st.conn_id, st.remote);
+  log().debug("conn.opened conn={} remote={}", st.conn_id, st.remote);
   return {
       [=](frame_atom, std::string& payload) {
         output_batch batch{self};
@@ -118,7 +118,7 @@ caf::behavior connection(connection_actor* self, node_context* ctx, transport::e
         refill(self);
       },
       [=](closed_atom) {
-        runtime::log::actors().debug("conn.closed conn={} remote={}", self->state.conn_id,
+        log().debug("conn.closed conn={} remote={}", self->state.conn_id,
                                      self->state.remote);
         self->quit();
       },
@@ -185,7 +185,7 @@ void send_message(connection_actor* self, std::string msg) {
   // would grow the backlog forever.
   auto sink = st.sink.lock();
   if (sink && sink->backlog() + st.pending.parts.size() >= hard_limit_factor * st.capacity) {
-    runtime::log::actors().info("conn.closed conn={} remote={} code=1008 reason=not_reading",
+    log().info("conn.closed conn={} remote={} code=1008 reason=not_reading",
                                 st.conn_id, st.remote);
     close_connection(self, close_policy_violation, "client does not read its replies");
     return;
@@ -195,7 +195,7 @@ void send_message(connection_actor* self, std::string msg) {
 
 void send_error(connection_actor* self, std::optional<int64_t> id, std::string_view code,
                 std::string_view message, std::optional<int64_t> retry_after_ms) {
-  send_message(self, transport::encode_error(self->state.enc, id, code, message, retry_after_ms));
+  send_message(self, protocol::encode_error(self->state.enc, id, code, message, retry_after_ms));
 }
 
 void close_connection(connection_actor* self, uint16_t code, std::string reason) {
@@ -247,7 +247,7 @@ struct connection_handle::impl {
   caf::actor actor;
 };
 
-connection_handle connection_handle::spawn(node_context& ctx, transport::encoding enc,
+connection_handle connection_handle::spawn(node_context& ctx, protocol::encoding enc,
                                            std::weak_ptr<connection_sink> sink,
                                            std::string remote) {
   connection_handle h;

@@ -3,7 +3,7 @@
 // connection without including CAF. Called from the session's strand only.
 
 #include "actors/connection_sink.hpp"
-#include "transport/protocol.hpp"
+#include "protocol/message.hpp"
 
 #include <memory>
 #include <string>
@@ -16,7 +16,7 @@ class connection_handle {
 public:
   connection_handle() = default;
   /// Spawns the connection actor for a freshly accepted WebSocket.
-  static connection_handle spawn(node_context& ctx, transport::encoding enc,
+  static connection_handle spawn(node_context& ctx, protocol::encoding enc,
                                  std::weak_ptr<connection_sink> sink, std::string remote);
   /// One complete WebSocket message from the client.
   void frame(std::string payload) const;

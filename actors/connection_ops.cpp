@@ -2,9 +2,9 @@
 
 #include "actors/atoms.hpp"
 #include "actors/connection_state.hpp"
-#include "runtime/log.hpp"
+#include "actors/log.hpp"
 #include "store/event_store.hpp"
-#include "transport/codec.hpp"
+#include "protocol/codec.hpp"
 
 #include <algorithm>
 #include <random>
@@ -31,22 +31,22 @@ std::string session_token() {
 
 } // namespace
 
-void on_connect(connection_actor* self, const transport::client_message& msg) {
+void on_connect(connection_actor* self, const protocol::client_message& msg) {
   auto& st = self->state;
   if (st.connected) {
-    return send_error(self, msg.id, transport::error_code::bad_request, "already connected");
+    return send_error(self, msg.id, protocol::error_code::bad_request, "already connected");
   }
   // auth.mode none (the only mode so far): everyone is `anonymous` in tenant `default`.
   st.connected = true;
   st.tenant = "default";
   st.user = "anonymous";
-  runtime::log::actors().debug("conn.connected conn={} tenant={} user={} client=\"{}\"", st.conn_id,
+  log().debug("conn.connected conn={} tenant={} user={} client=\"{}\"", st.conn_id,
                                st.tenant, st.user, msg.client.value_or(""));
   if (!msg.id) {
     return;
   }
   const auto& lim = st.ctx->limits;
-  transport::connect_ok ok;
+  protocol::connect_ok ok;
   ok.conn = "c" + std::to_string(st.conn_id);
   ok.session = session_token();
   ok.node = st.ctx->node_name;
@@ -54,10 +54,10 @@ void on_connect(connection_actor* self, const transport::client_message& msg) {
   ok.max_frame_bytes = lim.max_frame_bytes;
   ok.publish_per_s = lim.publish_per_s;
   ok.max_subscriptions = lim.max_subscriptions;
-  send_message(self, transport::encode_connect_ok(st.enc, *msg.id, ok));
+  send_message(self, protocol::encode_connect_ok(st.enc, *msg.id, ok));
 }
 
-void on_publish(connection_actor* self, transport::client_message& msg) {
+void on_publish(connection_actor* self, protocol::client_message& msg) {
   publish_request req;
   req.data = std::move(msg.data);
   req.key = msg.key.value_or("");
@@ -67,7 +67,7 @@ void on_publish(connection_actor* self, transport::client_message& msg) {
   auto name = msg.topic;
   with_topic(self, name, [=, req = std::move(req)](const caf::actor* topic) mutable {
     if (!topic) {
-      return send_error(self, id, transport::error_code::unavailable,
+      return send_error(self, id, protocol::error_code::unavailable,
                         "topic '" + name + "' is unavailable", 1000);
     }
     if (!id) {
@@ -77,16 +77,16 @@ void on_publish(connection_actor* self, transport::client_message& msg) {
     self->request(*topic, caf::infinite, publish_atom::value, std::move(req))
         .then(
             [=](uint64_t seq, bool dup) {
-              send_message(self, transport::encode_publish_ok(self->state.enc, *id, seq, dup));
+              send_message(self, protocol::encode_publish_ok(self->state.enc, *id, seq, dup));
             },
             [=](caf::error&) {
-              send_error(self, id, transport::error_code::unavailable,
+              send_error(self, id, protocol::error_code::unavailable,
                          "publish to '" + name + "' was not stored; retry", 1000);
             });
   });
 }
 
-void on_history(connection_actor* self, const transport::client_message& msg) {
+void on_history(connection_actor* self, const protocol::client_message& msg) {
   auto& st = self->state;
   auto& store = *st.ctx->store;
   store::topic_info info;
@@ -103,14 +103,14 @@ void on_history(connection_actor* self, const transport::client_message& msg) {
     status = store.read(st.tenant, msg.topic, from, limit, events);
   }
   if (!status.ok()) {
-    runtime::log::store().error("store.read_failed tenant={} topic={} error=\"{}\"", st.tenant,
+    log().error("store.read_failed tenant={} topic={} error=\"{}\"", st.tenant,
                                 msg.topic, status.message);
-    return send_error(self, msg.id, transport::error_code::internal, "history could not be read");
+    return send_error(self, msg.id, protocol::error_code::internal, "history could not be read");
   }
   if (!msg.id) {
     return;
   }
-  std::vector<transport::event_view> views;
+  std::vector<protocol::event_view> views;
   views.reserve(events.size());
   for (const auto& rec : events) {
     views.push_back({rec.seq, rec.ts_ms, rec.key, rec.idem, rec.data});
@@ -118,7 +118,7 @@ void on_history(connection_actor* self, const transport::client_message& msg) {
   auto next = events.empty() ? std::max(from, info.last_seq + 1) : events.back().seq + 1;
   // last_seq may have grown since `info` was read; the events are the truth.
   auto last = std::max(info.last_seq, events.empty() ? 0 : events.back().seq);
-  send_message(self, transport::encode_history_ok(st.enc, *msg.id, msg.topic, views, next, last));
+  send_message(self, protocol::encode_history_ok(st.enc, *msg.id, msg.topic, views, next, last));
 }
 
 } // namespace switchyard::actors

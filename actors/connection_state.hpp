@@ -5,7 +5,7 @@
 #include "actors/connection_sink.hpp"
 #include "actors/messages.hpp"
 #include "actors/node_context.hpp"
-#include "transport/protocol.hpp"
+#include "protocol/message.hpp"
 
 #include <chrono>
 #include <functional>
@@ -35,7 +35,7 @@ using topic_callback = std::function<void(const caf::actor*)>;
 struct connection_state {
   node_context* ctx = nullptr;
   std::weak_ptr<connection_sink> sink;
-  transport::encoding enc = transport::encoding::json;
+  protocol::encoding enc = protocol::encoding::json;
   std::string remote;
   uint64_t conn_id = 0;
   bool connected = false;
@@ -90,8 +90,8 @@ void close_connection(connection_actor* self, uint16_t code, std::string reason)
 void with_topic(connection_actor* self, const std::string& topic, topic_callback fn);
 
 // connection_subscribe.cpp
-void on_subscribe(connection_actor* self, transport::client_message& msg);
-void on_unsubscribe(connection_actor* self, const transport::client_message& msg);
+void on_subscribe(connection_actor* self, protocol::client_message& msg);
+void on_unsubscribe(connection_actor* self, const protocol::client_message& msg);
 void on_events(connection_actor* self, const event_batch_ptr& batch);
 void on_topic_down(connection_actor* self, const caf::down_msg& dm);
 /// Reports pending gaps and reads catching-up subscriptions from the store while
@@ -99,8 +99,8 @@ void on_topic_down(connection_actor* self, const caf::down_msg& dm);
 void refill(connection_actor* self);
 
 // connection_ops.cpp
-void on_connect(connection_actor* self, const transport::client_message& msg);
-void on_publish(connection_actor* self, transport::client_message& msg);
-void on_history(connection_actor* self, const transport::client_message& msg);
+void on_connect(connection_actor* self, const protocol::client_message& msg);
+void on_publish(connection_actor* self, protocol::client_message& msg);
+void on_history(connection_actor* self, const protocol::client_message& msg);
 
 } // namespace switchyard::actors

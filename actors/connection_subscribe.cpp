@@ -3,9 +3,9 @@
 
 #include "actors/atoms.hpp"
 #include "actors/connection_state.hpp"
-#include "runtime/log.hpp"
+#include "actors/log.hpp"
 #include "store/event_store.hpp"
-#include "transport/codec.hpp"
+#include "protocol/codec.hpp"
 
 #include <algorithm>
 
@@ -23,7 +23,7 @@ void push_event(connection_actor* self, const std::string& name, subscription& s
   auto& st = self->state;
   if (sub.gap_from != 0) {
     push_output(self, std::make_shared<const std::string>(
-                          transport::encode_gap_push(st.enc, name, sub.gap_from, sub.gap_to)));
+                          protocol::encode_gap_push(st.enc, name, sub.gap_from, sub.gap_to)));
     sub.gap_from = sub.gap_to = 0;
     st.gapped.erase(name);
   }
@@ -45,8 +45,8 @@ void note_gap(connection_actor* self, const std::string& name, subscription& sub
 
 /// The start seq a subscribe's `from` asks for, given the topic's last seq now.
 uint64_t start_seq(connection_actor* self, const std::string& topic,
-                   const transport::start_position& from, uint64_t last) {
-  using kind = transport::start_position::kind;
+                   const protocol::start_position& from, uint64_t last) {
+  using kind = protocol::start_position::kind;
   auto value = static_cast<uint64_t>(std::max<int64_t>(from.value, 0));
   switch (from.from) {
   case kind::seq:
@@ -105,9 +105,9 @@ void join_topic(connection_actor* self, const std::string& name, uint64_t genera
 
 } // namespace
 
-void on_subscribe(connection_actor* self, transport::client_message& msg) {
+void on_subscribe(connection_actor* self, protocol::client_message& msg) {
   auto& st = self->state;
-  using transport::error_code::bad_request;
+  using protocol::error_code::bad_request;
   if (msg.queue_mode) {
     return send_error(self, msg.id, bad_request, "mode 'queue' is not supported by this node yet");
   }
@@ -115,7 +115,7 @@ void on_subscribe(connection_actor* self, transport::client_message& msg) {
     return send_error(self, msg.id, bad_request, "already subscribed to '" + msg.topic + "'");
   }
   if (static_cast<int64_t>(st.subs.size()) >= st.ctx->limits.max_subscriptions) {
-    return send_error(self, msg.id, transport::error_code::too_large,
+    return send_error(self, msg.id, protocol::error_code::too_large,
                       "limit of " + std::to_string(st.ctx->limits.max_subscriptions) +
                           " subscriptions reached");
   }
@@ -134,7 +134,7 @@ void on_subscribe(connection_actor* self, transport::client_message& msg) {
         if (id) {
           auto replayed = last >= start ? last - start + 1 : 0;
           send_message(self,
-                       transport::encode_subscribe_ok(self->state.enc, *id, name, last, replayed));
+                       protocol::encode_subscribe_ok(self->state.enc, *id, name, last, replayed));
         }
         if (sub.catching_up()) {
           start_catch_up(self, name);
@@ -142,12 +142,12 @@ void on_subscribe(connection_actor* self, transport::client_message& msg) {
       },
       [=] {
         self->state.subs.erase(name);
-        send_error(self, id, transport::error_code::unavailable,
+        send_error(self, id, protocol::error_code::unavailable,
                    "topic '" + name + "' is unavailable", 1000);
       });
 }
 
-void on_unsubscribe(connection_actor* self, const transport::client_message& msg) {
+void on_unsubscribe(connection_actor* self, const protocol::client_message& msg) {
   auto& st = self->state;
   if (auto it = st.subs.find(msg.topic); it != st.subs.end()) {
     if (it->second.topic) {
@@ -158,7 +158,7 @@ void on_unsubscribe(connection_actor* self, const transport::client_message& msg
     st.gapped.erase(msg.topic);
   }
   if (msg.id) {
-    send_message(self, transport::encode_ok_empty(st.enc, *msg.id));
+    send_message(self, protocol::encode_ok_empty(st.enc, *msg.id));
   }
 }
 
@@ -174,7 +174,7 @@ void on_events(connection_actor* self, const event_batch_ptr& batch) {
     sub.replay_to = std::max(sub.replay_to, batch->events.back().seq);
     return;
   }
-  bool json = st.enc == transport::encoding::json;
+  bool json = st.enc == protocol::encoding::json;
   auto room = output_room(self);
   for (const auto& ev : batch->events) {
     if (ev.seq <= sub.delivered) {
@@ -196,7 +196,7 @@ void refill(connection_actor* self) {
   for (auto it = st.gapped.begin(); it != st.gapped.end();) {
     auto& sub = st.subs[*it];
     push_output(self, std::make_shared<const std::string>(
-                          transport::encode_gap_push(st.enc, *it, sub.gap_from, sub.gap_to)));
+                          protocol::encode_gap_push(st.enc, *it, sub.gap_from, sub.gap_to)));
     sub.gap_from = sub.gap_to = 0;
     it = st.gapped.erase(it);
   }
@@ -213,10 +213,10 @@ void refill(connection_actor* self) {
         break;
       }
       for (const auto& rec : events) {
-        transport::event_view ev{rec.seq, rec.ts_ms, rec.key, rec.idem, rec.data};
+        protocol::event_view ev{rec.seq, rec.ts_ms, rec.key, rec.idem, rec.data};
         push_event(
             self, *it, sub,
-            std::make_shared<const std::string>(transport::encode_event_push(st.enc, *it, ev)),
+            std::make_shared<const std::string>(protocol::encode_event_push(st.enc, *it, ev)),
             rec.seq);
       }
     }
@@ -244,7 +244,7 @@ void on_topic_down(connection_actor* self, const caf::down_msg& dm) {
   // The topic restarts from the store; join it again and read what was missed.
   sub->second.topic = nullptr;
   auto generation = sub->second.generation;
-  runtime::log::actors().debug("conn.resubscribe conn={} topic={}", st.conn_id, name);
+  log().debug("conn.resubscribe conn={} topic={}", st.conn_id, name);
   join_topic(
       self, name, generation,
       [=](uint64_t last) {
@@ -256,8 +256,8 @@ void on_topic_down(connection_actor* self, const caf::down_msg& dm) {
       },
       [=] {
         self->state.subs.erase(name);
-        send_message(self, transport::encode_error(self->state.enc, std::nullopt,
-                                                   transport::error_code::unavailable,
+        send_message(self, protocol::encode_error(self->state.enc, std::nullopt,
+                                                   protocol::error_code::unavailable,
                                                    "topic '" + name +
                                                        "' became unavailable; "
                                                        "subscribe again",

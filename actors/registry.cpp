@@ -3,7 +3,7 @@
 #include "actors/atoms.hpp"
 #include "actors/liveness.hpp"
 #include "actors/topic.hpp"
-#include "runtime/log.hpp"
+#include "actors/log.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -60,10 +60,10 @@ void on_topic_failure(registry_actor* self, const std::string& key, topic_entry&
     entry.failures.pop_front();
   }
   auto n = static_cast<int64_t>(entry.failures.size());
-  auto& log = runtime::log::actors();
+  auto& logger = log();
   if (n > pol.max_restarts) {
     entry.unavailable_until = now + window;
-    log.error("topic.restart_intensity_exceeded tenant={} topic={} failures={} reason=\"{}\"",
+    logger.error("topic.restart_intensity_exceeded tenant={} topic={} failures={} reason=\"{}\"",
               entry.tenant, entry.topic, n, self->system().render(reason));
     for (auto& rp : entry.waiting) {
       rp.deliver(caf::make_error(caf::sec::runtime_error, "topic unavailable"));
@@ -73,7 +73,7 @@ void on_topic_failure(registry_actor* self, const std::string& key, topic_entry&
   }
   auto delay =
       std::min<int64_t>(pol.backoff_max_ms, pol.backoff_min_ms << std::min<int64_t>(n - 1, 20));
-  log.warn("topic.crashed tenant={} topic={} restart_in_ms={} reason=\"{}\"", entry.tenant,
+  logger.warn("topic.crashed tenant={} topic={} restart_in_ms={} reason=\"{}\"", entry.tenant,
            entry.topic, delay, self->system().render(reason));
   self->delayed_send(self, std::chrono::milliseconds(delay), restart_atom::value, key);
 }

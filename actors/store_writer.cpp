@@ -2,7 +2,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/node_context.hpp"
-#include "runtime/log.hpp"
+#include "actors/log.hpp"
 #include "store/event_store.hpp"
 
 #include <chrono>
@@ -45,7 +45,7 @@ void sync_now(writer_actor* self) {
   auto& st = self->state;
   st.sync_scheduled = false;
   if (auto result = st.store->sync(); !result.ok()) {
-    runtime::log::store().error("store.sync_failed error=\"{}\"", result.message);
+    log().error("store.sync_failed error=\"{}\"", result.message);
   }
 }
 
@@ -77,7 +77,7 @@ void flush(writer_actor* self) {
       promises[i].deliver(std::move(batches[i]));
       continue;
     }
-    runtime::log::store().error("store.append_failed tenant={} topic={} events={} error=\"{}\"",
+    log().error("store.append_failed tenant={} topic={} events={} error=\"{}\"",
                                 batches[i].tenant, batches[i].topic, batches[i].events.size(),
                                 one.message);
     promises[i].deliver(to_error(one));

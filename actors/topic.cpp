@@ -3,9 +3,9 @@
 #include "actors/atoms.hpp"
 #include "actors/messages.hpp"
 #include "actors/topic_state.hpp"
-#include "runtime/log.hpp"
+#include "actors/log.hpp"
 #include "store/event_store.hpp"
-#include "transport/protocol.hpp"
+#include "protocol/message.hpp"
 
 #include <chrono>
 #include <deque>
@@ -20,7 +20,7 @@ namespace {
 
 struct subscriber {
   caf::actor who;
-  transport::encoding enc;
+  protocol::encoding enc;
 };
 
 struct topic_actor_state {
@@ -42,8 +42,8 @@ int64_t now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-void count_encoding(topic_actor_state& st, transport::encoding enc, int delta) {
-  auto& n = enc == transport::encoding::json ? st.json_subscribers : st.msgpack_subscribers;
+void count_encoding(topic_actor_state& st, protocol::encoding enc, int delta) {
+  auto& n = enc == protocol::encoding::json ? st.json_subscribers : st.msgpack_subscribers;
   n = static_cast<std::size_t>(static_cast<int64_t>(n) + delta);
 }
 
@@ -82,7 +82,7 @@ void deliver(topic_actor* self, const event_batch_ptr& batch) {
 void fail_pending(topic_actor* self, const caf::error& err) {
   auto& st = self->state;
   auto dropped = st.log.abort();
-  runtime::log::actors().error("topic.append_failed tenant={} topic={} dropped={} error=\"{}\"",
+  log().error("topic.append_failed tenant={} topic={} dropped={} error=\"{}\"",
                                st.log.tenant(), st.log.topic(), dropped,
                                self->system().render(err));
   for (auto& rp : st.replies) {
@@ -119,7 +119,7 @@ caf::behavior topic_behavior(topic_actor* self) {
         st.log.stage(now_ms(), std::move(req.data), std::move(req.key), std::move(req.idem));
         flush(self);
       },
-      [=](subscribe_atom, transport::encoding enc) {
+      [=](subscribe_atom, protocol::encoding enc) {
         auto& st = self->state;
         auto sender = caf::actor_cast<caf::actor>(self->current_sender());
         remove_subscriber(st, sender.address());
@@ -150,7 +150,7 @@ caf::behavior topic_init(topic_actor* self, node_context* ctx, std::string tenan
     throw std::runtime_error("cannot read topic state: " + status.message);
   }
   st.log.recover(info);
-  runtime::log::actors().debug("topic.started tenant={} topic={} last_seq={}", st.log.tenant(),
+  log().debug("topic.started tenant={} topic={} last_seq={}", st.log.tenant(),
                                st.log.topic(), info.last_seq);
   return topic_behavior(self);
 }

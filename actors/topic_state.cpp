@@ -1,6 +1,6 @@
 #include "actors/topic_state.hpp"
 
-#include "transport/codec.hpp"
+#include "protocol/codec.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -45,14 +45,14 @@ event_batch_ptr topic_state::commit(store::append_batch batch, bool json, bool m
   out->topic = topic_;
   out->events.reserve(batch.events.size());
   for (const auto& rec : batch.events) {
-    transport::event_view ev{rec.seq, rec.ts_ms, rec.key, rec.idem, rec.data};
+    protocol::event_view ev{rec.seq, rec.ts_ms, rec.key, rec.idem, rec.data};
     encoded_event enc;
     enc.seq = rec.seq;
     if (json) {
-      enc.json = transport::encode_event_push(transport::encoding::json, topic_, ev);
+      enc.json = protocol::encode_event_push(protocol::encoding::json, topic_, ev);
     }
     if (msgpack) {
-      enc.msgpack = transport::encode_event_push(transport::encoding::msgpack, topic_, ev);
+      enc.msgpack = protocol::encode_event_push(protocol::encoding::msgpack, topic_, ev);
     }
     out->events.push_back(std::move(enc));
   }

@@ -1,21 +1,17 @@
 #pragma once
-// One named spdlog logger per folder. Lines read `module.event key=value ...`;
-// ids are passed explicitly (CAF moves actors between threads).
+// Logging set-up for the whole node, and the `runtime` logger. Every library names its
+// own spdlog logger (actors/log.hpp, transport/log.hpp); runtime configures them all.
 
-#include <memory>
 #include <string_view>
 
-#include <spdlog/spdlog.h>
+#include <spdlog/logger.h>
 
 namespace switchyard::runtime::log {
 
-/// Sets the level of every Switchyard logger ("trace".."critical", "off").
-/// Returns false when the name is not a level.
-bool set_level(std::string_view level);
+/// Sets the level ("trace".."critical", "off") and the line pattern of every logger,
+/// including those created later. Returns false when the name is not a level.
+bool configure(std::string_view level);
 
 spdlog::logger& runtime();
-spdlog::logger& actors();
-spdlog::logger& transport();
-spdlog::logger& store();
 
 } // namespace switchyard::runtime::log

@@ -71,7 +71,7 @@ node::~node() {
 bool node::start(std::string& error) {
   auto& d = *impl_;
   logger_pin_release release;
-  log::set_level(d.cfg.log_level);
+  log::configure(d.cfg.log_level);
   d.store = store::event_store::open(d.cfg.store, error);
   if (!d.store) {
     error = "store: " + error;

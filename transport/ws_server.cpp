@@ -1,7 +1,7 @@
 #include "transport/ws_server.hpp"
 
 #include "actors/node_context.hpp"
-#include "runtime/log.hpp"
+#include "transport/log.hpp"
 #include "transport/net.hpp"
 #include "transport/session_registry.hpp"
 #include "transport/ws_session.hpp"
@@ -23,9 +23,9 @@ constexpr uint16_t close_going_away = 1001;
 
 /// Picks the subprotocol from the client's offer (first known one wins). No offer
 /// means JSON; an offer of only unknown ones is refused (returns false).
-bool negotiate(std::string_view offered, encoding& enc, std::string& chosen) {
+bool negotiate(std::string_view offered, protocol::encoding& enc, std::string& chosen) {
   if (offered.empty()) {
-    enc = encoding::json;
+    enc = protocol::encoding::json;
     return true;
   }
   while (!offered.empty()) {
@@ -38,8 +38,8 @@ bool negotiate(std::string_view offered, encoding& enc, std::string& chosen) {
     while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) {
       token.remove_suffix(1);
     }
-    if (token == json_subprotocol || token == msgpack_subprotocol) {
-      enc = token == json_subprotocol ? encoding::json : encoding::msgpack;
+    if (token == protocol::json_subprotocol || token == protocol::msgpack_subprotocol) {
+      enc = token == protocol::json_subprotocol ? protocol::encoding::json : protocol::encoding::msgpack;
       chosen = std::string{token};
       return true;
     }
@@ -90,7 +90,7 @@ private:
     if (stopping_) {
       return respond(http::status::service_unavailable, "draining\n", req.version());
     }
-    encoding enc = encoding::json;
+    protocol::encoding enc = protocol::encoding::json;
     std::string chosen;
     auto offered = req[http::field::sec_websocket_protocol];
     if (!negotiate({offered.data(), offered.size()}, enc, chosen)) {
@@ -136,7 +136,7 @@ struct ws_server::impl {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
       if (ec) {
         if (ec != net::error::operation_aborted) {
-          runtime::log::transport().warn("ws.accept_failed error=\"{}\"", ec.message());
+          log().warn("ws.accept_failed error=\"{}\"", ec.message());
         }
         if (!acceptor.is_open()) {
           return;
@@ -202,7 +202,7 @@ bool ws_server::start(std::string& error) {
   for (int i = 0; i < threads; ++i) {
     d.threads.emplace_back([&d] { d.ioc.run(); });
   }
-  runtime::log::transport().info("ws.listening bind={} port={} io_threads={}", d.opts.bind, d.port,
+  log().info("ws.listening bind={} port={} io_threads={}", d.opts.bind, d.port,
                                  d.threads.size());
   return true;
 }
@@ -238,7 +238,7 @@ void ws_server::stop() {
   }
   d.threads.clear();
   d.sessions.for_each([](ws_session& s) { s.abandon(); });
-  runtime::log::transport().info("ws.stopped sessions_closed={}", live);
+  log().info("ws.stopped sessions_closed={}", live);
 }
 
 } // namespace switchyard::transport

@@ -1,7 +1,7 @@
 #include "transport/ws_session.hpp"
 
 #include "actors/node_context.hpp"
-#include "runtime/log.hpp"
+#include "transport/log.hpp"
 #include "transport/session_registry.hpp"
 
 #include <chrono>
@@ -29,7 +29,7 @@ ws_session::ws_session(beast::tcp_stream&& stream, actors::node_context& ctx,
 
 ws_session::~ws_session() = default;
 
-void ws_session::run(http::request<http::string_body> req, encoding enc, std::string subprotocol) {
+void ws_session::run(http::request<http::string_body> req, protocol::encoding enc, std::string subprotocol) {
   enc_ = enc;
   beast::get_lowest_layer(ws_).expires_never();
   websocket::stream_base::timeout timeouts;
@@ -49,13 +49,13 @@ void ws_session::run(http::request<http::string_body> req, encoding enc, std::st
 
 void ws_session::on_accept(beast::error_code ec) {
   if (ec) {
-    runtime::log::transport().debug("ws.handshake_failed remote={} error=\"{}\"", remote_,
+    log().debug("ws.handshake_failed remote={} error=\"{}\"", remote_,
                                     ec.message());
     return finish();
   }
   registry_.add(shared_from_this());
   conn_ = actors::connection_handle::spawn(ctx_, enc_, weak_from_this(), remote_);
-  ws_.text(enc_ == encoding::json);
+  ws_.text(enc_ == protocol::encoding::json);
   do_read();
 }
 
@@ -65,11 +65,11 @@ void ws_session::do_read() {
 
 void ws_session::on_read(beast::error_code ec, std::size_t) {
   if (ec) {
-    auto& log = runtime::log::transport();
+    auto& logger = log();
     if (ec == websocket::error::message_too_big) {
-      log.info("ws.closed remote={} code=1009 reason=frame_too_large", remote_);
+      logger.info("ws.closed remote={} code=1009 reason=frame_too_large", remote_);
     } else if (ec != websocket::error::closed) {
-      log.debug("ws.read_failed remote={} error=\"{}\"", remote_, ec.message());
+      logger.debug("ws.read_failed remote={} error=\"{}\"", remote_, ec.message());
     }
     return finish();
   }
@@ -117,7 +117,7 @@ void ws_session::do_write() {
   // Everything queued leaves as one frame, copied into one buffer: Asio passes at most
   // 64 buffers to one writev, so gathering many small messages would cost more syscalls.
   wbuf_.clear();
-  in_flight_ = queue_.take_frame(wbuf_, enc_ == encoding::json);
+  in_flight_ = queue_.take_frame(wbuf_, enc_ == protocol::encoding::json);
   ws_.async_write(net::buffer(wbuf_),
                   beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
 }
@@ -130,7 +130,7 @@ void ws_session::on_write(beast::error_code ec, std::size_t) {
     std::string{}.swap(wbuf_); // idle connections hold no write buffer
   }
   if (ec) {
-    runtime::log::transport().debug("ws.write_failed remote={} error=\"{}\"", remote_,
+    log().debug("ws.write_failed remote={} error=\"{}\"", remote_,
                                     ec.message());
     return finish();
   }

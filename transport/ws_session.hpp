@@ -5,9 +5,9 @@
 
 #include "actors/connection_handle.hpp"
 #include "actors/connection_sink.hpp"
-#include "actors/outbound_queue.hpp"
+#include "transport/outbound_queue.hpp"
 #include "transport/net.hpp"
-#include "transport/protocol.hpp"
+#include "protocol/message.hpp"
 
 #include <atomic>
 #include <memory>
@@ -30,7 +30,7 @@ public:
   ~ws_session() override;
 
   /// Completes the upgrade `req` (already read) with the negotiated subprotocol.
-  void run(http::request<http::string_body> req, encoding enc, std::string subprotocol);
+  void run(http::request<http::string_body> req, protocol::encoding enc, std::string subprotocol);
 
   void write(actors::outbound_frame frame) override;
   std::size_t backlog() const override;
@@ -55,9 +55,9 @@ private:
   actors::node_context& ctx_;
   session_registry& registry_;
   actors::connection_handle conn_;
-  encoding enc_ = encoding::json;
+  protocol::encoding enc_ = protocol::encoding::json;
   std::string remote_;
-  actors::outbound_queue queue_;
+  outbound_queue queue_;
   std::string wbuf_;          ///< the frame being written
   std::size_t in_flight_ = 0; ///< messages in wbuf_
   std::atomic<std::size_t> backlog_{0};

@@ -3,7 +3,7 @@
 // JSON and MessagePack.
 
 #include "bench/micro/payloads.hpp"
-#include "transport/codec.hpp"
+#include "protocol/codec.hpp"
 
 #include <cstdint>
 #include <string>
@@ -15,7 +15,7 @@
 namespace switchyard::bench {
 namespace {
 
-using transport::encoding;
+using protocol::encoding;
 
 /// A publish as a typical client sends it: an id, a topic and a 128-byte string.
 std::string json_publish() {
@@ -41,15 +41,15 @@ std::string publish_frame(encoding enc, int64_t messages) {
 void BM_DecodeFrame(benchmark::State& state, encoding enc) {
   const auto messages = state.range(0);
   const auto frame = publish_frame(enc, messages);
-  std::vector<transport::decoded_message> out;
+  std::vector<protocol::decoded_message> out;
   // Guard against timing the error path: the frame must decode cleanly.
-  if (!transport::decode_frame(enc, frame, out) || std::ssize(out) != messages) {
+  if (!protocol::decode_frame(enc, frame, out) || std::ssize(out) != messages) {
     state.SkipWithError("the benchmark frame does not decode");
     return;
   }
   for (auto _ : state) {
     out.clear();
-    benchmark::DoNotOptimize(transport::decode_frame(enc, frame, out));
+    benchmark::DoNotOptimize(protocol::decode_frame(enc, frame, out));
   }
   state.SetItemsProcessed(state.iterations() * messages);
   state.SetBytesProcessed(state.iterations() * std::ssize(frame));
@@ -62,10 +62,10 @@ BENCHMARK_CAPTURE(BM_DecodeFrame, msgpack, encoding::msgpack)->ArgName("messages
 /// are the encoded output.
 void BM_EncodeEventPush(benchmark::State& state, encoding enc, std::string data_json) {
   const auto data = msgpack_of(data_json);
-  const transport::event_view ev{123456, 1700000000000, {}, {}, data};
+  const protocol::event_view ev{123456, 1700000000000, {}, {}, data};
   int64_t bytes = 0;
   for (auto _ : state) {
-    auto msg = transport::encode_event_push(enc, "chat/room-1", ev);
+    auto msg = protocol::encode_event_push(enc, "chat/room-1", ev);
     bytes += std::ssize(msg);
     benchmark::DoNotOptimize(msg);
   }
@@ -91,7 +91,7 @@ constexpr std::string_view nested_object_json =
 void BM_MsgpackToJson(benchmark::State& state) {
   const auto input = msgpack_of(nested_object_json);
   for (auto _ : state) {
-    benchmark::DoNotOptimize(transport::msgpack_to_json(input));
+    benchmark::DoNotOptimize(protocol::msgpack_to_json(input));
   }
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(state.iterations() * std::ssize(input));
@@ -101,7 +101,7 @@ BENCHMARK(BM_MsgpackToJson);
 /// json_to_msgpack of the same document (the reverse direction); bytes are JSON input.
 void BM_JsonToMsgpack(benchmark::State& state) {
   for (auto _ : state) {
-    benchmark::DoNotOptimize(transport::json_to_msgpack(nested_object_json));
+    benchmark::DoNotOptimize(protocol::json_to_msgpack(nested_object_json));
   }
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(state.iterations() * std::ssize(nested_object_json));

@@ -75,7 +75,7 @@ caf::behavior counting_subscriber(caf::event_based_actor*, tally* delivered) {
 /// A counting subscriber that first subscribes itself (the topic takes the sender).
 caf::behavior subscribing_subscriber(caf::event_based_actor* self, tally* delivered,
                                      tally* subscribed, caf::actor topic) {
-  self->request(topic, caf::infinite, subscribe_atom::value, transport::encoding::json)
+  self->request(topic, caf::infinite, subscribe_atom::value, protocol::encoding::json)
       .then([=](uint64_t) { subscribed->add(1); });
   return counting_subscriber(self, delivered);
 }

@@ -3,9 +3,9 @@
 
 #include "actors/messages.hpp"
 #include "actors/node_context.hpp"
-#include "actors/outbound_queue.hpp"
+#include "transport/outbound_queue.hpp"
 #include "bench/micro/payloads.hpp"
-#include "transport/codec.hpp"
+#include "protocol/codec.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -23,9 +23,9 @@ actors::event_batch_ptr json_batch(int64_t events) {
   const auto data = msgpack_of(json_string(text(128)));
   for (int64_t i = 0; i < events; ++i) {
     const auto seq = static_cast<uint64_t>(i + 1);
-    const transport::event_view ev{seq, 1700000000000 + i, {}, {}, data};
+    const protocol::event_view ev{seq, 1700000000000 + i, {}, {}, data};
     batch->events.push_back(
-        {seq, transport::encode_event_push(transport::encoding::json, batch->topic, ev), {}});
+        {seq, protocol::encode_event_push(protocol::encoding::json, batch->topic, ev), {}});
   }
   return batch;
 }
@@ -38,7 +38,7 @@ void BM_OutboundQueuePushTake(benchmark::State& state) {
   const auto events = state.range(0);
   const auto batch = json_batch(events);
   const actors::connection_limits limits;
-  actors::outbound_queue queue{static_cast<std::size_t>(limits.max_frame_bytes)};
+  transport::outbound_queue queue{static_cast<std::size_t>(limits.max_frame_bytes)};
   std::string frame;
   for (auto _ : state) {
     for (const auto& ev : batch->events) {

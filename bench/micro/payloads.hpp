@@ -1,7 +1,7 @@
 #pragma once
 // Event payloads shared by the micro-benchmarks, so every file measures the same shapes.
 
-#include "transport/codec.hpp"
+#include "protocol/codec.hpp"
 
 #include <string>
 #include <string_view>
@@ -30,7 +30,7 @@ inline constexpr std::string_view small_object_json =
 /// `json` as MessagePack, the form in which the store and the topic hold `data`. The inputs
 /// are this folder's own literals, so a conversion failure is a bug here: it throws.
 inline std::string msgpack_of(std::string_view json) {
-  return transport::json_to_msgpack(json).value();
+  return protocol::json_to_msgpack(json).value();
 }
 
 } // namespace switchyard::bench

@@ -1,7 +1,7 @@
 // libFuzzer target for the codec: any bytes, as a frame of either encoding, must decode
 // without crashing, and every publish must convert and encode to valid JSON.
 
-#include "transport/codec.hpp"
+#include "protocol/codec.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -10,7 +10,7 @@
 
 namespace {
 
-using namespace switchyard::transport;
+using namespace switchyard::protocol;
 
 void check_publish(const client_message& m) {
   const auto text = msgpack_to_json(m.data);

@@ -1,4 +1,4 @@
-#include "transport/codec.hpp"
+#include "protocol/codec.hpp"
 
 #include <array>
 #include <string>
@@ -9,7 +9,7 @@
 
 namespace {
 
-using namespace switchyard::transport;
+using namespace switchyard::protocol;
 using json = nlohmann::json;
 
 constexpr std::array both_encodings = {encoding::json, encoding::msgpack};

@@ -1,4 +1,4 @@
-#include "transport/codec.hpp"
+#include "protocol/codec.hpp"
 
 #include <string>
 #include <vector>
@@ -9,7 +9,7 @@
 
 namespace {
 
-using namespace switchyard::transport;
+using namespace switchyard::protocol;
 
 std::string bytes(std::initializer_list<int> values) {
   std::string s;

@@ -1,8 +1,8 @@
-#include "actors/outbound_queue.hpp"
+#include "transport/outbound_queue.hpp"
 
 #include <gtest/gtest.h>
 
-namespace switchyard::actors {
+namespace switchyard::transport {
 namespace {
 
 std::shared_ptr<const std::string> msg(std::size_t n, char c = 'x') {
@@ -46,4 +46,4 @@ TEST(OutboundQueue, FrameStopsAtMaxBytesButHoldsAtLeastOneMessage) {
 }
 
 } // namespace
-} // namespace switchyard::actors
+} // namespace switchyard::transport

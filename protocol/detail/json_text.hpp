@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace switchyard::transport::detail {
+namespace switchyard::protocol::detail {
 
 /// Appends `s` as a quoted JSON string. Invalid UTF-8 becomes U+FFFD (one per maximal
 /// invalid subpart), so the output is valid JSON whatever bytes a client sent.
@@ -14,4 +14,4 @@ void append_json_string(std::string& out, std::string_view s);
 /// Appends the MessagePack value `msgpack` as compact JSON (see msgpack_to_json).
 void append_msgpack_as_json(std::string& out, std::string_view msgpack);
 
-} // namespace switchyard::transport::detail
+} // namespace switchyard::protocol::detail

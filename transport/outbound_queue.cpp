@@ -1,8 +1,8 @@
-#include "actors/outbound_queue.hpp"
+#include "transport/outbound_queue.hpp"
 
 #include <utility>
 
-namespace switchyard::actors {
+namespace switchyard::transport {
 
 namespace {
 
@@ -37,4 +37,4 @@ std::size_t outbound_queue::take_frame(std::string& out, bool newline_separated)
   return taken;
 }
 
-} // namespace switchyard::actors
+} // namespace switchyard::transport

@@ -2,11 +2,11 @@
 // subscribers, so it walks the bytes with detail::msgpack_reader and writes into the one
 // output string: no object tree, no allocation per element.
 
-#include "transport/codec.hpp"
-#include "transport/detail/json_text.hpp"
-#include "transport/detail/json_value.hpp"
-#include "transport/detail/msgpack_reader.hpp"
-#include "transport/detail/string_sink.hpp"
+#include "protocol/codec.hpp"
+#include "protocol/detail/json_text.hpp"
+#include "protocol/detail/json_value.hpp"
+#include "protocol/detail/msgpack_reader.hpp"
+#include "protocol/detail/string_sink.hpp"
 
 #include <array>
 #include <charconv>
@@ -15,7 +15,7 @@
 
 #include <msgpack.hpp>
 
-namespace switchyard::transport {
+namespace switchyard::protocol {
 namespace detail {
 namespace {
 
@@ -325,4 +325,4 @@ bool msgpack_is_binary(std::string_view msgpack) {
   return b >= 0xc4 && b <= 0xc6;
 }
 
-} // namespace switchyard::transport
+} // namespace switchyard::protocol

@@ -4,7 +4,7 @@
 // Third-party parsers (nlohmann-json, msgpack-c) may throw: every throw is caught here
 // and becomes a decode_error, never an exception out of these functions.
 
-#include "transport/protocol.hpp"
+#include "protocol/message.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-namespace switchyard::transport {
+namespace switchyard::protocol {
 
 struct decode_limits {
   /// Deepest nesting of arrays/maps accepted anywhere in a message (incl. `data`).
@@ -74,4 +74,4 @@ std::string msgpack_to_json(std::string_view msgpack);
 /// True when the MessagePack value is a binary (bin 8/16/32) at the top level.
 bool msgpack_is_binary(std::string_view msgpack);
 
-} // namespace switchyard::transport
+} // namespace switchyard::protocol

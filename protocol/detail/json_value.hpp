@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace switchyard::transport::detail {
+namespace switchyard::protocol::detail {
 
 /// Thrown by parse_json_limited when the text nests deeper than allowed.
 struct depth_exceeded : std::exception {
@@ -24,4 +24,4 @@ nlohmann::ordered_json parse_json_limited(std::string_view text, std::size_t max
 /// integer format, floats are always float64 (no float32 narrowing).
 void append_msgpack(std::string& out, const nlohmann::ordered_json& value);
 
-} // namespace switchyard::transport::detail
+} // namespace switchyard::protocol::detail

@@ -3,10 +3,10 @@
 // bypasses them and becomes MessagePack bytes directly. nlohmann-json and msgpack-c throw
 // on bad input: every throw is caught in this file.
 
-#include "transport/codec.hpp"
-#include "transport/detail/json_value.hpp"
-#include "transport/detail/message_fields.hpp"
-#include "transport/detail/msgpack_reader.hpp"
+#include "protocol/codec.hpp"
+#include "protocol/detail/json_value.hpp"
+#include "protocol/detail/message_fields.hpp"
+#include "protocol/detail/msgpack_reader.hpp"
 
 #include <algorithm>
 #include <span>
@@ -15,7 +15,7 @@
 
 #include <msgpack.hpp>
 
-namespace switchyard::transport {
+namespace switchyard::protocol {
 namespace {
 
 using json = nlohmann::ordered_json;
@@ -264,4 +264,4 @@ bool decode_frame(encoding enc, std::string_view frame, std::vector<decoded_mess
   }
 }
 
-} // namespace switchyard::transport
+} // namespace switchyard::protocol

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <string>
 
-namespace switchyard::transport::detail {
+namespace switchyard::protocol::detail {
 
 /// The Stream msgpack::packer writes to: appends to one std::string, so a packed value
 /// lands in its final buffer without an intermediate msgpack::sbuffer.
@@ -13,4 +13,4 @@ struct string_sink {
   void write(const char* p, std::size_t n) { out->append(p, n); }
 };
 
-} // namespace switchyard::transport::detail
+} // namespace switchyard::protocol::detail

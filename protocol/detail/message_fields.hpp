@@ -2,7 +2,7 @@
 // The per-op field rules of PROTOCOL.md ("Messages"), applied to a message that either
 // decoder has turned into a JSON object. Defined in protocol.cpp. Internal to transport.
 
-#include "transport/protocol.hpp"
+#include "protocol/message.hpp"
 
 #include <optional>
 #include <string>
@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace switchyard::transport::detail {
+namespace switchyard::protocol::detail {
 
 /// Checks `msg` against its op's fields and builds the client_message, or names the first
 /// bad field. `data` is the message's `data` field, already MessagePack (nullopt: absent).
@@ -19,4 +19,4 @@ decoded_message decode_fields(const nlohmann::ordered_json& msg, std::optional<s
 /// Quotes client text for an error message, cut at 64 bytes so a reply never echoes a frame.
 std::string quote(std::string_view client_text);
 
-} // namespace switchyard::transport::detail
+} // namespace switchyard::protocol::detail

@@ -2,16 +2,16 @@
 // either compact JSON or MessagePack. encode_event_push is the hot path (once per event
 // and encoding): one reserved string, no nlohmann, no intermediate buffers.
 
-#include "transport/codec.hpp"
-#include "transport/detail/json_text.hpp"
-#include "transport/detail/string_sink.hpp"
+#include "protocol/codec.hpp"
+#include "protocol/detail/json_text.hpp"
+#include "protocol/detail/string_sink.hpp"
 
 #include <array>
 #include <charconv>
 
 #include <msgpack.hpp>
 
-namespace switchyard::transport {
+namespace switchyard::protocol {
 namespace {
 
 /// One message in one encoding. In JSON, commas follow from the last byte written: none
@@ -303,4 +303,4 @@ std::string encode_ping_push(encoding enc) {
   return w.take();
 }
 
-} // namespace switchyard::transport
+} // namespace switchyard::protocol

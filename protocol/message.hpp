@@ -9,7 +9,7 @@
 #include <variant>
 #include <vector>
 
-namespace switchyard::transport {
+namespace switchyard::protocol {
 
 /// The encoding a connection negotiated through its WebSocket subprotocol.
 enum class encoding : uint8_t { json, msgpack };
@@ -95,4 +95,4 @@ inline constexpr std::string_view internal = "internal";
 /// True when `name` is a valid topic: 1-200 bytes of [A-Za-z0-9_.:/-].
 bool valid_topic(std::string_view name);
 
-} // namespace switchyard::transport
+} // namespace switchyard::protocol

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace switchyard::actors {
+namespace switchyard::transport {
 
 class outbound_queue {
 public:
@@ -34,4 +34,4 @@ private:
   std::vector<std::shared_ptr<const std::string>> items_;
 };
 
-} // namespace switchyard::actors
+} // namespace switchyard::transport

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string_view>
 
-namespace switchyard::transport::detail {
+namespace switchyard::protocol::detail {
 
 struct msgpack_item {
   enum class kind : uint8_t { nil, boolean, uint, sint, f32, f64, str, bin, ext, array, map };
@@ -230,4 +230,4 @@ inline msgpack_extent measure_msgpack_value(std::string_view in) {
   return {msgpack_reader::status::ok, reader.offset()};
 }
 
-} // namespace switchyard::transport::detail
+} // namespace switchyard::protocol::detail

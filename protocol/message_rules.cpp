@@ -2,14 +2,14 @@
 // "Messages" table. The rules work on a JSON object that either decoder builds
 // (codec_decode.cpp), so each rule is written once for both encodings.
 
-#include "transport/protocol.hpp"
+#include "protocol/message.hpp"
 
-#include "transport/detail/message_fields.hpp"
+#include "protocol/detail/message_fields.hpp"
 
 #include <array>
 #include <limits>
 
-namespace switchyard::transport {
+namespace switchyard::protocol {
 namespace {
 
 /// Indexed by `op`; the wire names.
@@ -342,4 +342,4 @@ decoded_message decode_fields(const json& msg, std::optional<std::string> data) 
 
 } // namespace detail
 
-} // namespace switchyard::transport
+} // namespace switchyard::protocol

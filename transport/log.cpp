@@ -1,0 +1,13 @@
+#include "transport/log.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+namespace switchyard::transport {
+
+spdlog::logger& log() {
+  // Created on first use; spdlog's registry applies the level and pattern runtime set.
+  static const auto logger = spdlog::stderr_color_mt("transport");
+  return *logger;
+}
+
+} // namespace switchyard::transport
