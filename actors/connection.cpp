@@ -1,9 +1,12 @@
-#include "actors/atoms.hpp"
+// The connection actor: frames in, replies and pushes out, flow control both ways.
+
 #include "actors/connection_handle.hpp"
 #include "actors/connection_state.hpp"
+#include "actors/failure.hpp"
 #include "actors/liveness.hpp"
-#include "actors/registry.hpp"
 #include "actors/log.hpp"
+#include "actors/registry.hpp"
+#include "actors/store_reader.hpp"
 #include "protocol/codec.hpp"
 
 #include <algorithm>
@@ -17,6 +20,10 @@ constexpr uint16_t close_policy_violation = 1008;
 /// Replies may exceed the fanout capacity by this factor before the client is cut off.
 constexpr std::size_t hard_limit_factor = 4;
 
+std::size_t max_ops_in_flight(const connection_state& st) {
+  return 4 * static_cast<std::size_t>(st.ctx->limits.inbound_queue);
+}
+
 /// Counts a bad frame; past limits.bad_frames within a minute the connection closes.
 void count_bad_frame(connection_actor* self, std::string_view snippet) {
   auto& st = self->state;
@@ -26,14 +33,13 @@ void count_bad_frame(connection_actor* self, std::string_view snippet) {
                 return now - t <= std::chrono::minutes(1);
               }));
   times.push_back(now);
-  auto& logger = log();
   if (st.bad_frames.size() == 1) {
-    logger.info("conn.bad_frame conn={} remote={} snippet=\"{}\"", st.conn_id, st.remote,
-             snippet.substr(0, 64));
+    log().info("conn.bad_frame conn={} remote={} snippet=\"{}\"", st.conn_id, st.remote,
+               snippet.substr(0, 64));
   }
   if (static_cast<int64_t>(st.bad_frames.size()) > st.ctx->limits.bad_frames) {
-    logger.info("conn.closed conn={} remote={} code=1008 reason=bad_frames count={}", st.conn_id,
-             st.remote, st.bad_frames.size());
+    log().info("conn.closed conn={} remote={} code=1008 reason=bad_frames count={}", st.conn_id,
+               st.remote, st.bad_frames.size());
     close_connection(self, close_policy_violation, "too many bad frames");
   }
 }
@@ -71,33 +77,46 @@ void dispatch(connection_actor* self, protocol::client_message& msg) {
                  "' is not supported by this node yet");
 }
 
-void on_frame(connection_actor* self, std::string& payload) {
+void handle_frame(connection_actor* self, std::string& payload) {
   auto& st = self->state;
-  if (st.closing) {
-    return;
-  }
-  std::vector<protocol::decoded_message> decoded;
-  bool clean = protocol::decode_frame(st.enc, payload, decoded);
-  for (auto& item : decoded) {
-    if (auto* err = std::get_if<protocol::decode_error>(&item)) {
-      send_error(self, err->id, protocol::error_code::bad_request, err->message);
-    } else {
-      dispatch(self, std::get<protocol::client_message>(item));
+  if (!st.closing) {
+    std::vector<protocol::decoded_message> decoded;
+    bool clean = protocol::decode_frame(st.enc, payload, decoded);
+    for (auto& item : decoded) {
+      if (auto* err = std::get_if<protocol::decode_error>(&item)) {
+        send_error(self, err->id, protocol::error_code::bad_request, err->message);
+      } else {
+        dispatch(self, std::get<protocol::client_message>(item));
+      }
+    }
+    if (!clean) {
+      count_bad_frame(self, payload);
     }
   }
-  if (!clean) {
-    count_bad_frame(self, payload);
+  if (auto sink = st.sink.lock()) {
+    sink->frame_done(payload.size());
   }
+}
+
+void on_frame(connection_actor* self, std::string& payload) {
+  auto& st = self->state;
+  if (!st.deferred.empty() || st.ops_in_flight >= max_ops_in_flight(st)) {
+    st.deferred.push_back(std::move(payload));
+    return;
+  }
+  handle_frame(self, payload);
 }
 
 caf::behavior connection(connection_actor* self, node_context* ctx, protocol::encoding enc,
                          std::weak_ptr<connection_sink> sink, std::string remote) {
   auto& st = self->state;
   st.ctx = ctx;
+  st.registry = caf::actor_cast<registry_actor>(ctx->registry);
   st.enc = enc;
   st.sink = std::move(sink);
   st.remote = std::move(remote);
   st.conn_id = ctx->next_conn_id++;
+  st.reader = reader_for(*ctx, st.conn_id);
   st.capacity = static_cast<std::size_t>(ctx->limits.outbound_queue);
   ++ctx->live_connections;
   self->attach_functor([ctx] { --ctx->live_connections; });
@@ -118,14 +137,36 @@ caf::behavior connection(connection_actor* self, node_context* ctx, protocol::en
         refill(self);
       },
       [=](closed_atom) {
-        log().debug("conn.closed conn={} remote={}", self->state.conn_id,
-                                     self->state.remote);
+        log().debug("conn.closed conn={} remote={}", self->state.conn_id, self->state.remote);
         self->quit();
       },
   };
 }
 
 } // namespace
+
+const topic_actor* topic_cache::find(const std::string& name) {
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    if (entries_[i].first == name) {
+      std::rotate(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(i),
+                  entries_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+      return &entries_.front().second;
+    }
+  }
+  return nullptr;
+}
+
+void topic_cache::put(const std::string& name, topic_actor handle) {
+  forget(name);
+  if (entries_.size() == capacity) {
+    entries_.pop_back();
+  }
+  entries_.insert(entries_.begin(), {name, std::move(handle)});
+}
+
+void topic_cache::forget(const std::string& name) {
+  std::erase_if(entries_, [&](const auto& e) { return e.first == name; });
+}
 
 output_batch::output_batch(connection_actor* self) : self_(self) {
   self_->state.batching = true;
@@ -185,8 +226,8 @@ void send_message(connection_actor* self, std::string msg) {
   // would grow the backlog forever.
   auto sink = st.sink.lock();
   if (sink && sink->backlog() + st.pending.parts.size() >= hard_limit_factor * st.capacity) {
-    log().info("conn.closed conn={} remote={} code=1008 reason=not_reading",
-                                st.conn_id, st.remote);
+    log().info("conn.closed conn={} remote={} code=1008 reason=not_reading", st.conn_id,
+               st.remote);
     close_connection(self, close_policy_violation, "client does not read its replies");
     return;
   }
@@ -196,6 +237,32 @@ void send_message(connection_actor* self, std::string msg) {
 void send_error(connection_actor* self, std::optional<int64_t> id, std::string_view code,
                 std::string_view message, std::optional<int64_t> retry_after_ms) {
   send_message(self, protocol::encode_error(self->state.enc, id, code, message, retry_after_ms));
+}
+
+void send_failure(connection_actor* self, std::optional<int64_t> id, const caf::error& err,
+                  std::string_view what) {
+  using namespace protocol::error_code;
+  auto f = failure_of(err);
+  if (!f) {
+    if (err == caf::sec::request_receiver_down) {
+      // The actor stopped before it took the request (a passivated topic): nothing of
+      // it happened, and a new one starts on the next try.
+      return send_error(self, id, unavailable, std::string(what) + " was not done; retry", 10);
+    }
+    log().warn("conn.request_failed conn={} error=\"{}\"", self->state.conn_id,
+               self->system().render(err));
+    return send_error(self, id, internal, std::string(what) + " failed");
+  }
+  auto message = failure_message(err, std::string(what) + " failed");
+  switch (*f) {
+  case failure::overloaded:
+  case failure::not_stored:
+    return send_error(self, id, unavailable, message, 100);
+  case failure::store_unavailable:
+  case failure::topic_unavailable:
+  case failure::stopping:
+    return send_error(self, id, unavailable, message, 1000);
+  }
 }
 
 void close_connection(connection_actor* self, uint16_t code, std::string reason) {
@@ -213,34 +280,53 @@ void close_connection(connection_actor* self, uint16_t code, std::string reason)
 
 void with_topic(connection_actor* self, const std::string& topic, topic_callback fn) {
   auto& st = self->state;
-  if (auto it = st.topics.find(topic); it != st.topics.end()) {
-    if (!is_terminated(it->second)) {
-      fn(&it->second);
+  if (auto sub = st.subs.find(topic); sub != st.subs.end() && sub->second.topic &&
+                                      !is_terminated(sub->second.topic)) {
+    fn(&sub->second.topic);
+    return;
+  }
+  if (const auto* cached = st.targets.find(topic)) {
+    if (!is_terminated(*cached)) {
+      fn(cached);
       return;
     }
-    // Died; its down_msg is still on the way. Look the restarted one up.
-    st.topics.erase(it);
+    st.targets.forget(topic); // stopped (idle, or crashed): look the new one up
   }
   auto [pending, first] = st.lookups.try_emplace(topic);
   pending->second.push_back(std::move(fn));
   if (!first) {
     return;
   }
-  auto on_result = [=](const caf::actor* handle) {
+  auto on_result = [=](const topic_actor* handle) {
     auto& s = self->state;
     auto callbacks = std::move(s.lookups[topic]);
     s.lookups.erase(topic);
     if (handle) {
-      s.topics[topic] = *handle;
-      self->monitor(*handle);
+      s.targets.put(topic, *handle);
     }
+    output_batch batch{self};
     for (auto& cb : callbacks) {
-      cb(handle ? &self->state.topics[topic] : nullptr);
+      cb(handle);
     }
   };
-  self->request(st.ctx->registry, caf::infinite, lookup_atom::value, st.tenant, topic)
-      .then([=](const caf::actor& handle) { on_result(&handle); },
+  self->request(st.registry, caf::infinite, lookup_atom::value, topic_key(st.tenant, topic))
+      .then([=](const topic_actor& handle) { on_result(&handle); },
             [=](caf::error&) { on_result(nullptr); });
+}
+
+void op_started(connection_actor* self) {
+  ++self->state.ops_in_flight;
+}
+
+void op_finished(connection_actor* self) {
+  auto& st = self->state;
+  --st.ops_in_flight;
+  output_batch batch{self};
+  while (!st.deferred.empty() && st.ops_in_flight < max_ops_in_flight(st)) {
+    auto payload = std::move(st.deferred.front());
+    st.deferred.erase(st.deferred.begin());
+    handle_frame(self, payload);
+  }
 }
 
 struct connection_handle::impl {

@@ -1,9 +1,7 @@
 // The request/reply ops of a connection: connect, publish, history.
 
-#include "actors/atoms.hpp"
 #include "actors/connection_state.hpp"
 #include "actors/log.hpp"
-#include "store/event_store.hpp"
 #include "protocol/codec.hpp"
 
 #include <algorithm>
@@ -14,6 +12,11 @@ namespace switchyard::actors {
 namespace {
 
 constexpr int64_t default_history_limit = 100;
+/// Room a message needs beyond its events' own bytes (keys, numbers, brackets).
+constexpr std::size_t envelope_bytes = 256;
+/// JSON may take this many bytes per MessagePack byte of `data` (a control character in
+/// a string becomes "\u0001"); smaller payloads fit any frame limit without measuring.
+constexpr std::size_t json_expansion = 6;
 
 /// A resume token for `connect` replies; unguessable, not secret-grade.
 std::string session_token() {
@@ -29,19 +32,84 @@ std::string session_token() {
   return out;
 }
 
+/// True when the event this publish makes would exceed limits.max_frame_bytes for a
+/// subscriber of either encoding (no server message may).
+bool event_too_large(const connection_state& st, const protocol::client_message& msg) {
+  const auto limit = static_cast<std::size_t>(st.ctx->limits.max_frame_bytes);
+  const auto fields = msg.topic.size() + msg.key.value_or("").size() + msg.idem.value_or("").size();
+  if (json_expansion * (msg.data.size() + fields) + envelope_bytes <= limit) {
+    return false;
+  }
+  protocol::event_view ev{UINT64_MAX, INT64_MAX, msg.key.value_or(""), msg.idem.value_or(""),
+                          msg.data};
+  return protocol::encode_event_push(protocol::encoding::json, msg.topic, ev).size() > limit ||
+         protocol::encode_event_push(protocol::encoding::msgpack, msg.topic, ev).size() > limit;
+}
+
+/// Fields this node does not serve yet: refused with bad_request, never ignored.
+std::optional<std::string> unsupported_publish(const protocol::client_message& msg) {
+  if (msg.idem) {
+    return "field 'idem' is not supported by this node yet (publishes are not deduplicated)";
+  }
+  if (msg.ttl_ms) {
+    return "field 'ttl_ms' is not supported by this node yet";
+  }
+  return std::nullopt;
+}
+
+/// The history reply, with as many of `page`'s events as fit in one frame.
+void send_history(connection_actor* self, int64_t id, const std::string& topic, uint64_t from,
+                  const store::history_page& page) {
+  auto& st = self->state;
+  const auto limit = static_cast<std::size_t>(st.ctx->limits.max_frame_bytes);
+  std::vector<protocol::event_view> views;
+  views.reserve(page.events.size());
+  for (const auto& rec : page.events) {
+    views.push_back({rec.seq, rec.ts_ms, rec.key, rec.idem, rec.data});
+  }
+  // The page's last_seq is from the same snapshot as its events.
+  const auto next_after = [&](std::size_t n) {
+    return n > 0 ? views[n - 1].seq + 1 : std::max(from, page.last_seq + 1);
+  };
+  auto n = views.size();
+  auto reply = protocol::encode_history_ok(st.enc, id, topic, views, next_after(n), page.last_seq);
+  while (reply.size() > limit && n > 0) {
+    // Fewer events, in proportion to the excess; next_seq says where to go on.
+    n = std::min(n - 1, n * limit / reply.size());
+    reply = protocol::encode_history_ok(st.enc, id, topic, std::span(views).first(n),
+                                        n > 0 ? views[n - 1].seq + 1 : views[0].seq,
+                                        page.last_seq);
+  }
+  if (n == 0 && !views.empty()) {
+    return send_error(self, id, protocol::error_code::too_large,
+                      "event " + std::to_string(views[0].seq) +
+                          " is larger than limits.max_frame_bytes");
+  }
+  send_message(self, std::move(reply));
+}
+
 } // namespace
 
 void on_connect(connection_actor* self, const protocol::client_message& msg) {
   auto& st = self->state;
+  using protocol::error_code::bad_request;
   if (st.connected) {
-    return send_error(self, msg.id, protocol::error_code::bad_request, "already connected");
+    return send_error(self, msg.id, bad_request, "already connected");
+  }
+  if (msg.token) {
+    return send_error(self, msg.id, bad_request,
+                      "field 'token' is not supported by this node yet (auth.mode none: "
+                      "connect without a token)");
+  }
+  if (msg.resume) {
+    return send_error(self, msg.id, bad_request, "field 'resume' is not supported by this node yet");
   }
   // auth.mode none (the only mode so far): everyone is `anonymous` in tenant `default`.
   st.connected = true;
   st.tenant = "default";
   st.user = "anonymous";
-  log().debug("conn.connected conn={} tenant={} user={} client=\"{}\"", st.conn_id,
-                               st.tenant, st.user, msg.client.value_or(""));
+  log().debug("conn.connected conn={} tenant={} user={} client=\"{}\"", st.conn_id, st.tenant,
+              st.user, msg.client.value_or(""));
   if (!msg.id) {
     return;
   }
@@ -58,67 +126,72 @@ void on_connect(connection_actor* self, const protocol::client_message& msg) {
 }
 
 void on_publish(connection_actor* self, protocol::client_message& msg) {
+  auto& st = self->state;
+  if (auto why = unsupported_publish(msg)) {
+    return send_error(self, msg.id, protocol::error_code::bad_request, *why);
+  }
+  if (event_too_large(st, msg)) {
+    return send_error(self, msg.id, protocol::error_code::too_large,
+                      "the event would exceed limits.max_frame_bytes for its subscribers");
+  }
   publish_request req;
   req.data = std::move(msg.data);
   req.key = msg.key.value_or("");
-  req.idem = msg.idem.value_or("");
-  req.wants_reply = msg.id.has_value();
   auto id = msg.id;
   auto name = msg.topic;
-  with_topic(self, name, [=, req = std::move(req)](const caf::actor* topic) mutable {
-    if (!topic) {
-      return send_error(self, id, protocol::error_code::unavailable,
-                        "topic '" + name + "' is unavailable", 1000);
-    }
-    if (!id) {
-      self->send(*topic, publish_atom::value, std::move(req));
-      return;
+  op_started(self);
+  with_topic(self, name, [=, req = std::move(req)](const topic_actor* topic) mutable {
+    if (topic == nullptr) {
+      send_error(self, id, protocol::error_code::unavailable, "topic '" + name + "' is unavailable",
+                 1000);
+      return op_finished(self);
     }
     self->request(*topic, caf::infinite, publish_atom::value, std::move(req))
         .then(
             [=](uint64_t seq, bool dup) {
-              send_message(self, protocol::encode_publish_ok(self->state.enc, *id, seq, dup));
+              if (id) {
+                send_message(self, protocol::encode_publish_ok(self->state.enc, *id, seq, dup));
+              }
+              op_finished(self);
             },
-            [=](caf::error&) {
-              send_error(self, id, protocol::error_code::unavailable,
-                         "publish to '" + name + "' was not stored; retry", 1000);
+            [=](caf::error& err) {
+              send_failure(self, id, err, "publish to '" + name + "'");
+              op_finished(self);
             });
   });
 }
 
 void on_history(connection_actor* self, const protocol::client_message& msg) {
   auto& st = self->state;
-  auto& store = *st.ctx->store;
-  store::topic_info info;
-  auto status = store.info(st.tenant, msg.topic, info);
-  uint64_t from = 1;
-  if (status.ok() && msg.since_ms) {
-    status = store.first_seq_since(st.tenant, msg.topic, *msg.since_ms, from);
-  } else if (msg.from_seq) {
-    from = std::max<uint64_t>(static_cast<uint64_t>(*msg.from_seq), 1);
-  }
-  std::vector<store::event_record> events;
-  auto limit = static_cast<std::size_t>(msg.limit.value_or(default_history_limit));
-  if (status.ok()) {
-    status = store.read(st.tenant, msg.topic, from, limit, events);
-  }
-  if (!status.ok()) {
-    log().error("store.read_failed tenant={} topic={} error=\"{}\"", st.tenant,
-                                msg.topic, status.message);
-    return send_error(self, msg.id, protocol::error_code::internal, "history could not be read");
-  }
-  if (!msg.id) {
-    return;
-  }
-  std::vector<protocol::event_view> views;
-  views.reserve(events.size());
-  for (const auto& rec : events) {
-    views.push_back({rec.seq, rec.ts_ms, rec.key, rec.idem, rec.data});
-  }
-  auto next = events.empty() ? std::max(from, info.last_seq + 1) : events.back().seq + 1;
-  // last_seq may have grown since `info` was read; the events are the truth.
-  auto last = std::max(info.last_seq, events.empty() ? 0 : events.back().seq);
-  send_message(self, protocol::encode_history_ok(st.enc, *msg.id, msg.topic, views, next, last));
+  read_request req;
+  req.what = read_request::kind::history;
+  req.tenant = st.tenant;
+  req.topic = msg.topic;
+  req.from_seq = static_cast<uint64_t>(std::max<int64_t>(msg.from_seq.value_or(1), 1));
+  req.since_ms = msg.since_ms;
+  req.limit = static_cast<std::size_t>(msg.limit.value_or(default_history_limit));
+  req.max_bytes = static_cast<std::size_t>(st.ctx->limits.max_frame_bytes);
+  auto id = msg.id;
+  auto topic = msg.topic;
+  auto from = req.from_seq;
+  op_started(self);
+  self->request(st.reader, caf::infinite, read_atom::value, std::move(req))
+      .then(
+          [=](read_result& result) {
+            auto& s = self->state;
+            if (!result.status.ok()) {
+              log().error("store.read_failed conn={} tenant={} topic={} error=\"{}\"", s.conn_id,
+                          s.tenant, topic, result.status.message);
+              send_error(self, id, protocol::error_code::internal, "history could not be read");
+            } else if (id) {
+              send_history(self, *id, topic, from, result.page);
+            }
+            op_finished(self);
+          },
+          [=](caf::error& err) {
+            send_failure(self, id, err, "history of '" + topic + "'");
+            op_finished(self);
+          });
 }
 
 } // namespace switchyard::actors

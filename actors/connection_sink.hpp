@@ -27,6 +27,9 @@ public:
   virtual std::size_t backlog() const = 0;
   /// Asks for one connection_handle::written() once the backlog is empty.
   virtual void notify_when_drained() = 0;
+  /// One frame (of `bytes`) handed over by connection_handle::frame() was handled: the
+  /// socket may read more (it pauses past limits.inbound_queue unhandled frames).
+  virtual void frame_done(std::size_t bytes) = 0;
   /// Sends a close frame with `code` after what is queued, and ends the session.
   virtual void close(uint16_t code, std::string reason) = 0;
 };

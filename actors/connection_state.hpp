@@ -3,8 +3,9 @@
 // its handlers share. Everything here runs on the connection actor only.
 
 #include "actors/connection_sink.hpp"
-#include "actors/messages.hpp"
+#include "actors/interfaces.hpp"
 #include "actors/node_context.hpp"
+#include "actors/subscription.hpp"
 #include "protocol/message.hpp"
 
 #include <chrono>
@@ -13,27 +14,40 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include <caf/all.hpp>
 
 namespace switchyard::actors {
 
-/// One fanout subscription of this connection.
-struct subscription {
-  caf::actor topic;        ///< null until the topic confirmed (and while it restarts)
-  uint64_t generation = 0; ///< tells a stale subscribe reply from the current one
-  uint64_t delivered = 0;  ///< newest seq queued to the client or reported in a gap
-  uint64_t replay_to = 0;  ///< read the store until `delivered` reaches this
-  uint64_t gap_from = 0;   ///< events gap_from..gap_to were dropped (queue full)
-  uint64_t gap_to = 0;
-  bool catching_up() const { return delivered < replay_to; }
+/// One fanout subscription of this connection and the topic actor serving it.
+struct topic_subscription {
+  explicit topic_subscription(uint64_t generation) : sub(generation) {}
+  subscription sub;
+  topic_actor topic; ///< null until the topic confirmed (and while it restarts); monitored
 };
 
-using topic_callback = std::function<void(const caf::actor*)>;
+/// Topic handles for publishing, most recently used first; small and unmonitored (a
+/// handle found dead is looked up again), so a connection publishing to many topics
+/// holds a bounded amount.
+class topic_cache {
+public:
+  static constexpr std::size_t capacity = 16;
+  const topic_actor* find(const std::string& name);
+  void put(const std::string& name, topic_actor handle);
+  void forget(const std::string& name);
+
+private:
+  std::vector<std::pair<std::string, topic_actor>> entries_;
+};
+
+using topic_callback = std::function<void(const topic_actor*)>;
 
 struct connection_state {
   node_context* ctx = nullptr;
+  registry_actor registry;
+  store_reader_actor reader;
   std::weak_ptr<connection_sink> sink;
   protocol::encoding enc = protocol::encoding::json;
   std::string remote;
@@ -45,16 +59,21 @@ struct connection_state {
   std::size_t capacity = 0;     ///< backlog at which fanout events become a gap
   std::string tenant;
   std::string user;
-  std::unordered_map<std::string, subscription> subs;
-  std::unordered_set<std::string> replaying;          ///< subs catching up from the store
-  std::unordered_set<std::string> gapped;             ///< subs with an unreported gap
-  std::unordered_map<std::string, caf::actor> topics; ///< monitored topic handles
+  std::unordered_map<std::string, topic_subscription> subs;
+  std::unordered_set<std::string> replaying; ///< subs catching up from the store
+  std::unordered_set<std::string> gapped;    ///< subs with an unreported gap
+  topic_cache targets;
   std::unordered_map<std::string, std::vector<topic_callback>> lookups;
   outbound_frame pending; ///< output of the current handler, handed over at its end
   /// Bad frames within the last minute (a vector: an empty std::deque allocates ~600 B,
   /// and this is per connection).
   std::vector<std::chrono::steady_clock::time_point> bad_frames;
   uint64_t next_generation = 1;
+  /// Requests waiting for another actor (publish, history, subscribe). Past
+  /// max_ops_in_flight() frames wait in `deferred` (bounded by limits.inbound_queue:
+  /// the socket stops reading), so a flooding client cannot pile up work elsewhere.
+  std::size_t ops_in_flight = 0;
+  std::vector<std::string> deferred;
   static inline const char* name = "connection";
 };
 
@@ -82,20 +101,27 @@ std::size_t output_room(connection_actor* self);
 /// Asks for one `written` message once the socket backlog is empty.
 void notify_when_drained(connection_actor* self);
 void send_message(connection_actor* self, std::string msg);
+/// An error for the message with `id`; sent without id when the message had none.
 void send_error(connection_actor* self, std::optional<int64_t> id, std::string_view code,
                 std::string_view message, std::optional<int64_t> retry_after_ms = std::nullopt);
+/// The protocol error for a failed request to another actor.
+void send_failure(connection_actor* self, std::optional<int64_t> id, const caf::error& err,
+                  std::string_view what);
 void close_connection(connection_actor* self, uint16_t code, std::string reason);
-/// Calls `fn` with the topic's actor (looked up once, then cached and monitored), or with
-/// nullptr when the registry refused. Calls for one topic run in the order they were made.
+/// Calls `fn` with the topic's actor (subscribed, cached or looked up), or with nullptr
+/// when the registry refused. Calls for one topic run in the order they were made.
 void with_topic(connection_actor* self, const std::string& topic, topic_callback fn);
+/// Accounting of requests waiting for another actor (see connection_state).
+void op_started(connection_actor* self);
+void op_finished(connection_actor* self);
 
 // connection_subscribe.cpp
 void on_subscribe(connection_actor* self, protocol::client_message& msg);
 void on_unsubscribe(connection_actor* self, const protocol::client_message& msg);
 void on_events(connection_actor* self, const event_batch_ptr& batch);
 void on_topic_down(connection_actor* self, const caf::down_msg& dm);
-/// Reports pending gaps and reads catching-up subscriptions from the store while
-/// the outbound queue has room.
+/// Reports pending gaps and asks the store for catching-up subscriptions while the
+/// outbound queue has room.
 void refill(connection_actor* self);
 
 // connection_ops.cpp

@@ -1,10 +1,11 @@
 // Fanout subscriptions of a connection: subscribe with replay, live events, gaps for
 // a slow client, catch-up from the store, and re-subscription after a topic restart.
+// The replay/live hand-off itself is the plain class `subscription`.
 
-#include "actors/atoms.hpp"
 #include "actors/connection_state.hpp"
+#include "actors/failure.hpp"
 #include "actors/log.hpp"
-#include "store/event_store.hpp"
+#include "actors/store_reader.hpp"
 #include "protocol/codec.hpp"
 
 #include <algorithm>
@@ -15,92 +16,231 @@ namespace {
 
 /// Most events read from the store in one go while catching up.
 constexpr std::size_t replay_chunk = 256;
+/// How often joining a topic is tried when the topic stops between look-up and join.
+constexpr int join_attempts = 3;
 
-/// Queues one event of `name`, reporting a pending gap of that topic first so the
-/// client sees seqs in order: ..., gap(from, to), to+1, ...
-void push_event(connection_actor* self, const std::string& name, subscription& sub,
-                std::shared_ptr<const std::string> bytes, uint64_t seq) {
-  auto& st = self->state;
-  if (sub.gap_from != 0) {
+topic_subscription* find_sub(connection_actor* self, const std::string& name, uint64_t generation) {
+  auto it = self->state.subs.find(name);
+  return it == self->state.subs.end() || it->second.sub.generation() != generation ? nullptr
+                                                                                   : &it->second;
+}
+
+/// Reports the subscription's pending gap now (before any later event of its topic).
+void push_gap(connection_actor* self, const std::string& name, topic_subscription& ts) {
+  if (auto gap = ts.sub.take_gap()) {
     push_output(self, std::make_shared<const std::string>(
-                          protocol::encode_gap_push(st.enc, name, sub.gap_from, sub.gap_to)));
-    sub.gap_from = sub.gap_to = 0;
-    st.gapped.erase(name);
+                          protocol::encode_gap_push(self->state.enc, name, gap->from, gap->to)));
+  }
+  self->state.gapped.erase(name);
+}
+
+/// A gap that did not fit now is reported once the socket drained.
+void gap_later(connection_actor* self, const std::string& name) {
+  self->state.gapped.insert(name);
+  notify_when_drained(self);
+}
+
+void push_event(connection_actor* self, const std::string& name, topic_subscription& ts,
+                std::shared_ptr<const std::string> bytes) {
+  if (ts.sub.has_gap()) {
+    push_gap(self, name, ts);
   }
   push_output(self, std::move(bytes));
-  sub.delivered = seq;
 }
 
-/// Events from..to will not reach the client; it is told with one `gap` push later.
-void note_gap(connection_actor* self, const std::string& name, subscription& sub, uint64_t from,
-              uint64_t to) {
-  if (sub.gap_from == 0) {
-    sub.gap_from = from;
-    self->state.gapped.insert(name);
-    notify_when_drained(self); // the gap is reported once there is room again
+/// The subscription ended by the node (its topic is cut off): the client is told with an
+/// `unsubscribed` push.
+void end_subscription(connection_actor* self, const std::string& name, std::string_view code,
+                      std::string_view message) {
+  auto& st = self->state;
+  st.subs.erase(name);
+  st.replaying.erase(name);
+  st.gapped.erase(name);
+  send_message(self, protocol::encode_unsubscribed_push(st.enc, name, code, message));
+}
+
+void on_replay_read(connection_actor* self, const std::string& name, uint64_t generation,
+                    read_result& result);
+
+/// Asks the store for the next chunk of a catching-up subscription, if one is due.
+void read_more(connection_actor* self, const std::string& name, topic_subscription& ts) {
+  auto& st = self->state;
+  auto range = ts.sub.begin_read(output_room(self), replay_chunk);
+  if (!range) {
+    if (ts.sub.current() == subscription::phase::catching_up && !ts.sub.reading()) {
+      notify_when_drained(self); // no room now: go on when the socket has taken this
+    }
+    return;
   }
-  sub.gap_to = to;
-  sub.delivered = to;
+  read_request req;
+  req.what = read_request::kind::events;
+  req.tenant = st.tenant;
+  req.topic = name;
+  req.from_seq = range->from;
+  req.limit = range->count;
+  req.max_bytes = static_cast<std::size_t>(st.ctx->limits.max_frame_bytes);
+  auto generation = ts.sub.generation();
+  self->request(st.reader, caf::infinite, read_atom::value, std::move(req))
+      .then([=](read_result& result) { on_replay_read(self, name, generation, result); },
+            [=](caf::error& err) {
+              read_result failed;
+              failed.status = {store::status::code::io_error, self->system().render(err)};
+              on_replay_read(self, name, generation, failed);
+            });
 }
 
-/// The start seq a subscribe's `from` asks for, given the topic's last seq now.
-uint64_t start_seq(connection_actor* self, const std::string& topic,
-                   const protocol::start_position& from, uint64_t last) {
+void on_replay_read(connection_actor* self, const std::string& name, uint64_t generation,
+                    read_result& result) {
+  auto& st = self->state;
+  auto* ts = find_sub(self, name, generation);
+  if (ts == nullptr || st.closing) {
+    return;
+  }
+  output_batch batch{self};
+  if (!result.status.ok()) {
+    log().warn("conn.replay_read_failed conn={} tenant={} topic={} error=\"{}\"", st.conn_id,
+               st.tenant, name, result.status.message);
+  }
+  const auto& events = result.page.events;
+  for (const auto& rec : events) {
+    if (!ts->sub.on_replayed(rec.seq)) {
+      continue;
+    }
+    protocol::event_view ev{rec.seq, rec.ts_ms, rec.key, rec.idem, rec.data};
+    push_event(self, name, *ts,
+               std::make_shared<const std::string>(protocol::encode_event_push(st.enc, name, ev)));
+  }
+  ts->sub.end_read(result.status.ok() && !events.empty());
+  if (ts->sub.has_gap()) {
+    output_room(self) > 0 ? push_gap(self, name, *ts) : gap_later(self, name);
+  }
+  if (ts->sub.current() == subscription::phase::catching_up) {
+    read_more(self, name, *ts);
+  } else {
+    st.replaying.erase(name);
+  }
+}
+
+/// The seq a subscribe's `from` starts at, given the topic's last seq now (since_ms was
+/// resolved to a seq before joining).
+uint64_t start_seq(const protocol::start_position& from, uint64_t last) {
   using kind = protocol::start_position::kind;
   auto value = static_cast<uint64_t>(std::max<int64_t>(from.value, 0));
   switch (from.from) {
   case kind::seq:
+  case kind::since_ms:
     return std::max<uint64_t>(value, 1);
   case kind::last:
     return value >= last ? 1 : last - value + 1;
-  case kind::since_ms: {
-    uint64_t seq = last + 1;
-    auto& st = self->state;
-    auto status = st.ctx->store->first_seq_since(st.tenant, topic, from.value, seq);
-    return status.ok() ? seq : last + 1;
-  }
   }
   return last + 1;
 }
 
-/// Reads what the subscription missed from the store, at the socket's pace.
-void start_catch_up(connection_actor* self, const std::string& name) {
-  self->state.replaying.insert(name);
+struct join_request {
+  std::string name;
+  uint64_t generation = 0;
+  bool first = true; ///< a client's subscribe (false: re-joining a restarted topic)
+  std::optional<int64_t> id;
+  std::optional<protocol::start_position> from; ///< since_ms already resolved to a seq
+  int attempt = 1;
+};
+
+void join(connection_actor* self, join_request req);
+
+void joined(connection_actor* self, const join_request& req, topic_actor handle, uint64_t last) {
+  auto& st = self->state;
+  auto* ts = find_sub(self, req.name, req.generation);
+  if (ts == nullptr) {
+    self->send(handle, unsub_atom::value); // unsubscribed meanwhile
+    return;
+  }
+  ts->topic = handle;
+  self->monitor(handle);
   output_batch batch{self};
-  refill(self);
+  if (req.first) {
+    auto start = req.from ? start_seq(*req.from, last) : last + 1;
+    ts->sub.joined(last, start);
+    if (req.id) {
+      auto replayed = last >= start ? last - start + 1 : 0;
+      send_message(self,
+                   protocol::encode_subscribe_ok(st.enc, *req.id, req.name, last, replayed));
+    }
+  } else {
+    ts->sub.rejoined(last);
+  }
+  if (ts->sub.current() == subscription::phase::catching_up) {
+    st.replaying.insert(req.name);
+    read_more(self, req.name, *ts);
+  }
 }
 
-/// How often joining a topic is retried when it dies between look-up and subscribe.
-constexpr int join_attempts = 3;
+/// Returns true when the join is tried again.
+bool join_failed(connection_actor* self, const join_request& req, const caf::error& err) {
+  auto* ts = find_sub(self, req.name, req.generation);
+  if (ts == nullptr) {
+    return false;
+  }
+  if (err == caf::sec::request_receiver_down && req.attempt < join_attempts) {
+    // The topic stopped after the look-up (idle); the registry starts a new one.
+    self->state.targets.forget(req.name);
+    auto again = req;
+    ++again.attempt;
+    join(self, std::move(again));
+    return true;
+  }
+  if (req.first) {
+    self->state.subs.erase(req.name);
+    send_failure(self, req.id, err, "subscribe to '" + req.name + "'");
+  } else {
+    end_subscription(self, req.name, protocol::error_code::unavailable,
+                     "topic '" + req.name + "' became unavailable; subscribe again later");
+  }
+  return false;
+}
 
-/// Asks the topic to add this connection; `then` runs with the topic's last seq.
-void join_topic(connection_actor* self, const std::string& name, uint64_t generation,
-                std::function<void(uint64_t)> then, std::function<void()> failed, int attempt = 1) {
-  with_topic(self, name, [=](const caf::actor* topic) {
-    if (!topic) {
-      return failed();
+void join(connection_actor* self, join_request req) {
+  auto name = req.name;
+  with_topic(self, name, [=](const topic_actor* topic) {
+    auto done = [=] {
+      if (req.first) {
+        op_finished(self);
+      }
+    };
+    if (topic == nullptr) {
+      join_failed(self, req,
+                  make_failure(failure::topic_unavailable, "topic '" + req.name + "' is unavailable"));
+      return done();
     }
     auto handle = *topic;
     self->request(handle, caf::infinite, subscribe_atom::value, self->state.enc)
         .then(
             [=](uint64_t last) {
-              auto it = self->state.subs.find(name);
-              if (it == self->state.subs.end() || it->second.generation != generation) {
-                self->send(handle, unsub_atom::value); // unsubscribed meanwhile
-                return;
-              }
-              it->second.topic = handle;
-              then(last);
+              joined(self, req, handle, last);
+              done();
             },
-            [=](caf::error&) {
-              // The topic died after the look-up; the next look-up waits for its restart.
-              if (attempt < join_attempts) {
-                join_topic(self, name, generation, then, failed, attempt + 1);
-              } else {
-                failed();
+            [=](caf::error& err) {
+              if (!join_failed(self, req, err)) {
+                done();
               }
             });
   });
+}
+
+/// Fields of `subscribe` this node does not serve yet: refused, never ignored.
+std::optional<std::string> unsupported(const protocol::client_message& msg) {
+  if (msg.queue_mode || msg.group) {
+    return "mode 'queue' and 'group' are not supported by this node yet";
+  }
+  if (msg.presence) {
+    return "field 'presence' is not supported by this node yet";
+  }
+  if (msg.max_inflight) {
+    return "field 'max_inflight' is not supported by this node yet";
+  }
+  if (msg.ack_wait_ms) {
+    return "field 'ack_wait_ms' is not supported by this node yet";
+  }
+  return std::nullopt;
 }
 
 } // namespace
@@ -108,8 +248,8 @@ void join_topic(connection_actor* self, const std::string& name, uint64_t genera
 void on_subscribe(connection_actor* self, protocol::client_message& msg) {
   auto& st = self->state;
   using protocol::error_code::bad_request;
-  if (msg.queue_mode) {
-    return send_error(self, msg.id, bad_request, "mode 'queue' is not supported by this node yet");
+  if (auto why = unsupported(msg)) {
+    return send_error(self, msg.id, bad_request, *why);
   }
   if (st.subs.count(msg.topic) > 0) {
     return send_error(self, msg.id, bad_request, "already subscribed to '" + msg.topic + "'");
@@ -119,39 +259,56 @@ void on_subscribe(connection_actor* self, protocol::client_message& msg) {
                       "limit of " + std::to_string(st.ctx->limits.max_subscriptions) +
                           " subscriptions reached");
   }
-  auto generation = st.next_generation++;
-  st.subs[msg.topic].generation = generation;
-  auto name = msg.topic;
-  auto id = msg.id;
-  auto from = msg.from;
-  join_topic(
-      self, name, generation,
-      [=](uint64_t last) {
-        auto& sub = self->state.subs[name];
-        auto start = from ? start_seq(self, name, *from, last) : last + 1;
-        sub.delivered = start - 1;
-        sub.replay_to = last;
-        if (id) {
-          auto replayed = last >= start ? last - start + 1 : 0;
-          send_message(self,
-                       protocol::encode_subscribe_ok(self->state.enc, *id, name, last, replayed));
-        }
-        if (sub.catching_up()) {
-          start_catch_up(self, name);
-        }
-      },
-      [=] {
-        self->state.subs.erase(name);
-        send_error(self, id, protocol::error_code::unavailable,
-                   "topic '" + name + "' is unavailable", 1000);
-      });
+  join_request req;
+  req.name = msg.topic;
+  req.generation = st.next_generation++;
+  req.id = msg.id;
+  req.from = msg.from;
+  st.subs.emplace(req.name, topic_subscription{req.generation});
+  op_started(self);
+  if (!req.from || req.from->from != protocol::start_position::kind::since_ms) {
+    return join(self, std::move(req));
+  }
+  // since_ms becomes a seq before joining: events published meanwhile have later seqs,
+  // so they are replayed or arrive live, never skipped.
+  read_request since;
+  since.what = read_request::kind::since;
+  since.tenant = st.tenant;
+  since.topic = req.name;
+  since.since_ms = req.from->value;
+  self->request(st.reader, caf::infinite, read_atom::value, std::move(since))
+      .then(
+          [=](read_result& result) mutable {
+            if (!result.status.ok()) {
+              if (find_sub(self, req.name, req.generation) != nullptr) {
+                self->state.subs.erase(req.name);
+              }
+              send_error(self, req.id, protocol::error_code::internal,
+                         "the event store could not be read; retry");
+              return op_finished(self);
+            }
+            req.from = protocol::start_position{protocol::start_position::kind::seq,
+                                                static_cast<int64_t>(result.seq)};
+            join(self, std::move(req));
+          },
+          [=](caf::error&) {
+            self->state.subs.erase(req.name);
+            send_error(self, req.id, protocol::error_code::internal,
+                       "the event store could not be read; retry");
+            op_finished(self);
+          });
 }
 
 void on_unsubscribe(connection_actor* self, const protocol::client_message& msg) {
   auto& st = self->state;
+  if (msg.group) {
+    return send_error(self, msg.id, protocol::error_code::bad_request,
+                      "field 'group' is not supported by this node yet");
+  }
   if (auto it = st.subs.find(msg.topic); it != st.subs.end()) {
     if (it->second.topic) {
       self->send(it->second.topic, unsub_atom::value);
+      self->demonitor(it->second.topic.address());
     }
     st.subs.erase(it);
     st.replaying.erase(msg.topic);
@@ -165,104 +322,65 @@ void on_unsubscribe(connection_actor* self, const protocol::client_message& msg)
 void on_events(connection_actor* self, const event_batch_ptr& batch) {
   auto& st = self->state;
   auto it = st.subs.find(batch->topic);
-  if (it == st.subs.end() || st.closing || batch->events.empty()) {
+  if (it == st.subs.end() || st.closing) {
     return;
   }
-  auto& sub = it->second;
-  if (sub.catching_up()) {
-    // Durable already: the catch-up reads them from the store in order.
-    sub.replay_to = std::max(sub.replay_to, batch->events.back().seq);
-    return;
-  }
+  auto& ts = it->second;
   bool json = st.enc == protocol::encoding::json;
   auto room = output_room(self);
   for (const auto& ev : batch->events) {
-    if (ev.seq <= sub.delivered) {
-      continue;
+    switch (ts.sub.on_live(ev.seq, room > 0)) {
+    case subscription::live_action::skip:
+      break;
+    case subscription::live_action::dropped:
+      gap_later(self, batch->topic);
+      break;
+    case subscription::live_action::push:
+      // Aliases the shared batch: no copy and no allocation per delivery.
+      push_event(self, batch->topic, ts,
+                 std::shared_ptr<const std::string>(batch, json ? &ev.json : &ev.msgpack));
+      --room;
+      break;
     }
-    if (room == 0) {
-      note_gap(self, batch->topic, sub, ev.seq, ev.seq);
-      continue;
-    }
-    // Aliases the shared batch: no copy and no allocation per delivery.
-    std::shared_ptr<const std::string> bytes(batch, json ? &ev.json : &ev.msgpack);
-    push_event(self, batch->topic, sub, std::move(bytes), ev.seq);
-    --room;
   }
 }
 
 void refill(connection_actor* self) {
   auto& st = self->state;
-  for (auto it = st.gapped.begin(); it != st.gapped.end();) {
-    auto& sub = st.subs[*it];
-    push_output(self, std::make_shared<const std::string>(
-                          protocol::encode_gap_push(st.enc, *it, sub.gap_from, sub.gap_to)));
-    sub.gap_from = sub.gap_to = 0;
-    it = st.gapped.erase(it);
-  }
-  std::vector<store::event_record> events;
-  for (auto it = st.replaying.begin(); it != st.replaying.end();) {
-    auto& sub = st.subs[*it];
-    for (auto room = output_room(self); sub.catching_up() && room > 0; room = output_room(self)) {
-      auto want = std::min<uint64_t>({room, replay_chunk, sub.replay_to - sub.delivered});
-      events.clear();
-      auto status = st.ctx->store->read(st.tenant, *it, sub.delivered + 1, want, events);
-      if (!status.ok() || events.empty()) {
-        // Nothing readable (store fault): report the range rather than spin.
-        note_gap(self, *it, sub, sub.delivered + 1, sub.replay_to);
-        break;
-      }
-      for (const auto& rec : events) {
-        protocol::event_view ev{rec.seq, rec.ts_ms, rec.key, rec.idem, rec.data};
-        push_event(
-            self, *it, sub,
-            std::make_shared<const std::string>(protocol::encode_event_push(st.enc, *it, ev)),
-            rec.seq);
-      }
+  for (auto it = st.gapped.begin(); it != st.gapped.end() && output_room(self) > 0;) {
+    auto name = *it++;
+    if (auto sub = st.subs.find(name); sub != st.subs.end()) {
+      push_gap(self, name, sub->second);
+    } else {
+      st.gapped.erase(name);
     }
-    it = sub.catching_up() ? std::next(it) : st.replaying.erase(it);
   }
-  if (!st.replaying.empty()) {
-    notify_when_drained(self); // go on reading when the socket has taken this
+  for (const auto& name : std::vector<std::string>(st.replaying.begin(), st.replaying.end())) {
+    if (auto sub = st.subs.find(name); sub != st.subs.end()) {
+      read_more(self, name, sub->second);
+    }
   }
 }
 
 void on_topic_down(connection_actor* self, const caf::down_msg& dm) {
   auto& st = self->state;
   // A scan: topics die rarely, and a reverse index would cost memory per connection.
-  auto found = std::find_if(st.topics.begin(), st.topics.end(),
-                            [&](const auto& entry) { return entry.second.address() == dm.source; });
-  if (found == st.topics.end()) {
-    return;
-  }
-  auto name = found->first;
-  st.topics.erase(found);
-  auto sub = st.subs.find(name);
-  if (sub == st.subs.end() || st.closing) {
+  auto found = std::find_if(st.subs.begin(), st.subs.end(), [&](const auto& entry) {
+    return entry.second.topic && entry.second.topic.address() == dm.source;
+  });
+  if (found == st.subs.end() || st.closing) {
     return;
   }
   // The topic restarts from the store; join it again and read what was missed.
-  sub->second.topic = nullptr;
-  auto generation = sub->second.generation;
-  log().debug("conn.resubscribe conn={} topic={}", st.conn_id, name);
-  join_topic(
-      self, name, generation,
-      [=](uint64_t last) {
-        auto& s = self->state.subs[name];
-        s.replay_to = std::max(s.replay_to, last);
-        if (s.catching_up()) {
-          start_catch_up(self, name);
-        }
-      },
-      [=] {
-        self->state.subs.erase(name);
-        send_message(self, protocol::encode_error(self->state.enc, std::nullopt,
-                                                   protocol::error_code::unavailable,
-                                                   "topic '" + name +
-                                                       "' became unavailable; "
-                                                       "subscribe again",
-                                                   1000));
-      });
+  auto& ts = found->second;
+  ts.topic = nullptr;
+  ts.sub.lost_topic();
+  log().debug("conn.resubscribe conn={} tenant={} topic={}", st.conn_id, st.tenant, found->first);
+  join_request req;
+  req.name = found->first;
+  req.generation = ts.sub.generation();
+  req.first = false;
+  join(self, std::move(req));
 }
 
 } // namespace switchyard::actors

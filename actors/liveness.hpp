@@ -2,15 +2,15 @@
 // Whether an actor handle still points at a running actor.
 
 #include <caf/abstract_actor.hpp>
-#include <caf/actor.hpp>
 #include <caf/actor_cast.hpp>
 
 namespace switchyard::actors {
 
-/// True once the actor has terminated. CAF sets the flag before it notifies monitors
-/// and links, so a handle cached by anyone can be checked before it is used: a
-/// `down_msg` and the registry's `exit_msg` for the same death arrive in no fixed order.
-inline bool is_terminated(const caf::actor& handle) {
+/// True once the actor has terminated (or the handle is null). CAF sets the flag before
+/// it notifies monitors and links, so a handle cached by anyone can be checked before
+/// it is used: a `down_msg` and a supervisor's `exit_msg` for the same death arrive in
+/// no fixed order. Works for caf::actor and typed handles alike.
+template <class Handle> bool is_terminated(const Handle& handle) {
   return !handle || caf::actor_cast<caf::abstract_actor*>(handle)->getf(
                         caf::abstract_actor::is_terminated_flag);
 }

@@ -2,8 +2,11 @@
 // Values exchanged between actors on one node. Local only for now: nothing here
 // crosses the middleman, so none of these types is registered for serialization.
 
+#include "store/event_store.hpp"
+
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,7 +17,6 @@ struct publish_request {
   std::string data; ///< MessagePack bytes
   std::string key;
   std::string idem;
-  bool wants_reply = false; ///< sent with request() when true, with send() otherwise
 };
 
 /// One durable event, encoded once per encoding that some subscriber uses
@@ -33,5 +35,24 @@ struct event_batch {
 };
 
 using event_batch_ptr = std::shared_ptr<const event_batch>;
+
+/// A read for a store reader: events from a seq (replay), a history page, or the
+/// first seq at or after a time.
+struct read_request {
+  enum class kind : uint8_t { events, history, since };
+  kind what = kind::events;
+  std::string tenant;
+  std::string topic;
+  uint64_t from_seq = 1;
+  std::optional<int64_t> since_ms; ///< history (instead of from_seq) and since
+  std::size_t limit = 0;
+  std::size_t max_bytes = 0; ///< data bytes; at least one event is returned
+};
+
+struct read_result {
+  store::status status;
+  store::history_page page; ///< events (and for history: the topic's range)
+  uint64_t seq = 0;         ///< since: the first seq at or after since_ms
+};
 
 } // namespace switchyard::actors

@@ -1,10 +1,16 @@
 #pragma once
 // What every actor of a node shares: the actor system, the store, the well-known
 // actors and the limits. Built by runtime::node; outlives every actor it names.
+// Light on purpose (transport includes it): handles are untyped here, interfaces.hpp
+// has the typed views.
+
+#include "actors/restart_tracker.hpp"
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include <caf/actor.hpp>
 
@@ -19,36 +25,46 @@ namespace switchyard::actors {
 
 /// Per-connection limits (config area `limits`).
 struct connection_limits {
-  int64_t max_frame_bytes = 1 << 20; ///< bytes; bigger client frames close with 1009
+  int64_t max_frame_bytes = 1 << 20; ///< bytes; bigger client frames close with 1009, and no
+                                     ///< server message is bigger
   int64_t bad_frames = 20;           ///< bad frames a minute before close 1008
   int64_t max_subscriptions = 1000;  ///< topics one connection may subscribe
   int64_t publish_per_s = 0;         ///< advertised in `connect`; 0: not limited
   int64_t outbound_queue = 4096;     ///< queued pushes before a fanout subscriber gets `gap`
   int64_t ping_ms = 25000;           ///< advertised keep-alive interval
+  int64_t inbound_queue = 256;       ///< frames read but not yet handled before reading pauses
+  int64_t write_timeout_ms = 10000;  ///< a write making no progress this long closes with 1008
 };
 
-/// Supervision of topic actors (config area `supervision`).
-struct restart_policy {
-  int64_t backoff_min_ms = 10;   ///< first restart delay
-  int64_t backoff_max_ms = 1000; ///< restart delay cap (doubles per failure)
-  int64_t max_restarts = 10;     ///< restarts allowed within window_ms
-  int64_t window_ms = 10000;     ///< past the intensity, the topic is unavailable this long
+/// Topic actors (config area `topics`).
+struct topic_limits {
+  int64_t idle_ms = 60000;   ///< a topic without subscribers or pending work stops after this
+  int64_t max_pending = 8192; ///< staged + in-flight events; past it publishes get `unavailable`
+  int64_t max_live = 10000;  ///< running topics; past it the least recently used idle ones stop
 };
 
 struct node_context {
   caf::actor_system* system = nullptr;
   store::event_store* store = nullptr;
-  caf::actor writer;
-  caf::actor registry;
+  caf::actor writer;               ///< store_writer_actor
+  caf::actor registry;             ///< registry_actor
+  std::vector<caf::actor> readers; ///< store_reader_actor, one per reader thread
   connection_limits limits;
+  topic_limits topics;
   restart_policy restarts;
   std::string node_name;
   /// store.sync async: the writer syncs this long after a commit (0: commits sync).
   uint64_t sync_interval_ms = 0;
+  /// Called once, from the writer's thread, when the store can no longer be used
+  /// (MDB_PANIC and kin): the node stops with a non-zero exit.
+  std::function<void(const std::string&)> on_fatal;
+
   std::atomic<uint64_t> next_conn_id{1};
   std::atomic<int64_t> live_connections{0};
   std::atomic<uint64_t> store_commits{0}; ///< write transactions committed
   std::atomic<uint64_t> store_batches{0}; ///< topic batches those transactions held
+  /// False while the last commit failed for lack of space or a disk error (/readyz 503).
+  std::atomic<bool> store_writable{true};
 };
 
 } // namespace switchyard::actors

@@ -1,27 +1,21 @@
 #pragma once
-// The topic registry and supervisor: starts topic actors on demand, links them, and
-// restarts a crashed one with exponential backoff and bounded intensity. A crashed
-// topic's subscribers re-subscribe through it (connection actors monitor topics).
-//
-// Protocol:
-//   (lookup_atom, tenant, topic)   request -> caf::actor (waits while a restart is due;
-//                                  an error while the topic exceeded its restart intensity)
-//   (shutdown_atom)                request -> stops every topic, replies once all are gone,
-//                                  then quits
+// The topic registry: a keyed_supervisor of topic actors, keyed by topic_key(tenant,
+// topic). Topics start on their first lookup, restart after a crash, and stop when
+// idle (topics.idle_ms) or when more than topics.max_live run.
 
-#include "actors/node_context.hpp"
+#include "actors/interfaces.hpp"
 
 #include <string>
 #include <string_view>
 
-#include <caf/fwd.hpp>
-
 namespace switchyard::actors {
 
-caf::actor spawn_registry(caf::actor_system& sys, node_context& ctx);
+struct node_context;
+
+registry_actor spawn_registry(caf::actor_system& sys, node_context& ctx);
 
 /// The registry's key for a tenant's topic; the length prefix keeps tenants apart
-/// whatever bytes their names hold.
+/// whatever bytes their names hold. Tenant names are at most 255 bytes.
 std::string topic_key(std::string_view tenant, std::string_view topic);
 
 } // namespace switchyard::actors

@@ -1,8 +1,9 @@
 #include "actors/store_writer.hpp"
 
-#include "actors/atoms.hpp"
-#include "actors/node_context.hpp"
+#include "actors/failure.hpp"
 #include "actors/log.hpp"
+#include "actors/node_context.hpp"
+#include "actors/rate_limited_log.hpp"
 #include "store/event_store.hpp"
 
 #include <chrono>
@@ -15,24 +16,27 @@ namespace switchyard::actors {
 
 namespace {
 
+/// Data bytes past which the pending appends are committed at once instead of waiting
+/// for the flush message (bounds the writer's memory and LMDB's dirty pages).
+constexpr std::size_t max_transaction_bytes = std::size_t{16} << 20;
+
 struct writer_state {
   node_context* ctx = nullptr;
   store::event_store* store = nullptr;
-  std::vector<store::append_batch> pending;
-  std::vector<caf::response_promise> promises;
+  std::vector<append_request> pending;
+  std::size_t pending_bytes = 0;
   bool flush_scheduled = false;
   bool sync_scheduled = false; ///< store.sync async: a periodic sync is due
+  bool fatal = false;          ///< the store can no longer be used: refuse everything
+  std::string fatal_message;
+  rate_limited_log failures{std::chrono::seconds(1)};
   static inline const char* name = "store-writer";
 };
 
-using writer_actor = caf::stateful_actor<writer_state>;
-
-caf::error to_error(const store::status& st) {
-  return caf::make_error(caf::sec::runtime_error, st.message);
-}
+using writer_pointer = store_writer_actor::stateful_pointer<writer_state>;
 
 /// With store.sync async, commits are not synced: one sync follows within flush_ms.
-void schedule_sync(writer_actor* self) {
+void schedule_sync(writer_pointer self) {
   auto& st = self->state;
   if (st.ctx->sync_interval_ms == 0 || st.sync_scheduled) {
     return;
@@ -41,63 +45,141 @@ void schedule_sync(writer_actor* self) {
   self->delayed_send(self, std::chrono::milliseconds(st.ctx->sync_interval_ms), sync_atom::value);
 }
 
-void sync_now(writer_actor* self) {
+void on_fatal(writer_pointer self, const std::string& message) {
   auto& st = self->state;
-  st.sync_scheduled = false;
-  if (auto result = st.store->sync(); !result.ok()) {
-    log().error("store.sync_failed error=\"{}\"", result.message);
+  if (st.fatal) {
+    return;
+  }
+  st.fatal = true;
+  st.fatal_message = message;
+  st.ctx->store_writable = false;
+  log().critical("store.fatal error=\"{}\" action=stopping_node", message);
+  if (st.ctx->on_fatal) {
+    st.ctx->on_fatal(message);
   }
 }
 
-/// Commits every pending batch in one transaction. If that fails, each batch is
-/// retried alone so one topic's fault (say a seq conflict) does not fail the others.
-void flush(writer_actor* self) {
+void sync_now(writer_pointer self) {
+  auto& st = self->state;
+  st.sync_scheduled = false;
+  if (auto result = st.store->sync(); !result.ok()) {
+    if (uint64_t n = 0; st.failures.allow(n)) {
+      log().error("store.sync_failed error=\"{}\" suppressed={}", result.message, n);
+    }
+    if (result.value == store::status::code::fatal) {
+      on_fatal(self, result.message);
+    }
+  }
+}
+
+/// The request was not stored: its publishers hear why, and its topic learns what the
+/// store holds (it may have been wrong about it).
+void refuse(writer_pointer self, append_request& req, const caf::error& why) {
+  for (auto& rp : req.replies) {
+    rp.deliver(why);
+  }
+  store::topic_info info;
+  self->state.store->info(req.batch.tenant, req.batch.topic, info);
+  self->send(req.topic, refused_atom::value, info);
+}
+
+caf::error store_failure(const store::status& st) {
+  auto what = st.value == store::status::code::map_full
+                  ? "the event store is full (store.map_size_mb)"
+                  : "the event store cannot write: " + st.message;
+  return make_failure(failure::store_unavailable, what);
+}
+
+/// Commits every pending append in one transaction, then answers every publisher and
+/// tells every topic. A batch the store refused alone (seq conflict) fails alone.
+void flush(writer_pointer self) {
   auto& st = self->state;
   st.flush_scheduled = false;
   if (st.pending.empty()) {
     return;
   }
-  auto batches = std::move(st.pending);
-  auto promises = std::move(st.promises);
+  auto requests = std::move(st.pending);
   st.pending.clear();
-  st.promises.clear();
-  auto result = st.store->append(batches);
-  ++st.ctx->store_commits;
-  st.ctx->store_batches += batches.size();
-  schedule_sync(self);
-  if (result.ok()) {
-    for (std::size_t i = 0; i < batches.size(); ++i) {
-      promises[i].deliver(std::move(batches[i]));
+  st.pending_bytes = 0;
+  std::vector<store::append_batch> batches;
+  batches.reserve(requests.size());
+  for (auto& req : requests) {
+    batches.push_back(std::move(req.batch));
+  }
+  std::vector<store::status> per_batch;
+  auto result = st.fatal ? store::status{store::status::code::fatal, st.fatal_message}
+                         : st.store->append(batches, per_batch);
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    requests[i].batch = std::move(batches[i]);
+  }
+  if (!result.ok()) {
+    if (result.value == store::status::code::fatal) {
+      on_fatal(self, result.message);
+    } else {
+      st.ctx->store_writable = false;
+      if (uint64_t n = 0; st.failures.allow(n)) {
+        log().error("store.append_failed batches={} error=\"{}\" suppressed={}", requests.size(),
+                    result.message, n);
+      }
+    }
+    const auto why = store_failure(result);
+    for (auto& req : requests) {
+      refuse(self, req, why);
     }
     return;
   }
-  for (std::size_t i = 0; i < batches.size(); ++i) {
-    auto one = st.store->append(std::span<const store::append_batch>(&batches[i], 1));
-    if (one.ok()) {
-      promises[i].deliver(std::move(batches[i]));
+  st.ctx->store_writable = true;
+  ++st.ctx->store_commits;
+  st.ctx->store_batches += requests.size();
+  schedule_sync(self);
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    auto& req = requests[i];
+    if (!per_batch[i].ok()) {
+      if (uint64_t n = 0; st.failures.allow(n)) {
+        log().error("store.batch_refused tenant={} topic={} error=\"{}\" suppressed={}",
+                    req.batch.tenant, req.batch.topic, per_batch[i].message, n);
+      }
+      refuse(self, req, make_failure(failure::not_stored, "publish was not stored; retry"));
       continue;
     }
-    log().error("store.append_failed tenant={} topic={} events={} error=\"{}\"",
-                                batches[i].tenant, batches[i].topic, batches[i].events.size(),
-                                one.message);
-    promises[i].deliver(to_error(one));
+    for (std::size_t e = 0; e < req.replies.size(); ++e) {
+      req.replies[e].deliver(req.batch.events[e].seq, false);
+    }
+    self->send(req.topic, committed_atom::value, std::move(req.batch));
   }
 }
 
-caf::behavior store_writer(writer_actor* self, node_context* ctx) {
+store_writer_actor::behavior_type store_writer(writer_pointer self, node_context* ctx) {
   self->state.ctx = ctx;
   self->state.store = ctx->store;
   return {
-      [=](append_atom, store::append_batch& batch) {
+      [=](append_atom, append_request& req) {
         auto& st = self->state;
-        st.pending.push_back(std::move(batch));
-        st.promises.push_back(self->make_response_promise());
+        for (const auto& ev : req.batch.events) {
+          st.pending_bytes += ev.data.size();
+        }
+        st.pending.push_back(std::move(req));
+        if (st.pending_bytes >= max_transaction_bytes) {
+          flush(self);
+          return;
+        }
         // The flush message queues behind every append already in the mailbox, so one
         // transaction takes all of them: batching from backlog, never from a timer.
         if (!st.flush_scheduled) {
           st.flush_scheduled = true;
           self->send(self, flush_atom::value);
         }
+      },
+      [=](recover_atom, const std::string& tenant,
+          const std::string& topic) -> caf::result<store::topic_info> {
+        // Appends queued before this request (a dead topic's last batch) land first, so
+        // a restarted topic starts from the store's truth.
+        flush(self);
+        store::topic_info info;
+        if (auto s = self->state.store->info(tenant, topic, info); !s.ok()) {
+          return store_failure(s);
+        }
+        return info;
       },
       [=](flush_atom) { flush(self); },
       [=](sync_atom) { sync_now(self); },
@@ -113,7 +195,7 @@ caf::behavior store_writer(writer_actor* self, node_context* ctx) {
 
 } // namespace
 
-caf::actor spawn_store_writer(caf::actor_system& sys, node_context& ctx) {
+store_writer_actor spawn_store_writer(caf::actor_system& sys, node_context& ctx) {
   return sys.spawn<caf::detached>(store_writer, &ctx);
 }
 

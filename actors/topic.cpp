@@ -1,14 +1,11 @@
 #include "actors/topic.hpp"
 
-#include "actors/atoms.hpp"
-#include "actors/messages.hpp"
-#include "actors/topic_state.hpp"
+#include "actors/failure.hpp"
 #include "actors/log.hpp"
-#include "store/event_store.hpp"
-#include "protocol/message.hpp"
+#include "actors/node_context.hpp"
+#include "actors/topic_state.hpp"
 
 #include <chrono>
-#include <deque>
 #include <stdexcept>
 #include <vector>
 
@@ -18,24 +15,41 @@ namespace switchyard::actors {
 
 namespace {
 
+using steady = std::chrono::steady_clock;
+
 struct subscriber {
   caf::actor who;
   protocol::encoding enc;
 };
 
 struct topic_actor_state {
-  topic_state log{"", ""};
+  topic_state log{"", "", 0};
   node_context* ctx = nullptr;
+  store_writer_actor writer;
   std::vector<subscriber> subscribers;
-  /// One entry per staged or in-flight event, in seq order; an empty promise means
-  /// the publisher asked for no reply.
-  std::deque<caf::response_promise> replies;
+  /// One per staged event, in order (in-flight ones travel with their batch).
+  std::vector<publish_promise> staged_replies;
   std::size_t json_subscribers = 0;
   std::size_t msgpack_subscribers = 0;
+  steady::time_point last_active = steady::now();
+
+  topic_actor_state() = default;
+  topic_actor_state(const topic_actor_state&) = delete;
+  topic_actor_state& operator=(const topic_actor_state&) = delete;
+  /// Runs on this actor's own thread as it terminates (crash, passivation, shutdown):
+  /// staged publishes never reached the store, and their publishers are told so.
+  ~topic_actor_state() {
+    for (auto& rp : staged_replies) {
+      rp.deliver(make_failure(failure::not_stored, "publish was not stored; retry"));
+    }
+  }
+
+  bool idle() const { return subscribers.empty() && log.idle(); }
+
   static inline const char* name = "topic";
 };
 
-using topic_actor = caf::stateful_actor<topic_actor_state>;
+using topic_pointer = topic_actor::stateful_pointer<topic_actor_state>;
 
 int64_t now_ms() {
   using namespace std::chrono;
@@ -58,17 +72,9 @@ void remove_subscriber(topic_actor_state& st, const caf::actor_addr& who) {
   }
 }
 
-/// Replies to the first `n` publishers, then sends the batch to every subscriber as
-/// one shared message (no copy per subscriber).
-void deliver(topic_actor* self, const event_batch_ptr& batch) {
+/// Sends the batch to every subscriber as one shared message (no copy per subscriber).
+void fan_out(topic_pointer self, const event_batch_ptr& batch) {
   auto& st = self->state;
-  for (const auto& ev : batch->events) {
-    auto& rp = st.replies.front();
-    if (rp.pending()) {
-      rp.deliver(ev.seq, false);
-    }
-    st.replies.pop_front();
-  }
   if (st.subscribers.empty() || batch->events.empty()) {
     return;
   }
@@ -79,45 +85,37 @@ void deliver(topic_actor* self, const event_batch_ptr& batch) {
   }
 }
 
-void fail_pending(topic_actor* self, const caf::error& err) {
-  auto& st = self->state;
-  auto dropped = st.log.abort();
-  log().error("topic.append_failed tenant={} topic={} dropped={} error=\"{}\"",
-                               st.log.tenant(), st.log.topic(), dropped,
-                               self->system().render(err));
-  for (auto& rp : st.replies) {
-    if (rp.pending()) {
-      rp.deliver(err);
-    }
-  }
-  st.replies.clear();
-}
-
-void flush(topic_actor* self) {
+/// Sends the staged events to the writer when no batch is in flight.
+void flush(topic_pointer self) {
   auto& st = self->state;
   if (!st.log.ready_to_flush()) {
     return;
   }
-  self->request(st.ctx->writer, caf::infinite, append_atom::value, st.log.take_batch())
-      .then(
-          [=](store::append_batch& batch) {
-            auto& s = self->state;
-            deliver(self, s.log.commit(std::move(batch), s.json_subscribers > 0,
-                                       s.msgpack_subscribers > 0));
-            flush(self);
-          },
-          [=](caf::error& err) { fail_pending(self, err); });
+  append_request req{st.log.take_batch(), std::move(st.staged_replies), self};
+  st.staged_replies.clear();
+  self->send(st.writer, append_atom::value, std::move(req));
 }
 
-caf::behavior topic_behavior(topic_actor* self) {
-  self->set_down_handler([=](caf::down_msg& dm) { remove_subscriber(self->state, dm.source); });
+void arm_idle_check(topic_pointer self) {
+  self->delayed_send(self, std::chrono::milliseconds(self->state.ctx->topics.idle_ms),
+                     tick_atom::value);
+}
+
+topic_actor::behavior_type topic_behavior(topic_pointer self) {
   return {
-      [=](publish_atom, publish_request& req) {
+      [=](publish_atom, publish_request& req) -> caf::result<uint64_t, bool> {
         auto& st = self->state;
-        st.replies.push_back(req.wants_reply ? self->make_response_promise()
-                                             : caf::response_promise{});
+        if (st.log.full()) {
+          return make_failure(failure::overloaded, "topic '" + st.log.topic() +
+                                                       "' has topics.max_pending publishes "
+                                                       "waiting for the store; retry");
+        }
+        st.last_active = steady::now();
+        auto rp = self->make_response_promise<uint64_t, bool>();
         st.log.stage(now_ms(), std::move(req.data), std::move(req.key), std::move(req.idem));
+        st.staged_replies.push_back(rp);
         flush(self);
+        return rp;
       },
       [=](subscribe_atom, protocol::encoding enc) {
         auto& st = self->state;
@@ -126,6 +124,7 @@ caf::behavior topic_behavior(topic_actor* self) {
         st.subscribers.push_back(subscriber{sender, enc});
         count_encoding(st, enc, +1);
         self->monitor(sender);
+        st.last_active = steady::now();
         return st.log.durable_seq();
       },
       [=](unsub_atom) {
@@ -133,32 +132,64 @@ caf::behavior topic_behavior(topic_actor* self) {
         remove_subscriber(self->state, sender.address());
         self->demonitor(sender);
       },
+      [=](committed_atom, store::append_batch& batch) {
+        auto& st = self->state;
+        fan_out(self, st.log.commit(std::move(batch), st.json_subscribers > 0,
+                                    st.msgpack_subscribers > 0));
+        flush(self);
+      },
+      [=](refused_atom, const store::topic_info& info) {
+        auto& st = self->state;
+        auto dropped = st.log.refused(info);
+        log().debug("topic.append_refused tenant={} topic={} dropped={} store_last_seq={}",
+                    st.log.tenant(), st.log.topic(), dropped, info.last_seq);
+        flush(self);
+      },
       [=](count_atom) { return static_cast<uint64_t>(self->state.subscribers.size()); },
-      [=](crash_atom) -> uint64_t { throw std::runtime_error("injected fault"); },
+      [=](crash_atom) { throw std::runtime_error("injected fault"); },
+      [=](passivate_atom) {
+        if (self->state.idle()) {
+          self->quit();
+        }
+      },
+      [=](tick_atom) {
+        auto& st = self->state;
+        const auto idle_for = steady::now() - st.last_active;
+        if (st.idle() && idle_for >= std::chrono::milliseconds(st.ctx->topics.idle_ms)) {
+          self->quit();
+          return;
+        }
+        arm_idle_check(self);
+      },
   };
 }
 
-caf::behavior topic_init(topic_actor* self, node_context* ctx, std::string tenant,
-                         std::string topic) {
+topic_actor::behavior_type topic_init(topic_pointer self, node_context* ctx, std::string tenant,
+                                      std::string topic) {
   auto& st = self->state;
   st.ctx = ctx;
-  st.log = topic_state{std::move(tenant), std::move(topic)};
-  store::topic_info info;
-  auto status = ctx->store->info(st.log.tenant(), st.log.topic(), info);
-  if (!status.ok()) {
-    // Thrown from init: the actor quits with an error and the registry restarts it.
-    throw std::runtime_error("cannot read topic state: " + status.message);
-  }
-  st.log.recover(info);
-  log().debug("topic.started tenant={} topic={} last_seq={}", st.log.tenant(),
-                               st.log.topic(), info.last_seq);
+  st.writer = caf::actor_cast<store_writer_actor>(ctx->writer);
+  st.log = topic_state{std::move(tenant), std::move(topic),
+                       static_cast<std::size_t>(ctx->topics.max_pending)};
+  self->set_down_handler([=](caf::down_msg& dm) { remove_subscriber(self->state, dm.source); });
+  // Nothing else is handled until the writer answered: appends a crashed predecessor
+  // left in its queue land first, so the seq continues from the store's truth.
+  self->request(st.writer, caf::infinite, recover_atom::value, st.log.tenant(), st.log.topic())
+      .await(
+          [=](const store::topic_info& info) {
+            self->state.log.recover(info);
+            log().debug("topic.started tenant={} topic={} last_seq={}", self->state.log.tenant(),
+                        self->state.log.topic(), info.last_seq);
+          },
+          [=](caf::error& err) { self->quit(err); });
+  arm_idle_check(self);
   return topic_behavior(self);
 }
 
 } // namespace
 
-caf::actor spawn_topic(caf::event_based_actor* supervisor, node_context& ctx, std::string tenant,
-                       std::string topic) {
+topic_actor spawn_topic(caf::local_actor* supervisor, node_context& ctx, std::string tenant,
+                        std::string topic) {
   return supervisor->spawn<caf::linked>(topic_init, &ctx, std::move(tenant), std::move(topic));
 }
 

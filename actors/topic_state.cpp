@@ -7,28 +7,22 @@
 
 namespace switchyard::actors {
 
-topic_state::topic_state(std::string tenant, std::string topic)
-    : tenant_(std::move(tenant)), topic_(std::move(topic)) {}
+topic_state::topic_state(std::string tenant, std::string topic, std::size_t max_pending)
+    : tenant_(std::move(tenant)), topic_(std::move(topic)), max_pending_(max_pending) {}
 
 void topic_state::recover(const store::topic_info& info) {
   durable_seq_ = info.last_seq;
-  next_seq_ = info.last_seq + 1;
-  last_ts_ = info.last_ts_ms;
   durable_ts_ = info.last_ts_ms;
   inflight_ = 0;
-  staged_.clear();
 }
 
-uint64_t topic_state::stage(int64_t now_ms, std::string data, std::string key, std::string idem) {
-  last_ts_ = std::max(last_ts_, now_ms);
+void topic_state::stage(int64_t now_ms, std::string data, std::string key, std::string idem) {
   store::event_record rec;
-  rec.seq = next_seq_++;
-  rec.ts_ms = last_ts_;
+  rec.ts_ms = now_ms;
   rec.data = std::move(data);
   rec.key = std::move(key);
   rec.idem = std::move(idem);
   staged_.push_back(std::move(rec));
-  return staged_.back().seq;
 }
 
 store::append_batch topic_state::take_batch() {
@@ -36,6 +30,13 @@ store::append_batch topic_state::take_batch() {
   batch.tenant = tenant_;
   batch.topic = topic_;
   batch.events.swap(staged_);
+  uint64_t seq = durable_seq_;
+  int64_t ts = durable_ts_;
+  for (auto& rec : batch.events) {
+    rec.seq = ++seq;
+    ts = std::max(ts, rec.ts_ms);
+    rec.ts_ms = ts;
+  }
   inflight_ = batch.events.size();
   return batch;
 }
@@ -64,12 +65,11 @@ event_batch_ptr topic_state::commit(store::append_batch batch, bool json, bool m
   return out;
 }
 
-std::size_t topic_state::abort() {
-  auto dropped = inflight_ + staged_.size();
+std::size_t topic_state::refused(const store::topic_info& info) {
+  const auto dropped = inflight_;
   inflight_ = 0;
-  staged_.clear();
-  next_seq_ = durable_seq_ + 1;
-  last_ts_ = durable_ts_;
+  durable_seq_ = info.last_seq;
+  durable_ts_ = std::max(durable_ts_, info.last_ts_ms);
   return dropped;
 }
 

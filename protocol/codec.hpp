@@ -64,6 +64,9 @@ std::string encode_history_ok(encoding enc, int64_t id, std::string_view topic,
 /// The `event` push; the topic actor calls this once per event and encoding.
 std::string encode_event_push(encoding enc, std::string_view topic, const event_view& ev);
 std::string encode_gap_push(encoding enc, std::string_view topic, uint64_t from, uint64_t to);
+/// The node ended a subscription; `code` is an error code (error_code::...).
+std::string encode_unsubscribed_push(encoding enc, std::string_view topic, std::string_view code,
+                                     std::string_view message);
 std::string encode_ping_push(encoding enc);
 
 /// Converts a JSON text value to MessagePack bytes (what a JSON client's `data` becomes).

@@ -295,6 +295,18 @@ std::string encode_gap_push(encoding enc, std::string_view topic, uint64_t from,
   return w.take();
 }
 
+std::string encode_unsubscribed_push(encoding enc, std::string_view topic, std::string_view code,
+                                     std::string_view message) {
+  writer w(enc, 96 + topic.size() + code.size() + message.size() * 2);
+  w.begin_map(4);
+  w.str_field("push", "unsubscribed");
+  w.str_field("topic", topic);
+  w.str_field("code", code);
+  w.str_field("message", message);
+  w.end_map();
+  return w.take();
+}
+
 std::string encode_ping_push(encoding enc) {
   writer w(enc, 16);
   w.begin_map(1);

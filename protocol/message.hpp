@@ -66,6 +66,7 @@ struct client_message {
   /// connect
   std::optional<std::string> token;
   std::optional<std::string> client;
+  bool resume = false; ///< a `resume` object was given (its content is not read yet)
 };
 
 /// A message that could not be decoded. `id` is set when one could be read,

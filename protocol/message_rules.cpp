@@ -165,8 +165,11 @@ void read_connect(field_reader& r, client_message& m) {
     m.client = c->is_string() ? c->get<std::string>()
                               : c->dump(-1, ' ', false, json::error_handler_t::replace);
   }
-  if (const json* resume = r.find("resume"); resume != nullptr && !resume->is_object()) {
-    r.fail("field 'resume' must be an object");
+  if (const json* resume = r.find("resume"); resume != nullptr) {
+    m.resume = true;
+    if (!resume->is_object()) {
+      r.fail("field 'resume' must be an object");
+    }
   }
 }
 

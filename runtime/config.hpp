@@ -16,7 +16,9 @@ struct node_config {
   transport::server_options server;       ///< keys bind, port, io_threads
   store::store_config store;              ///< keys data_dir, store.map_size_mb
   actors::connection_limits limits;       ///< keys limits.*
+  actors::topic_limits topics;            ///< keys topics.*
   actors::restart_policy restarts;        ///< keys supervision.*
+  int64_t store_readers = 2;              ///< key store.readers: reader threads
   std::string node_name = "switchyard-1"; ///< reported to clients in `connect`
   std::string auth_mode = "none";         ///< only "none" so far: loopback listeners only
   std::string log_level = "info";         ///< trace, debug, info, warn, error, critical, off

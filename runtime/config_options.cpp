@@ -124,7 +124,8 @@ std::vector<config_option> make_options() {
       "max_throughput", "messages an actor handles before yielding its thread",
       [](node_config& c) -> int64_t& { return c.max_throughput; }, 1, 1000000));
   opts.push_back(int_option<uint64_t>(
-      "store.map_size_mb", "largest size the event store may grow to, MiB",
+      "store.map_size_mb",
+      "largest size the event store may grow to, MiB (the map starts small and doubles)",
       [](node_config& c) -> uint64_t& { return c.store.map_size_mb; }, 1, int64_t{1} << 24));
   opts.push_back(config_option{
       "store.sync",
@@ -163,6 +164,29 @@ std::vector<config_option> make_options() {
   opts.push_back(int_option<int64_t>(
       "limits.outbound_queue", "pushes queued for one connection before it gets `gap`",
       [](node_config& c) -> int64_t& { return c.limits.outbound_queue; }, 16, 1 << 20));
+  opts.push_back(int_option<int64_t>(
+      "limits.inbound_queue",
+      "frames read from a connection but not yet handled before its reading pauses",
+      [](node_config& c) -> int64_t& { return c.limits.inbound_queue; }, 1, 1 << 20));
+  opts.push_back(int_option<int64_t>(
+      "limits.write_timeout_ms",
+      "a connection whose writes make no progress this long is closed (1008), ms",
+      [](node_config& c) -> int64_t& { return c.limits.write_timeout_ms; }, 100, big));
+  opts.push_back(int_option<int64_t>(
+      "topics.idle_ms",
+      "a topic without subscribers or pending publishes stops after this long, ms",
+      [](node_config& c) -> int64_t& { return c.topics.idle_ms; }, 10, big));
+  opts.push_back(int_option<int64_t>(
+      "topics.max_pending",
+      "publishes a topic holds while the store commits; past it: unavailable",
+      [](node_config& c) -> int64_t& { return c.topics.max_pending; }, 1, big));
+  opts.push_back(int_option<int64_t>(
+      "topics.max_live",
+      "running topics; past it the least recently used idle ones stop",
+      [](node_config& c) -> int64_t& { return c.topics.max_live; }, 1, big));
+  opts.push_back(int_option<int64_t>(
+      "store.readers", "threads reading the event store for replay and history",
+      [](node_config& c) -> int64_t& { return c.store_readers; }, 1, 64));
   opts.push_back(int_option<int64_t>(
       "limits.ping_ms", "keep-alive interval advertised to clients, ms",
       [](node_config& c) -> int64_t& { return c.limits.ping_ms; }, 1000, big));

@@ -1,11 +1,14 @@
-// switchyard: starts one node and runs it until SIGINT or SIGTERM.
+// switchyard: starts one node and runs it until SIGINT or SIGTERM, or until its store
+// fails beyond use (then it stops cleanly and exits 1).
 
 #include "runtime/config.hpp"
 #include "runtime/log.hpp"
 #include "runtime/node.hpp"
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <thread>
 
 #include <pthread.h>
 
@@ -22,7 +25,7 @@ int main(int argc, char** argv) {
     return outcome.exit_code;
   }
   // Block the stop signals before any thread starts, so every thread inherits the mask
-  // and only sigwait below receives them.
+  // and only the signal thread below receives them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
@@ -36,9 +39,22 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "switchyard: %s\n", error.c_str());
     return 1;
   }
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  log::runtime().info("node.stopping signal={}", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  std::atomic<bool> stopping{false};
+  std::thread signals([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    if (!stopping) {
+      log::runtime().info("node.stopping signal={}", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      n.request_stop();
+    }
+  });
+  auto fatal = n.wait();
+  stopping = true;
+  if (!fatal.empty()) {
+    log::runtime().critical("node.stopping reason=store_failure error=\"{}\"", fatal);
+    pthread_kill(signals.native_handle(), SIGTERM); // wakes the signal thread's sigwait
+  }
+  signals.join();
   n.stop();
-  return 0;
+  return fatal.empty() ? 0 : 1;
 }

@@ -1,7 +1,10 @@
 #include "runtime/node.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/interfaces.hpp"
+#include "actors/node_context.hpp"
 #include "actors/registry.hpp"
+#include "actors/store_reader.hpp"
 #include "actors/store_writer.hpp"
 #include "runtime/log.hpp"
 #include "store/event_store.hpp"
@@ -9,6 +12,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include <caf/all.hpp>
@@ -53,6 +58,20 @@ std::unique_ptr<caf::actor_system_config> make_actor_config(const node_config& c
 // actor system after every handle to an actor is gone, the store last.
 struct node::impl {
   explicit impl(node_config c) : cfg(std::move(c)) {}
+
+  actors::registry_actor registry() const {
+    return caf::actor_cast<actors::registry_actor>(ctx->registry);
+  }
+  /// The running topic actor, started if needed (nullptr if the registry refused).
+  actors::topic_actor topic(caf::scoped_actor& self, const std::string& tenant,
+                            const std::string& name) {
+    actors::topic_actor out;
+    self->request(registry(), caf::infinite, actors::lookup_atom::value,
+                  actors::topic_key(tenant, name))
+        .receive([&](const actors::topic_actor& t) { out = t; }, [](caf::error&) {});
+    return out;
+  }
+
   node_config cfg;
   std::unique_ptr<store::event_store> store;
   std::unique_ptr<caf::actor_system_config> sys_cfg;
@@ -60,6 +79,11 @@ struct node::impl {
   std::unique_ptr<actors::node_context> ctx;
   std::unique_ptr<transport::ws_server> server;
   bool running = false;
+
+  std::mutex wake_mutex;
+  std::condition_variable wake;
+  bool stop_requested = false;
+  std::string fatal;
 };
 
 node::node(node_config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {}
@@ -80,17 +104,30 @@ bool node::start(std::string& error) {
   d.sys_cfg = make_actor_config(d.cfg);
   d.system = std::make_unique<caf::actor_system>(*d.sys_cfg);
   d.ctx = std::make_unique<actors::node_context>();
-  d.ctx->system = d.system.get();
-  d.ctx->store = d.store.get();
-  d.ctx->limits = d.cfg.limits;
-  d.ctx->restarts = d.cfg.restarts;
-  d.ctx->node_name = d.cfg.node_name;
+  auto& ctx = *d.ctx;
+  ctx.system = d.system.get();
+  ctx.store = d.store.get();
+  ctx.limits = d.cfg.limits;
+  ctx.topics = d.cfg.topics;
+  ctx.restarts = d.cfg.restarts;
+  ctx.node_name = d.cfg.node_name;
   if (d.cfg.store.sync == store::store_config::sync_mode::async) {
-    d.ctx->sync_interval_ms = d.cfg.store.flush_ms;
+    ctx.sync_interval_ms = d.cfg.store.flush_ms;
   }
-  d.ctx->writer = actors::spawn_store_writer(*d.system, *d.ctx);
-  d.ctx->registry = actors::spawn_registry(*d.system, *d.ctx);
-  d.server = std::make_unique<transport::ws_server>(*d.ctx, d.cfg.server);
+  ctx.on_fatal = [&d](const std::string& message) {
+    std::lock_guard lock(d.wake_mutex);
+    if (d.fatal.empty()) {
+      d.fatal = message;
+    }
+    d.wake.notify_all();
+  };
+  ctx.writer = caf::actor_cast<caf::actor>(actors::spawn_store_writer(*d.system, ctx));
+  for (auto& reader : actors::spawn_store_readers(*d.system, ctx,
+                                                  static_cast<std::size_t>(d.cfg.store_readers))) {
+    ctx.readers.push_back(caf::actor_cast<caf::actor>(reader));
+  }
+  ctx.registry = caf::actor_cast<caf::actor>(actors::spawn_registry(*d.system, ctx));
+  d.server = std::make_unique<transport::ws_server>(ctx, d.cfg.server);
   d.running = true;
   if (!d.server->start(error)) {
     stop();
@@ -105,23 +142,43 @@ uint16_t node::port() const {
   return impl_->server ? impl_->server->port() : 0;
 }
 
+std::string node::wait() {
+  auto& d = *impl_;
+  std::unique_lock lock(d.wake_mutex);
+  d.wake.wait(lock, [&] { return d.stop_requested || !d.fatal.empty(); });
+  return d.fatal;
+}
+
+void node::request_stop() {
+  auto& d = *impl_;
+  std::lock_guard lock(d.wake_mutex);
+  d.stop_requested = true;
+  d.wake.notify_all();
+}
+
 void node::stop() {
   auto& d = *impl_;
   if (!d.running) {
     return;
   }
   d.running = false;
+  logger_pin_release release;
   d.server->stop();
   {
     caf::scoped_actor self{*d.system};
     // Topics first, so every append they sent is in the writer's mailbox before its
     // shutdown message: the writer commits it all, then quits.
-    self->request(d.ctx->registry, caf::infinite, actors::shutdown_atom::value)
-        .receive([](caf::unit_t) {}, [](caf::error&) {});
-    self->send(d.ctx->writer, actors::shutdown_atom::value);
+    self->request(d.registry(), caf::infinite, actors::shutdown_atom::value)
+        .receive([](bool) {}, [](caf::error&) {});
+    self->send(caf::actor_cast<actors::store_writer_actor>(d.ctx->writer),
+               actors::shutdown_atom::value);
+    for (auto& reader : d.ctx->readers) {
+      self->send_exit(reader, caf::exit_reason::user_shutdown);
+    }
   }
   d.ctx->registry = nullptr;
   d.ctx->writer = nullptr;
+  d.ctx->readers.clear();
   d.system->await_all_actors_done();
   d.server.reset();
   d.ctx.reset();
@@ -134,9 +191,9 @@ void node::crash_topic(const std::string& tenant, const std::string& topic) {
   auto& d = *impl_;
   logger_pin_release release;
   caf::scoped_actor self{*d.system};
-  self->request(d.ctx->registry, caf::infinite, actors::lookup_atom::value, tenant, topic)
-      .receive([&](const caf::actor& t) { self->send(t, actors::crash_atom::value); },
-               [](caf::error&) {});
+  if (auto t = d.topic(self, tenant, topic)) {
+    self->send(t, actors::crash_atom::value);
+  }
 }
 
 uint64_t node::subscriber_count(const std::string& tenant, const std::string& topic) {
@@ -144,13 +201,20 @@ uint64_t node::subscriber_count(const std::string& tenant, const std::string& to
   logger_pin_release release;
   caf::scoped_actor self{*d.system};
   uint64_t n = 0;
-  self->request(d.ctx->registry, caf::infinite, actors::lookup_atom::value, tenant, topic)
-      .receive(
-          [&](const caf::actor& t) {
-            self->request(t, caf::infinite, actors::count_atom::value)
-                .receive([&](uint64_t count) { n = count; }, [](caf::error&) {});
-          },
-          [](caf::error&) {});
+  if (auto t = d.topic(self, tenant, topic)) {
+    self->request(t, caf::infinite, actors::count_atom::value)
+        .receive([&](uint64_t count) { n = count; }, [](caf::error&) {});
+  }
+  return n;
+}
+
+uint64_t node::live_topics() {
+  auto& d = *impl_;
+  logger_pin_release release;
+  caf::scoped_actor self{*d.system};
+  uint64_t n = 0;
+  self->request(d.registry(), caf::infinite, actors::count_atom::value)
+      .receive([&](uint64_t count) { n = count; }, [](caf::error&) {});
   return n;
 }
 
@@ -158,11 +222,17 @@ int64_t node::live_connections() const {
   return impl_->ctx ? impl_->ctx->live_connections.load() : 0;
 }
 
+bool node::store_writable() const {
+  return impl_->ctx && impl_->ctx->store_writable.load();
+}
+
 node::store_stats node::store_counters() const {
   if (!impl_->ctx) {
     return {};
   }
-  return {impl_->ctx->store_commits.load(), impl_->ctx->store_batches.load()};
+  const auto& s = impl_->store->stats();
+  return {impl_->ctx->store_commits.load(), impl_->ctx->store_batches.load(), s.map_bytes.load(),
+          s.map_grown.load()};
 }
 
 } // namespace switchyard::runtime

@@ -23,20 +23,33 @@ public:
   bool start(std::string& error);
   /// The bound port (after start()).
   uint16_t port() const;
+  /// Blocks until request_stop() is called or the store failed beyond use. Returns that
+  /// failure ("" after request_stop()). Call stop() next.
+  std::string wait();
+  /// Wakes wait() (from a signal handler thread, say).
+  void request_stop();
   /// Stops accepting, closes connections with 1001, lets the store writer commit
   /// what is pending, and waits for every actor. Idempotent.
   void stop();
+
+  // For tests and benchmarks.
 
   /// Fault injection for supervision tests: makes the topic actor throw.
   void crash_topic(const std::string& tenant, const std::string& topic);
   /// Subscribers the topic actor holds now (0 if it is not running).
   uint64_t subscriber_count(const std::string& tenant, const std::string& topic);
+  /// Topic actors running now.
+  uint64_t live_topics();
   /// Open WebSocket connections (their actors are alive).
   int64_t live_connections() const;
+  /// False while the store cannot take writes (full, or a disk error).
+  bool store_writable() const;
 
   struct store_stats {
-    uint64_t commits = 0; ///< write transactions (each one fsync)
-    uint64_t batches = 0; ///< topic batches they carried (group commit: batches >= commits)
+    uint64_t commits = 0;   ///< write transactions (each one fsync)
+    uint64_t batches = 0;   ///< topic batches they carried (group commit: batches >= commits)
+    uint64_t map_bytes = 0; ///< current LMDB map size
+    uint64_t map_grown = 0; ///< times the map was enlarged online
   };
   store_stats store_counters() const;
 

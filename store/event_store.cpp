@@ -4,84 +4,68 @@
 #include "store/log_txn.hpp"
 #include "store/record_format.hpp"
 
-#include <mutex>
-#include <shared_mutex>
-#include <unordered_map>
 #include <utility>
 
 namespace switchyard::store {
 
 struct event_store::impl {
+  store_stats stats;
   lmdb_env env;
-  /// topic_key -> id of committed topics, so reads skip the `topics` lookup. Ids never
-  /// change, so entries never go stale; the map holds every topic read or created.
-  mutable std::shared_mutex ids_mutex;
-  mutable std::unordered_map<std::string, uint64_t> ids;
 
   /// Names LMDB could not store as a key are refused before any lookup.
   status check_names(std::string_view tenant, std::string_view topic) const {
     if (tenant.size() > max_tenant_bytes) {
-      return {status::code::io_error, "tenant name longer than 255 bytes"};
+      return {status::code::bad_name, "tenant name longer than 255 bytes"};
     }
     if (1 + tenant.size() + topic.size() > env.max_key_bytes()) {
-      return {status::code::io_error, "tenant + topic names longer than " +
+      return {status::code::bad_name, "tenant + topic names longer than " +
                                           std::to_string(env.max_key_bytes() - 1) + " bytes"};
     }
     return {};
   }
 
-  void remember(const std::string& key, uint64_t id) const {
-    std::unique_lock lock(ids_mutex);
-    ids.emplace(key, id);
-  }
-
-  /// The topic's id from the cache or `t`; `out` stays empty when the topic does not exist.
-  status topic_id(const log_txn& t, const std::string& key, std::optional<uint64_t>& out) const {
-    {
-      std::shared_lock lock(ids_mutex);
-      if (auto it = ids.find(key); it != ids.end()) {
-        out = it->second;
-        return {};
-      }
-    }
-    std::optional<topic_record> rec;
-    status s = t.load_topic(key, rec);
-    if (rec) {
-      out = rec->id;
-      remember(key, rec->id);
-    }
-    return s;
-  }
-
-  status append(std::span<const append_batch> batches) {
+  /// One write transaction over every batch; a refused batch (seq_conflict, bad_name) is
+  /// left out, any other failure drops the whole transaction.
+  status append_once(std::span<const append_batch> batches, std::vector<status>& per_batch) {
+    per_batch.assign(batches.size(), status{});
     log_txn t(env, false);
     uint64_t next_id = 0;
     status s = t.started().ok() ? t.load_next_id(next_id) : t.started();
     const uint64_t first_new_id = next_id;
-    created_topics created;
-    for (auto b = batches.begin(); s.ok() && b != batches.end(); ++b) {
-      if (b->events.empty()) {
+    for (std::size_t i = 0; s.ok() && i < batches.size(); ++i) {
+      const auto& b = batches[i];
+      if (b.events.empty()) {
         continue; // nothing to store and no seq to check
       }
-      s = check_names(b->tenant, b->topic);
-      if (s.ok()) {
-        s = t.put_batch(*b, next_id, created);
+      status one = check_names(b.tenant, b.topic);
+      if (one.ok()) {
+        one = t.put_batch(b, next_id);
+      }
+      if (one.value == status::code::seq_conflict || one.value == status::code::bad_name) {
+        per_batch[i] = std::move(one);
+      } else {
+        s = std::move(one);
       }
     }
     if (s.ok() && next_id != first_new_id) {
       s = t.store_next_id(next_id);
     }
     if (s.ok()) {
+      s = t.stamp();
+    }
+    if (s.ok()) {
       s = t.commit();
     }
-    if (!s.ok()) {
-      return s; // the txn is aborted: nothing of this call is visible
+    return s; // on failure the txn is aborted: nothing of this call is visible
+  }
+
+  status append(std::span<const append_batch> batches, std::vector<status>& per_batch) {
+    for (;;) {
+      status s = append_once(batches, per_batch);
+      if (s.value != status::code::map_full || !env.grow()) {
+        return s;
+      }
     }
-    // Only committed topics enter the cache: an aborted txn's ids are handed out again.
-    for (const auto& [key, id] : created) {
-      remember(key, id);
-    }
-    return s;
   }
 
   status read(std::string_view tenant, std::string_view topic, uint64_t from_seq, std::size_t limit,
@@ -91,16 +75,37 @@ struct event_store::impl {
       return s;
     }
     log_txn t(env, true);
-    if (!t.started().ok()) {
-      return t.started();
-    }
-    std::optional<uint64_t> id;
-    s = topic_id(t, topic_key(tenant, topic), id);
-    if (!s.ok() || !id) {
+    std::optional<topic_record> rec;
+    s = t.started().ok() ? t.load_topic(topic_key(tenant, topic), rec) : t.started();
+    if (!s.ok() || !rec) {
       return s;
     }
     // Seq 0 is never stored, so from_seq 0 starts at seq 1 without special casing.
-    return t.read_events(*id, from_seq, limit, max_bytes, out);
+    return t.read_events(rec->id, from_seq, limit, max_bytes, out);
+  }
+
+  status history(std::string_view tenant, std::string_view topic, uint64_t from_seq,
+                 std::optional<int64_t> since_ms, std::size_t limit, std::size_t max_bytes,
+                 history_page& out) const {
+    status s = check_names(tenant, topic);
+    if (!s.ok()) {
+      return s;
+    }
+    log_txn t(env, true);
+    std::optional<topic_record> rec;
+    s = t.started().ok() ? t.load_topic(topic_key(tenant, topic), rec) : t.started();
+    if (!s.ok() || !rec) {
+      return s;
+    }
+    out.last_seq = rec->last_seq;
+    out.first_seq = rec->first_seq;
+    if (since_ms) {
+      s = first_seq_since(t, *rec, *since_ms, from_seq);
+    }
+    if (!s.ok() || limit == 0) {
+      return s;
+    }
+    return t.read_events(rec->id, from_seq, limit, max_bytes, out.events);
   }
 
   /// The stored record, read in its own transaction; `out` empty for an unknown topic.
@@ -115,6 +120,26 @@ struct event_store::impl {
   }
 
   /// Binary search over [first_seq, last_seq]: ts is non-decreasing within a topic.
+  static status first_seq_since(const log_txn& t, const topic_record& rec, int64_t since_ms,
+                                uint64_t& out) {
+    uint64_t lo = rec.first_seq == 0 ? rec.last_seq + 1 : rec.first_seq;
+    uint64_t hi = rec.last_seq + 1;
+    while (lo < hi) {
+      const uint64_t mid = lo + (hi - lo) / 2;
+      int64_t ts = 0;
+      if (status s = t.ts_at(rec.id, mid, ts); !s.ok()) {
+        return s;
+      }
+      if (ts >= since_ms) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    out = lo;
+    return {};
+  }
+
   status first_seq_since(std::string_view tenant, std::string_view topic, int64_t since_ms,
                          uint64_t& out) const {
     out = 1;
@@ -128,22 +153,7 @@ struct event_store::impl {
     if (!s.ok() || !rec) {
       return s;
     }
-    uint64_t lo = rec->first_seq == 0 ? rec->last_seq + 1 : rec->first_seq;
-    uint64_t hi = rec->last_seq + 1;
-    while (lo < hi) {
-      const uint64_t mid = lo + (hi - lo) / 2;
-      int64_t ts = 0;
-      if (s = t.ts_at(rec->id, mid, ts); !s.ok()) {
-        return s;
-      }
-      if (ts >= since_ms) {
-        hi = mid;
-      } else {
-        lo = mid + 1;
-      }
-    }
-    out = lo;
-    return {};
+    return first_seq_since(t, *rec, since_ms, out);
   }
 };
 
@@ -153,15 +163,31 @@ event_store::~event_store() = default;
 
 std::unique_ptr<event_store> event_store::open(const store_config& cfg, std::string& error) {
   auto p = std::make_unique<impl>();
-  if (status s = p->env.open(cfg); !s.ok()) {
+  if (status s = p->env.open(cfg, p->stats); !s.ok()) {
     error = s.message;
     return nullptr;
   }
   return std::unique_ptr<event_store>(new event_store(std::move(p)));
 }
 
-status event_store::append(std::span<const append_batch> batches) {
-  return batches.empty() ? status{} : impl_->append(batches);
+status event_store::append(std::span<const append_batch> batches, std::vector<status>& per_batch) {
+  per_batch.assign(batches.size(), status{});
+  return batches.empty() ? status{} : impl_->append(batches, per_batch);
+}
+
+status event_store::history(std::string_view tenant, std::string_view topic, uint64_t from_seq,
+                            std::optional<int64_t> since_ms, std::size_t limit,
+                            std::size_t max_bytes, history_page& out) const {
+  out = {};
+  status s = impl_->history(tenant, topic, from_seq, since_ms, limit, max_bytes, out);
+  if (!s.ok()) {
+    out.events.clear();
+  }
+  return s;
+}
+
+const store_stats& event_store::stats() const {
+  return impl_->stats;
 }
 
 status event_store::sync() {

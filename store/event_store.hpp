@@ -1,14 +1,21 @@
 #pragma once
 // The LMDB event store: per-topic append-only logs under one environment.
 //
-// Threading: `append` must be called by one thread at a time (the store writer actor);
-// every other member may be called from any thread concurrently (MDB_NOTLS read
-// transactions). LMDB headers stay out of this header.
+// Threading: `append` and `sync` must be called by one thread at a time (the store
+// writer actor); every other member may be called from any thread concurrently
+// (MDB_NOTLS read transactions). LMDB headers stay out of this header.
 //
 // Names: a tenant longer than 255 bytes, or tenant + topic longer than 510 bytes (LMDB's
-// key limit), fails every call with io_error. A stored record that does not decode
+// key limit), is refused with bad_name. A stored record that does not decode
 // (unknown format version, too short) fails the call with corrupt.
+//
+// Reads never see a commit that has not been published: LMDB 0.9 lets a reader that
+// is preempted at the wrong moment take the root of a newer transaction than its own
+// (mdb_txn_renew0 reads the meta slot without re-checking its txnid). Every write
+// stamps its transaction id into `meta`, and a read whose snapshot holds a newer stamp
+// than its own id begins again (store_stats::stale_snapshots counts them).
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -22,8 +29,12 @@ namespace switchyard::store {
 struct store_config {
   /// Directory holding data.mdb and lock.mdb; created if missing.
   std::string data_dir = "./data";
-  /// Upper bound of the memory map (LMDB's map size), in MiB. The file grows as needed.
+  /// Ceiling of the memory map (LMDB's map size), in MiB. The map starts small (64 MiB,
+  /// or what the data already needs) and doubles online when full, up to this.
   uint64_t map_size_mb = 4096;
+  /// Where the map starts when the data needs less, in MiB (not a node option: tests
+  /// lower it to see the map grow).
+  uint64_t initial_map_mb = 64;
   /// What a commit waits for before an append counts as durable:
   ///   full - data and meta pages synced (two fdatasync): survives process and power loss;
   ///   data - data pages synced, meta page left to the OS (MDB_NOMETASYNC, one fdatasync):
@@ -61,10 +72,33 @@ struct topic_info {
 
 /// Outcome of a store call. `ok()` is true on success; otherwise `message` says what failed.
 struct status {
-  enum class code : uint8_t { ok, map_full, seq_conflict, io_error, corrupt };
+  enum class code : uint8_t {
+    ok,
+    map_full,     ///< the map reached store.map_size_mb: nothing written, reads still work
+    seq_conflict, ///< a batch does not continue its topic (only that batch is refused)
+    bad_name,     ///< tenant or topic too long for a key (only that batch is refused)
+    busy,         ///< no reader slot or no stable snapshot right now: try again shortly
+    io_error,     ///< the disk refused a write or sync
+    corrupt,      ///< a stored record does not decode
+    fatal,        ///< LMDB can no longer be used in this process (MDB_PANIC and kin)
+  };
   code value = code::ok;
   std::string message;
   bool ok() const { return value == code::ok; }
+};
+
+/// One page of a topic's history, read in one snapshot.
+struct history_page {
+  std::vector<event_record> events;
+  uint64_t last_seq = 0;  ///< the topic's newest seq in that snapshot
+  uint64_t first_seq = 0; ///< its oldest stored seq (0: none)
+};
+
+/// Counters for tests, metrics and logs; read from any thread.
+struct store_stats {
+  std::atomic<uint64_t> map_bytes{0};       ///< current map size
+  std::atomic<uint64_t> map_grown{0};       ///< times the map was enlarged online
+  std::atomic<uint64_t> stale_snapshots{0}; ///< reads begun again (see the header comment)
 };
 
 class event_store {
@@ -75,19 +109,25 @@ public:
   event_store(const event_store&) = delete;
   event_store& operator=(const event_store&) = delete;
 
-  /// Appends all batches in ONE write transaction and commits it synchronously
-  /// (group commit). Either every batch is durable on return (ok) or none is.
-  /// A batch whose first seq is not its topic's last_seq + 1 fails the whole call
-  /// with seq_conflict. One caller at a time. A batch without events is skipped;
-  /// map_full means the map (map_size_mb) is full: nothing was stored, reads still work.
-  status append(std::span<const append_batch> batches);
+  /// Appends the batches in ONE write transaction and commits it (group commit).
+  /// A batch that does not continue its topic (seq_conflict) or has a bad name is left
+  /// out and reported in `per_batch[i]`; the others are stored. A batch without events
+  /// is skipped. When the map is full it is enlarged (up to the ceiling) and the
+  /// transaction runs again. A non-ok result means nothing at all was stored.
+  /// One caller at a time.
+  status append(std::span<const append_batch> batches, std::vector<status>& per_batch);
 
   /// Reads up to `limit` events of a topic with seq >= from_seq, in seq order,
   /// stopping early once `max_bytes` of data were read (at least one event is returned).
   /// `out` is replaced. from_seq 0 reads from 1; an unknown topic reads nothing (ok).
-  /// No event that would take the data past `max_bytes` is added, except the first.
   status read(std::string_view tenant, std::string_view topic, uint64_t from_seq, std::size_t limit,
               std::vector<event_record>& out, std::size_t max_bytes = 16u << 20) const;
+
+  /// Like read(), plus the topic's range, all from one snapshot. With `since_ms` the
+  /// page starts at the first event whose ts_ms >= since_ms instead of at from_seq.
+  status history(std::string_view tenant, std::string_view topic, uint64_t from_seq,
+                 std::optional<int64_t> since_ms, std::size_t limit, std::size_t max_bytes,
+                 history_page& out) const;
 
   /// The topic's stored range, as committed; all zeros for an unknown topic.
   status info(std::string_view tenant, std::string_view topic, topic_info& out) const;
@@ -100,6 +140,8 @@ public:
   /// Flushes committed transactions to disk (for sync_mode::async). One caller at a time,
   /// like append().
   status sync();
+
+  const store_stats& stats() const;
 
 private:
   struct impl;

@@ -3,8 +3,10 @@
 #include "store/lmdb_handles.hpp"
 #include "store/record_format.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -26,13 +28,29 @@ lmdb_env::~lmdb_env() {
   }
 }
 
-status lmdb_env::open(const store_config& cfg) {
+status lmdb_env::open(const store_config& cfg, store_stats& stats) {
+  stats_ = &stats;
   status s = open_env(cfg);
   return s.ok() ? open_dbs() : s;
 }
 
+bool lmdb_env::grow() {
+  if (map_size_ >= map_ceiling_) {
+    return false;
+  }
+  std::unique_lock lock(gate_);
+  const std::size_t next = std::min(map_ceiling_, map_size_ * 2);
+  if (mdb_env_set_mapsize(env_, next) != 0) {
+    return false;
+  }
+  map_size_ = next;
+  stats_->map_bytes = next;
+  ++stats_->map_grown;
+  return true;
+}
+
 status lmdb_env::open_env(const store_config& cfg) {
-  if (cfg.map_size_mb == 0 || cfg.map_size_mb > (SIZE_MAX >> 20)) {
+  if (cfg.map_size_mb == 0 || cfg.map_size_mb > (SIZE_MAX >> 20) || cfg.initial_map_mb == 0) {
     return {status::code::io_error, "map_size_mb out of range: " + std::to_string(cfg.map_size_mb)};
   }
   std::error_code ec;
@@ -49,8 +67,10 @@ status lmdb_env::open_env(const store_config& cfg) {
   if (rc == 0) {
     rc = mdb_env_set_maxdbs(env_, max_dbs);
   }
+  map_ceiling_ = static_cast<std::size_t>(cfg.map_size_mb) << 20;
+  map_initial_ = std::min(map_ceiling_, static_cast<std::size_t>(cfg.initial_map_mb) << 20);
   if (rc == 0) {
-    rc = mdb_env_set_mapsize(env_, static_cast<std::size_t>(cfg.map_size_mb) << 20);
+    rc = mdb_env_set_mapsize(env_, map_initial_);
   }
   if (rc != 0) {
     return lmdb_error(rc, "configuring the LMDB environment");
@@ -73,6 +93,30 @@ status lmdb_env::open_env(const store_config& cfg) {
     return lmdb_error(rc, "mdb_reader_check");
   }
   max_key_bytes_ = static_cast<std::size_t>(mdb_env_get_maxkeysize(env_));
+  return size_map();
+}
+
+status lmdb_env::size_map() {
+  // LMDB raises the map to what the file already holds; leave room to grow beyond it.
+  MDB_envinfo info;
+  MDB_stat st;
+  int rc = mdb_env_info(env_, &info);
+  if (rc == 0) {
+    rc = mdb_env_stat(env_, &st);
+  }
+  if (rc != 0) {
+    return lmdb_error(rc, "mdb_env_info");
+  }
+  const std::size_t used = (info.me_last_pgno + 1) * st.ms_psize;
+  map_size_ = info.me_mapsize;
+  const std::size_t wanted = std::min(map_ceiling_, std::max(map_initial_, 2 * used));
+  if (wanted > map_size_) {
+    if (rc = mdb_env_set_mapsize(env_, wanted); rc != 0) {
+      return lmdb_error(rc, "mdb_env_set_mapsize");
+    }
+    map_size_ = wanted;
+  }
+  stats_->map_bytes = map_size_;
   return {};
 }
 

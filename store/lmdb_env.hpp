@@ -5,6 +5,7 @@
 #include "store/event_store.hpp"
 
 #include <cstddef>
+#include <shared_mutex>
 
 #include <lmdb.h>
 
@@ -19,8 +20,17 @@ public:
   lmdb_env& operator=(const lmdb_env&) = delete;
 
   /// Creates `cfg.data_dir` if missing, opens the environment with MDB_NOTLS and the
-  /// databases (creating them), and checks or writes the format version. Call once.
-  status open(const store_config& cfg);
+  /// databases (creating them), and checks or writes the format version. The map starts
+  /// at cfg.initial_map_mb, or twice what the data already takes, within the ceiling. Call once.
+  status open(const store_config& cfg, store_stats& stats);
+
+  /// Doubles the map, capped at the ceiling (store.map_size_mb). Returns false when it
+  /// is already there. Waits for running reads; the caller holds no transaction.
+  bool grow();
+
+  /// Read transactions hold it shared, so grow() (exclusive) never remaps under them.
+  std::shared_mutex& gate() const { return gate_; }
+  store_stats& stats() const { return *stats_; }
 
   MDB_env* get() const { return env_; }
   MDB_dbi topics() const { return topics_; }
@@ -32,12 +42,18 @@ public:
 private:
   status open_env(const store_config& cfg);
   status open_dbs();
+  status size_map();
 
   MDB_env* env_ = nullptr;
   MDB_dbi topics_ = 0;
   MDB_dbi events_ = 0;
   MDB_dbi meta_ = 0;
   std::size_t max_key_bytes_ = 0;
+  std::size_t map_ceiling_ = 0;
+  std::size_t map_initial_ = 0;
+  std::size_t map_size_ = 0;
+  mutable std::shared_mutex gate_;
+  store_stats* stats_ = nullptr;
 };
 
 } // namespace switchyard::store

@@ -11,10 +11,27 @@
 
 namespace switchyard::store {
 
-/// An LMDB error as a status. MDB_MAP_FULL has its own code so the caller can degrade
-/// (refuse publishes) instead of treating the disk as broken.
+/// An LMDB error as a status, classified by what the caller can do about it: degrade
+/// (map_full), try again (busy), or stop using the environment (fatal).
 inline status lmdb_error(int rc, std::string_view what) {
-  const auto c = rc == MDB_MAP_FULL ? status::code::map_full : status::code::io_error;
+  auto c = status::code::io_error;
+  switch (rc) {
+  case MDB_MAP_FULL:
+    c = status::code::map_full;
+    break;
+  case MDB_READERS_FULL:
+    c = status::code::busy;
+    break;
+  case MDB_PANIC:
+  case MDB_CORRUPTED:
+  case MDB_PAGE_NOTFOUND:
+  case MDB_VERSION_MISMATCH:
+  case MDB_INVALID:
+    c = status::code::fatal;
+    break;
+  default:
+    break;
+  }
   return {c, std::string(what) + ": " + mdb_strerror(rc)};
 }
 
@@ -32,15 +49,17 @@ inline std::string_view to_view(const MDB_val& v) {
 class txn {
 public:
   txn() = default;
-  ~txn() {
-    if (handle_ != nullptr) {
-      mdb_txn_abort(handle_);
-    }
-  }
+  ~txn() { abort(); }
   txn(const txn&) = delete;
   txn& operator=(const txn&) = delete;
 
   int begin(MDB_env* env, unsigned flags) { return mdb_txn_begin(env, nullptr, flags, &handle_); }
+  void abort() {
+    if (handle_ != nullptr) {
+      mdb_txn_abort(handle_);
+      handle_ = nullptr;
+    }
+  }
   /// LMDB frees the transaction even when the commit fails.
   int commit() {
     MDB_txn* t = handle_;

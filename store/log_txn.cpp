@@ -1,8 +1,16 @@
 #include "store/log_txn.hpp"
 
+#include <thread>
+
 namespace switchyard::store {
 
 namespace {
+
+/// Snapshots begun again before a read gives up with `busy` (each retry is one
+/// preemption in a window of a few instructions: more than a couple is never seen).
+constexpr int max_snapshot_attempts = 64;
+
+constexpr std::string_view stamp_key = "txn";
 
 status corrupt(std::string message) {
   return {status::code::corrupt, std::move(message)};
@@ -26,9 +34,54 @@ status check_seqs(const append_batch& batch, uint64_t last_seq) {
 } // namespace
 
 log_txn::log_txn(const lmdb_env& env, bool read_only) : env_(env) {
-  if (int rc = txn_.begin(env.get(), read_only ? MDB_RDONLY : 0); rc != 0) {
+  if (read_only) {
+    begin_read();
+  } else if (int rc = txn_.begin(env.get(), 0); rc != 0) {
     started_ = lmdb_error(rc, "mdb_txn_begin");
   }
+}
+
+void log_txn::begin_read() {
+  gate_ = std::shared_lock(env_.gate());
+  for (int attempt = 1;; ++attempt) {
+    if (int rc = txn_.begin(env_.get(), MDB_RDONLY); rc != 0) {
+      started_ = lmdb_error(rc, "mdb_txn_begin");
+      return;
+    }
+    uint64_t stamp = 0;
+    if (status s = snapshot_stamp(stamp); !s.ok()) {
+      started_ = s;
+      return;
+    }
+    if (stamp <= mdb_txn_id(txn_.get())) {
+      return;
+    }
+    // The snapshot belongs to a newer transaction than ours (LMDB's renew race):
+    // it may not be committed yet, so begin again.
+    ++env_.stats().stale_snapshots;
+    txn_.abort();
+    if (attempt == max_snapshot_attempts) {
+      started_ = {status::code::busy, "no stable read snapshot"};
+      return;
+    }
+    std::this_thread::yield();
+  }
+}
+
+status log_txn::snapshot_stamp(uint64_t& out) const {
+  MDB_val k = to_val(stamp_key);
+  MDB_val v;
+  out = 0;
+  if (int rc = mdb_get(txn_.get(), env_.meta(), &k, &v); rc != 0) {
+    return rc == MDB_NOTFOUND ? status{} : lmdb_error(rc, "mdb_get meta txn");
+  }
+  const auto id = decode_u64(to_view(v));
+  out = id.value_or(0);
+  return id ? status{} : corrupt("corrupt meta txn");
+}
+
+status log_txn::stamp() {
+  return put(env_.meta(), stamp_key, encode_u64(mdb_txn_id(txn_.get())), 0, "mdb_put meta txn");
 }
 
 status log_txn::commit() {
@@ -74,18 +127,17 @@ status log_txn::put(MDB_dbi dbi, std::string_view key, std::string_view val, uns
   return rc == 0 ? status{} : lmdb_error(rc, what);
 }
 
-status log_txn::put_batch(const append_batch& batch, uint64_t& next_id, created_topics& created) {
+status log_txn::put_batch(const append_batch& batch, uint64_t& next_id) {
   const std::string key = topic_key(batch.tenant, batch.topic);
   std::optional<topic_record> rec;
   if (status s = load_topic(key, rec); !s.ok()) {
     return s;
   }
+  if (status s = check_seqs(batch, rec ? rec->last_seq : 0); !s.ok()) {
+    return s;
+  }
   if (!rec) {
     rec = topic_record{next_id++, 0, 0, 0};
-    created.emplace_back(key, rec->id);
-  }
-  if (status s = check_seqs(batch, rec->last_seq); !s.ok()) {
-    return s;
   }
   for (const auto& ev : batch.events) {
     const event_key ek = make_event_key(rec->id, ev.seq);

@@ -11,18 +11,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace switchyard::store {
 
-/// Topics created by a write transaction: (topic_key, id). Known only once committed.
-using created_topics = std::vector<std::pair<std::string, uint64_t>>;
-
 class log_txn {
 public:
-  /// The transaction is aborted on destruction unless committed.
+  /// The transaction is aborted on destruction unless committed. A read-only one begins
+  /// again while its snapshot is newer than its transaction id (see event_store.hpp).
   log_txn(const lmdb_env& env, bool read_only);
   log_txn(const log_txn&) = delete;
   log_txn& operator=(const log_txn&) = delete;
@@ -37,11 +36,14 @@ public:
   /// The id the next new topic gets (meta next_topic_id, 1 in a new store).
   status load_next_id(uint64_t& out) const;
   status store_next_id(uint64_t id);
+  /// Records this write transaction's id in `meta`, for the readers' snapshot check.
+  status stamp();
 
-  /// Writes one non-empty batch with valid names (after checking its seqs continue the
-  /// topic), creating the topic with id `next_id++` when new. Fails with seq_conflict, map_full,
-  /// io_error or corrupt; the caller must then drop the transaction.
-  status put_batch(const append_batch& batch, uint64_t& next_id, created_topics& created);
+  /// Writes one non-empty batch with valid names, creating the topic with id `next_id++`
+  /// when new. A batch that does not continue its topic is refused with seq_conflict
+  /// before anything is written (the transaction stays usable). map_full, io_error,
+  /// corrupt or fatal: the caller must drop the transaction.
+  status put_batch(const append_batch& batch, uint64_t& next_id);
 
   /// Appends to `out` the events of topic `id` with seq >= from, in seq order: at most
   /// `limit`, and no event that would take the data past `max_bytes` unless `out` is empty.
@@ -54,8 +56,12 @@ public:
 private:
   status put(MDB_dbi dbi, std::string_view key, std::string_view val, unsigned flags,
              const char* what);
+  void begin_read();
+  status snapshot_stamp(uint64_t& out) const;
 
   const lmdb_env& env_;
+  /// Held by read transactions until after they end (declared before txn_).
+  std::shared_lock<std::shared_mutex> gate_;
   txn txn_;
   status started_;
   /// Reused encoding buffer for event values.

@@ -1,17 +1,17 @@
 #include "transport/session_registry.hpp"
 
-#include "transport/ws_session.hpp"
+#include "transport/live_session.hpp"
 
 #include <vector>
 
 namespace switchyard::transport {
 
-void session_registry::add(const std::shared_ptr<ws_session>& s) {
+void session_registry::add(const std::shared_ptr<live_session>& s) {
   std::lock_guard<std::mutex> guard{mtx_};
   sessions_.emplace(s.get(), s);
 }
 
-std::size_t session_registry::remove(const ws_session* s) {
+std::size_t session_registry::remove(const live_session* s) {
   std::function<void()> notify;
   std::size_t left = 0;
   {
@@ -35,8 +35,8 @@ std::size_t session_registry::size() const {
   return sessions_.size();
 }
 
-void session_registry::for_each(const std::function<void(ws_session&)>& fn) const {
-  std::vector<std::shared_ptr<ws_session>> live;
+void session_registry::for_each(const std::function<void(live_session&)>& fn) const {
+  std::vector<std::shared_ptr<live_session>> live;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     live.reserve(sessions_.size());

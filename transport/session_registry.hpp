@@ -10,22 +10,22 @@
 
 namespace switchyard::transport {
 
-class ws_session;
+class live_session;
 
 class session_registry {
 public:
-  void add(const std::shared_ptr<ws_session>& s);
+  void add(const std::shared_ptr<live_session>& s);
   /// Returns the number of sessions left.
-  std::size_t remove(const ws_session* s);
+  std::size_t remove(const live_session* s);
   std::size_t size() const;
   /// Calls `fn` on every live session (outside the lock).
-  void for_each(const std::function<void(ws_session&)>& fn) const;
+  void for_each(const std::function<void(live_session&)>& fn) const;
   /// Called whenever the last session leaves (used by shutdown).
   void on_empty(std::function<void()> fn);
 
 private:
   mutable std::mutex mtx_;
-  std::unordered_map<const ws_session*, std::weak_ptr<ws_session>> sessions_;
+  std::unordered_map<const live_session*, std::weak_ptr<live_session>> sessions_;
   std::function<void()> on_empty_;
 };
 

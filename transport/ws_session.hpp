@@ -1,57 +1,281 @@
 #pragma once
-// Internal: one WebSocket connection. Owns the Beast stream and nothing else; every
+// Internal: one WebSocket connection over `Stream` (beast::tcp_stream in the node, an
+// in-memory stream in the fuzz target). Owns the Beast stream and nothing else; every
 // handler runs on the session's strand. Frames go to the connection actor through a
 // connection_handle; the actor writes back through connection_sink (posted here).
+//
+// Limits, each with what happens when it is hit:
+// - a message over limits.max_frame_bytes: close 1009 (the session enforces it while
+//   reading, so it never holds more than the limit plus one read);
+// - limits.inbound_queue frames, or 4 x max_frame_bytes bytes, handed to the actor and
+//   not yet handled: reading pauses until it catches up (TCP pushes back on the client);
+// - a write that makes no progress for limits.write_timeout_ms: close 1008;
+// - after sending a close frame the session keeps reading (and discarding) until the
+//   peer's close, for at most 2000 ms, so the client learns why; then the socket is cut.
 
 #include "actors/connection_handle.hpp"
 #include "actors/connection_sink.hpp"
-#include "transport/outbound_queue.hpp"
-#include "transport/net.hpp"
+#include "actors/node_context.hpp"
 #include "protocol/message.hpp"
+#include "transport/live_session.hpp"
+#include "transport/log.hpp"
+#include "transport/net.hpp"
+#include "transport/outbound_queue.hpp"
+#include "transport/session_registry.hpp"
+#include "transport/stream_ops.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
-
-namespace switchyard::actors {
-struct node_context;
-}
+#include <utility>
 
 namespace switchyard::transport {
 
-class session_registry;
+inline constexpr auto close_linger = std::chrono::milliseconds(2000);
+inline constexpr uint16_t close_policy_violation = 1008;
+inline constexpr uint16_t close_too_big = 1009;
 
-class ws_session : public actors::connection_sink, public std::enable_shared_from_this<ws_session> {
+template <class Stream>
+class ws_session : public actors::connection_sink,
+                   public live_session,
+                   public std::enable_shared_from_this<ws_session<Stream>> {
 public:
-  ws_session(beast::tcp_stream&& stream, actors::node_context& ctx, session_registry& registry,
-             std::size_t max_frame_bytes);
-  ~ws_session() override;
+  ws_session(Stream&& stream, actors::node_context& ctx, session_registry& registry)
+      : ws_(std::move(stream)), ctx_(ctx), registry_(registry),
+        queue_(static_cast<std::size_t>(ctx.limits.max_frame_bytes)),
+        write_timer_(ws_.get_executor()), linger_timer_(ws_.get_executor()),
+        max_frame_bytes_(static_cast<std::size_t>(ctx.limits.max_frame_bytes)),
+        max_unhandled_frames_(ctx.limits.inbound_queue),
+        max_unhandled_bytes_(4 * ctx.limits.max_frame_bytes) {
+    remote_ = remote_of(beast::get_lowest_layer(ws_));
+    // The size limit is enforced here, while reading (see on_read): Beast 1.74's own
+    // check tears the socket down with unread data, and the client sees 1006, not 1009.
+    ws_.read_message_max(0);
+    ws_.auto_fragment(false);
+  }
 
   /// Completes the upgrade `req` (already read) with the negotiated subprotocol.
-  void run(http::request<http::string_body> req, protocol::encoding enc, std::string subprotocol);
+  void run(http::request<http::string_body> req, protocol::encoding enc, std::string subprotocol) {
+    enc_ = enc;
+    expire_never(beast::get_lowest_layer(ws_));
+    websocket::stream_base::timeout timeouts;
+    timeouts.handshake_timeout = std::chrono::seconds(10);
+    timeouts.idle_timeout = std::chrono::seconds(60); // Beast pings a silent peer at half of it
+    timeouts.keep_alive_pings = true;
+    ws_.set_option(timeouts);
+    ws_.set_option(websocket::stream_base::decorator(
+        [sub = std::move(subprotocol)](websocket::response_type& res) {
+          res.set(http::field::server, "switchyard");
+          if (!sub.empty()) {
+            res.set(http::field::sec_websocket_protocol, sub);
+          }
+        }));
+    ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept, self()));
+  }
 
-  void write(actors::outbound_frame frame) override;
-  std::size_t backlog() const override;
-  void notify_when_drained() override;
-  void close(uint16_t code, std::string reason) override;
+  void write(actors::outbound_frame frame) override {
+    backlog_ += frame.parts.size();
+    net::post(ws_.get_executor(), [s = self(), f = std::move(frame)]() mutable {
+      if (s->finished_ || s->closing_) {
+        return;
+      }
+      for (auto& part : f.parts) {
+        s->queue_.push(std::move(part));
+      }
+      s->do_write();
+    });
+  }
 
-  /// Ends the session without the socket (its io threads are gone): tells the actor.
-  /// Only after the server's io threads stopped.
-  void abandon() { finish(); }
+  std::size_t backlog() const override { return backlog_.load(std::memory_order_relaxed); }
+
+  void notify_when_drained() override {
+    notify_drained_ = true;
+    // The backlog may have drained before the flag was set: check on the strand.
+    net::post(ws_.get_executor(), [s = self()] {
+      if (!s->writing_ && s->queue_.empty() && !s->finished_ &&
+          s->notify_drained_.exchange(false)) {
+        s->conn_.written();
+      }
+    });
+  }
+
+  void frame_done(std::size_t bytes) override {
+    const auto frames = unhandled_frames_.fetch_sub(1) - 1;
+    const auto held = unhandled_bytes_.fetch_sub(static_cast<int64_t>(bytes)) -
+                      static_cast<int64_t>(bytes);
+    if (read_paused_.load() && frames < max_unhandled_frames_ && held < max_unhandled_bytes_) {
+      net::post(ws_.get_executor(), [s = self()] { s->resume_reading(); });
+    }
+  }
+
+  void close(uint16_t code, std::string reason) override {
+    net::post(ws_.get_executor(), [s = self(), code, r = std::move(reason)]() mutable {
+      s->close_after_writes(code, std::move(r));
+    });
+  }
+
+  void abandon() override { finish(); }
 
 private:
-  void on_accept(beast::error_code ec);
-  void do_read();
-  void on_read(beast::error_code ec, std::size_t bytes);
-  void do_write();
-  void on_write(beast::error_code ec, std::size_t bytes);
-  void start_close();
-  void finish();
+  std::shared_ptr<ws_session> self() { return this->shared_from_this(); }
 
-  websocket::stream<beast::tcp_stream> ws_;
-  beast::flat_buffer buffer_;
+  void on_accept(beast::error_code ec) {
+    if (ec) {
+      log().debug("ws.handshake_failed remote={} error=\"{}\"", remote_, ec.message());
+      return finish();
+    }
+    registry_.add(self());
+    conn_ = actors::connection_handle::spawn(ctx_, enc_, this->weak_from_this(), remote_);
+    ws_.text(enc_ == protocol::encoding::json);
+    do_read();
+  }
+
+  void do_read() {
+    if (closing_ || finished_) {
+      return;
+    }
+    reading_ = true;
+    ws_.async_read_some(buffer_, max_frame_bytes_ + 1 - buffer_.size(),
+                        beast::bind_front_handler(&ws_session::on_read, self()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    reading_ = false;
+    if (ec) {
+      if (ec != websocket::error::closed && ec != net::error::operation_aborted) {
+        log().debug("ws.read_failed remote={} error=\"{}\"", remote_, ec.message());
+      }
+      return finish();
+    }
+    if (buffer_.size() > max_frame_bytes_) {
+      log().info("ws.closed remote={} code=1009 reason=frame_too_large limit={}", remote_,
+                 max_frame_bytes_);
+      buffer_ = beast::flat_buffer{};
+      return begin_close({static_cast<websocket::close_code>(close_too_big), "frame too large"});
+    }
+    if (!ws_.is_message_done()) {
+      return do_read();
+    }
+    auto payload = beast::buffers_to_string(buffer_.data());
+    // Give the message buffer back between messages: an idle connection holds none.
+    buffer_ = beast::flat_buffer{};
+    const auto frames = unhandled_frames_.fetch_add(1) + 1;
+    const auto held = unhandled_bytes_.fetch_add(static_cast<int64_t>(payload.size())) +
+                      static_cast<int64_t>(payload.size());
+    conn_.frame(std::move(payload));
+    if (frames < max_unhandled_frames_ && held < max_unhandled_bytes_) {
+      return do_read();
+    }
+    // The actor is behind: stop reading, so TCP pushes back on the client. frame_done()
+    // may have caught up before the flag was set, hence the second look.
+    read_paused_ = true;
+    resume_reading();
+  }
+
+  void resume_reading() {
+    if (!read_paused_ || reading_ || closing_ || finished_ ||
+        unhandled_frames_.load() >= max_unhandled_frames_ ||
+        unhandled_bytes_.load() >= max_unhandled_bytes_) {
+      return;
+    }
+    read_paused_ = false;
+    do_read();
+  }
+
+  void do_write() {
+    if (writing_ || queue_.empty()) {
+      return;
+    }
+    writing_ = true;
+    // Everything queued leaves as one frame, copied into one buffer: Asio passes at most
+    // 64 buffers to one writev, so gathering many small messages would cost more syscalls.
+    wbuf_.clear();
+    in_flight_ = queue_.take_frame(wbuf_, enc_ == protocol::encoding::json);
+    write_timer_.expires_after(std::chrono::milliseconds(ctx_.limits.write_timeout_ms));
+    write_timer_.async_wait([s = self()](beast::error_code ec) {
+      if (!ec && s->writing_) {
+        s->on_write_timeout();
+      }
+    });
+    ws_.async_write(net::buffer(wbuf_), beast::bind_front_handler(&ws_session::on_write, self()));
+  }
+
+  void on_write_timeout() {
+    log().info("ws.closed remote={} code=1008 reason=write_timeout timeout_ms={}", remote_,
+               ctx_.limits.write_timeout_ms);
+    // The close frame queues behind the stuck write; the linger cuts the socket if it
+    // never goes out.
+    begin_close({static_cast<websocket::close_code>(close_policy_violation),
+                 "client does not read"});
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    writing_ = false;
+    write_timer_.cancel();
+    backlog_ -= in_flight_;
+    in_flight_ = 0;
+    if (queue_.empty()) {
+      std::string{}.swap(wbuf_); // idle connections hold no write buffer
+    }
+    if (ec) {
+      log().debug("ws.write_failed remote={} error=\"{}\"", remote_, ec.message());
+      return finish();
+    }
+    if (!queue_.empty() && !closing_) {
+      return do_write();
+    }
+    if (notify_drained_.exchange(false)) {
+      conn_.written();
+    }
+    if (close_ && !closing_) {
+      begin_close(*close_);
+    }
+  }
+
+  void close_after_writes(uint16_t code, std::string reason) {
+    if (finished_ || close_ || closing_) {
+      return;
+    }
+    websocket::close_reason why{static_cast<websocket::close_code>(code)};
+    why.reason = std::move(reason);
+    close_ = std::move(why);
+    if (!writing_ && queue_.empty()) {
+      begin_close(*close_);
+    }
+  }
+
+  /// Sends the close frame. Beast then reads and discards until the peer's close frame
+  /// (or our read loop sees it); the linger timer cuts the socket if that takes too long.
+  void begin_close(websocket::close_reason why) {
+    if (closing_ || finished_) {
+      return;
+    }
+    closing_ = true;
+    linger_timer_.expires_after(close_linger);
+    linger_timer_.async_wait([s = self()](beast::error_code ec) {
+      if (!ec) {
+        log().debug("ws.close_linger_expired remote={}", s->remote_);
+        beast::get_lowest_layer(s->ws_).close();
+      }
+    });
+    ws_.async_close(why, [s = self()](beast::error_code) { s->finish(); });
+  }
+
+  void finish() {
+    if (finished_) {
+      return;
+    }
+    finished_ = true;
+    write_timer_.cancel();
+    linger_timer_.cancel();
+    conn_.closed();
+    registry_.remove(this);
+  }
+
+  websocket::stream<Stream> ws_;
+  beast::flat_buffer buffer_; ///< the message being read
   actors::node_context& ctx_;
   session_registry& registry_;
   actors::connection_handle conn_;
@@ -60,11 +284,20 @@ private:
   outbound_queue queue_;
   std::string wbuf_;          ///< the frame being written
   std::size_t in_flight_ = 0; ///< messages in wbuf_
+  net::steady_timer write_timer_;
+  net::steady_timer linger_timer_;
+  const std::size_t max_frame_bytes_;
+  const int64_t max_unhandled_frames_;
+  const int64_t max_unhandled_bytes_;
   std::atomic<std::size_t> backlog_{0};
   std::atomic<bool> notify_drained_{false};
-  std::optional<websocket::close_reason> close_;
+  std::atomic<int64_t> unhandled_frames_{0}; ///< handed to the actor, not yet handled
+  std::atomic<int64_t> unhandled_bytes_{0};
+  std::atomic<bool> read_paused_{false};
+  std::optional<websocket::close_reason> close_; ///< asked for; sent after queued writes
+  bool reading_ = false;
   bool writing_ = false;
-  bool closing_ = false;
+  bool closing_ = false; ///< the close frame is on its way
   bool finished_ = false;
 };
 

@@ -62,9 +62,10 @@ void BM_StoreAppend(benchmark::State& state) {
     return;
   }
   auto batches = make_batches(events, topics);
+  std::vector<store::status> per_batch;
   for (auto _ : state) {
     advance_seqs(batches);
-    if (const auto st = store->append(batches); !st.ok()) {
+    if (const auto st = store->append(batches, per_batch); !st.ok()) {
       state.SkipWithError(st.message.c_str());
       break;
     }

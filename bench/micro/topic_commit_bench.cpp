@@ -18,7 +18,7 @@ namespace {
 /// and the vector) is in the time, where the topic actor moves the store's batch instead.
 void BM_TopicCommit(benchmark::State& state) {
   const auto events = state.range(0);
-  actors::topic_state topic{"acme", "chat/room-1"};
+  actors::topic_state topic{"acme", "chat/room-1", 1u << 20};
   const auto data = msgpack_of(json_string(text(128)));
   for (int64_t i = 0; i < events; ++i) {
     topic.stage(1700000000000 + i, data, "", "");

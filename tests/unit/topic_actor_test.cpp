@@ -1,10 +1,10 @@
 // The topic actor with a real store writer and registry, driven by a scoped actor
 // (no sockets): sequencing, durable-before-delivery, and restart from the store.
 
-#include "actors/atoms.hpp"
-#include "actors/messages.hpp"
+#include "actors/interfaces.hpp"
 #include "actors/node_context.hpp"
 #include "actors/registry.hpp"
+#include "actors/store_reader.hpp"
 #include "actors/store_writer.hpp"
 #include "store/event_store.hpp"
 #include "tests/support/test_node.hpp"
@@ -31,34 +31,38 @@ protected:
     ctx_.system = system_.get();
     ctx_.store = store_.get();
     ctx_.restarts.backoff_min_ms = 1;
-    ctx_.writer = spawn_store_writer(*system_, ctx_);
-    ctx_.registry = spawn_registry(*system_, ctx_);
+    writer_ = spawn_store_writer(*system_, ctx_);
+    registry_ = spawn_registry(*system_, ctx_);
+    ctx_.writer = caf::actor_cast<caf::actor>(writer_);
+    ctx_.registry = caf::actor_cast<caf::actor>(registry_);
     self_.emplace(*system_);
   }
 
   void TearDown() override {
     (*self_)
-        ->request(ctx_.registry, caf::infinite, shutdown_atom::value)
-        .receive([](caf::unit_t) {}, [](caf::error&) {});
-    (*self_)->send(ctx_.writer, shutdown_atom::value);
+        ->request(registry_, caf::infinite, shutdown_atom::value)
+        .receive([](bool) {}, [](caf::error&) {});
+    (*self_)->send(writer_, shutdown_atom::value);
     self_.reset();
     ctx_.writer = ctx_.registry = nullptr;
+    writer_ = nullptr;
+    registry_ = nullptr;
     system_->await_all_actors_done();
     system_.reset();
   }
 
-  caf::actor topic(const std::string& name) {
-    caf::actor out;
+  topic_actor topic(const std::string& name) {
+    topic_actor out;
     (*self_)
-        ->request(ctx_.registry, 5s, lookup_atom::value, std::string{"acme"}, name)
-        .receive([&](const caf::actor& t) { out = t; },
+        ->request(registry_, 5s, lookup_atom::value, topic_key("acme", name))
+        .receive([&](const topic_actor& t) { out = t; },
                  [](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
     return out;
   }
 
-  uint64_t publish(const caf::actor& t, std::string data) {
+  uint64_t publish(const topic_actor& t, std::string data) {
     uint64_t seq = 0;
-    publish_request req{std::move(data), "", "", true};
+    publish_request req{std::move(data), "", ""};
     (*self_)
         ->request(t, 5s, publish_atom::value, std::move(req))
         .receive([&](uint64_t s, bool) { seq = s; },
@@ -71,6 +75,8 @@ protected:
   caf::actor_system_config sys_cfg_;
   std::unique_ptr<caf::actor_system> system_;
   node_context ctx_;
+  store_writer_actor writer_;
+  registry_actor registry_;
   std::optional<caf::scoped_actor> self_;
 };
 

@@ -1,0 +1,96 @@
+#pragma once
+// The message protocols of the node's actors as CAF typed interfaces, so the compiler
+// checks every send and handler against them. Connections stay dynamically typed:
+// they take frames from the socket side and event batches from topics.
+
+#include "actors/atoms.hpp"
+#include "actors/messages.hpp"
+#include "protocol/message.hpp"
+#include "store/event_store.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+namespace switchyard::actors {
+
+/// The publisher's reply: (seq, dup) once the event is durable, or an error.
+using publish_promise = caf::typed_response_promise<uint64_t, bool>;
+
+/// One writer per topic: assigns seq, appends through the store writer, fans out.
+///   publish     (from connections) -> (seq, dup) once durable | failure
+///   subscribe   the sender gets (events_atom, event_batch_ptr) for every later batch;
+///               -> the durable last seq (events after it arrive as batches)
+///   unsub       the sender stops receiving batches
+///   committed   (from the writer) a batch is durable: fan it out
+///   refused     (from the writer) the in-flight batch was not stored; what the store holds
+///   count       -> number of subscribers
+///   crash       fault injection for supervision tests: throws
+///   passivate   (from its supervisor) stop now if idle
+///   tick        (from itself) stop if idle for topics.idle_ms
+using topic_actor = caf::typed_actor<
+    caf::replies_to<publish_atom, publish_request>::with<uint64_t, bool>,
+    caf::replies_to<subscribe_atom, protocol::encoding>::with<uint64_t>,
+    caf::reacts_to<unsub_atom>, caf::reacts_to<committed_atom, store::append_batch>,
+    caf::reacts_to<refused_atom, store::topic_info>, caf::replies_to<count_atom>::with<uint64_t>,
+    caf::reacts_to<crash_atom>, caf::reacts_to<passivate_atom>, caf::reacts_to<tick_atom>>;
+
+/// A topic's batch for the store writer, with the publishers' promises: the writer
+/// answers them itself once the commit returned, so a topic that dies meanwhile costs
+/// no publisher a truthful answer.
+struct append_request {
+  store::append_batch batch;
+  std::vector<publish_promise> replies; ///< one per event, in order
+  topic_actor topic;                    ///< told `committed` or `refused` afterwards
+};
+
+/// The one actor that writes the store (group commit), on its own thread.
+///   append    commit with whatever else is waiting; answers the promises, tells the topic
+///   recover   -> the topic's stored range, after every append queued before it
+///   flush     (from itself) commit what is pending
+///   sync      (from itself) with store.sync async: sync the commits so far
+///   shutdown  commit what is pending and quit
+using store_writer_actor =
+    caf::typed_actor<caf::reacts_to<append_atom, append_request>,
+                     caf::replies_to<recover_atom, std::string, std::string>::with<store::topic_info>,
+                     caf::reacts_to<flush_atom>, caf::reacts_to<sync_atom>,
+                     caf::reacts_to<shutdown_atom>>;
+
+/// Reads the store off the scheduler threads (each reader is a detached actor).
+///   read   -> the events, history page or seq asked for; a busy store is retried
+///   retry  (from itself) try a read again after a pause
+using store_reader_actor = caf::typed_actor<
+    caf::replies_to<read_atom, read_request>::with<read_result>,
+    caf::reacts_to<retry_atom, read_request, caf::typed_response_promise<read_result>, int32_t>>;
+
+/// Starts children on demand by key, restarts crashed ones (keyed_supervisor.hpp).
+///   lookup    -> the running child (waits while a restart is due) | failure
+///   restart   (from itself) a restart is due
+///   count     -> children running
+///   shutdown  stops every child -> true once all are gone, then quits
+template <class Child>
+using supervisor_actor = caf::typed_actor<
+    caf::replies_to<lookup_atom, std::string>::with<Child>, caf::reacts_to<restart_atom, std::string>,
+    caf::replies_to<count_atom>::with<uint64_t>, caf::replies_to<shutdown_atom>::with<bool>>;
+
+/// Topics by key (registry.hpp: topic_key(tenant, topic)).
+using registry_actor = supervisor_actor<topic_actor>;
+
+} // namespace switchyard::actors
+
+// Local-only message types: they never cross the middleman, so they need no
+// serialization (CAF 0.17 asks either for an inspect() or for this explicit allowance).
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::publish_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::event_batch_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::read_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::read_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::append_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::append_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::topic_info)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::protocol::encoding)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(caf::typed_response_promise<switchyard::actors::read_result>)

@@ -1,0 +1,214 @@
+#pragma once
+// A supervisor of children started on demand by key: the one piece topics (and later
+// queue groups, tenants and agent sessions) use for their lifecycle.
+//
+// - `lookup` starts a child the first time its key is asked for; children are linked.
+// - A child that exits abnormally is restarted after an exponential backoff; past its
+//   restart intensity it is cut off for a window (restart_tracker), and lookups fail.
+//   Lookups during a pending restart wait for it.
+// - A child that exits normally (it passivated: idle) is forgotten and started afresh
+//   on its next lookup.
+// - With `max_live`, each start beyond that many running children asks the least
+//   recently looked-up ones to passivate (`passivate_atom`); busy children ignore it.
+// - `shutdown` stops every child and answers once all are gone.
+//
+// Children must accept `passivate_atom`. Include this header only where one is spawned.
+
+#include "actors/failure.hpp"
+#include "actors/interfaces.hpp"
+#include "actors/liveness.hpp"
+#include "actors/log.hpp"
+#include "actors/restart_tracker.hpp"
+
+#include <chrono>
+#include <functional>
+#include <list>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/all.hpp>
+
+namespace switchyard::actors {
+
+template <class Child> struct keyed_supervisor_spec {
+  std::string kind; ///< what the children are ("topic"), for logs and errors
+  restart_policy policy;
+  std::size_t max_live = 0; ///< 0: no passivation pressure
+  /// Spawns the child for `key`, linked to `self`.
+  std::function<Child(caf::local_actor* self, const std::string& key)> spawn;
+  /// The key for humans (log fields such as `tenant=acme topic=chat`).
+  std::function<std::string(const std::string& key)> describe;
+};
+
+template <class Child> struct keyed_supervisor_state {
+  using clock = restart_tracker::clock;
+
+  struct entry {
+    Child handle; ///< null while not running
+    restart_tracker restarts;
+    bool restart_due = false;
+    std::vector<caf::typed_response_promise<Child>> waiting;
+    std::list<std::string>::iterator recent; ///< position in `recent` while running
+  };
+
+  keyed_supervisor_spec<Child> spec;
+  std::unordered_map<std::string, entry> children;
+  std::unordered_map<caf::actor_addr, std::string> keys; ///< running child -> key
+  std::list<std::string> recent; ///< running children, most recently looked up first
+  caf::typed_response_promise<bool> shutdown;
+  bool stopping = false;
+  static inline const char* name = "supervisor";
+};
+
+template <class Child>
+using keyed_supervisor_pointer =
+    typename supervisor_actor<Child>::template stateful_pointer<keyed_supervisor_state<Child>>;
+
+namespace detail {
+
+template <class Child>
+void passivate_least_recent(keyed_supervisor_pointer<Child> self, std::size_t count) {
+  auto& st = self->state;
+  for (std::size_t i = 0; i < count && st.recent.size() > 1; ++i) {
+    // Asked once, then treated as recently used: a busy child is not asked again soon.
+    auto& e = st.children[st.recent.back()];
+    st.recent.splice(st.recent.begin(), st.recent, e.recent);
+    self->send(e.handle, passivate_atom::value);
+  }
+}
+
+template <class Child>
+void start(keyed_supervisor_pointer<Child> self, const std::string& key,
+           typename keyed_supervisor_state<Child>::entry& e) {
+  auto& st = self->state;
+  e.handle = st.spec.spawn(self, key);
+  st.keys[e.handle.address()] = key;
+  st.recent.push_front(key);
+  e.recent = st.recent.begin();
+  for (auto& rp : e.waiting) {
+    rp.deliver(e.handle);
+  }
+  e.waiting.clear();
+  if (st.spec.max_live > 0 && st.keys.size() > st.spec.max_live) {
+    // Two per start: the live count comes down even while some refuse (busy).
+    passivate_least_recent<Child>(self, 2);
+  }
+}
+
+template <class Child>
+void fail_waiting(typename keyed_supervisor_state<Child>::entry& e, const caf::error& why) {
+  for (auto& rp : e.waiting) {
+    rp.deliver(why);
+  }
+  e.waiting.clear();
+}
+
+template <class Child> void on_exit(keyed_supervisor_pointer<Child> self, caf::exit_msg& msg) {
+  auto& st = self->state;
+  auto it = st.keys.find(msg.source);
+  if (it == st.keys.end()) {
+    // Not one of ours: whoever asked us to stop; the links take the children down.
+    self->quit(msg.reason);
+    return;
+  }
+  auto key = std::move(it->second);
+  st.keys.erase(it);
+  auto& e = st.children[key];
+  e.handle = nullptr;
+  st.recent.erase(e.recent);
+  const bool crashed = msg.reason && msg.reason != caf::exit_reason::normal &&
+                       msg.reason != caf::exit_reason::user_shutdown;
+  const auto now = keyed_supervisor_state<Child>::clock::now();
+  if (st.stopping) {
+    fail_waiting<Child>(e, make_failure(failure::stopping, "node is stopping"));
+  } else if (crashed) {
+    const auto what = st.spec.describe(key);
+    const auto reason = self->system().render(msg.reason);
+    if (auto delay = e.restarts.failed(st.spec.policy, now)) {
+      log().warn("{}.crashed {} restart_in_ms={} reason=\"{}\"", st.spec.kind, what,
+                 delay->count(), reason);
+      e.restart_due = true;
+      self->delayed_send(self, *delay, restart_atom::value, key);
+    } else {
+      log().error("{}.restart_intensity_exceeded {} failures={} reason=\"{}\"", st.spec.kind,
+                  what, e.restarts.recent_failures(), reason);
+      fail_waiting<Child>(e, make_failure(failure::topic_unavailable,
+                                          st.spec.kind + " is unavailable after repeated crashes"));
+    }
+  } else if (!e.waiting.empty()) {
+    start<Child>(self, key, e); // asked for while it was stopping
+  }
+  if (!e.handle && !e.restart_due && e.waiting.empty() && e.restarts.forgotten(st.spec.policy, now)) {
+    st.children.erase(key);
+  }
+  if (st.stopping && st.keys.empty()) {
+    st.shutdown.deliver(true);
+    self->quit();
+  }
+}
+
+template <class Child>
+caf::result<Child> lookup(keyed_supervisor_pointer<Child> self, const std::string& key) {
+  auto& st = self->state;
+  if (st.stopping) {
+    return make_failure(failure::stopping, "node is stopping");
+  }
+  auto& e = st.children[key];
+  if (e.handle && !is_terminated(e.handle)) {
+    st.recent.splice(st.recent.begin(), st.recent, e.recent);
+    return e.handle;
+  }
+  if (e.handle || e.restart_due) {
+    // Its exit is on the way, or a restart is scheduled: answer when it is running.
+    e.waiting.push_back(self->template make_response_promise<Child>());
+    return e.waiting.back();
+  }
+  if (e.restarts.cut_off(keyed_supervisor_state<Child>::clock::now())) {
+    return make_failure(failure::topic_unavailable,
+                        st.spec.kind + " is unavailable after repeated crashes");
+  }
+  start<Child>(self, key, e);
+  return e.handle;
+}
+
+} // namespace detail
+
+template <class Child>
+typename supervisor_actor<Child>::behavior_type
+keyed_supervisor(keyed_supervisor_pointer<Child> self, keyed_supervisor_spec<Child> spec) {
+  self->state.spec = std::move(spec);
+  self->set_exit_handler([=](caf::exit_msg& msg) { detail::on_exit<Child>(self, msg); });
+  return {
+      [=](lookup_atom, const std::string& key) -> caf::result<Child> {
+        return detail::lookup<Child>(self, key);
+      },
+      [=](restart_atom, const std::string& key) {
+        auto& st = self->state;
+        auto it = st.children.find(key);
+        if (it == st.children.end() || !it->second.restart_due) {
+          return;
+        }
+        it->second.restart_due = false;
+        if (!st.stopping && !it->second.handle) {
+          detail::start<Child>(self, key, it->second);
+        }
+      },
+      [=](count_atom) { return static_cast<uint64_t>(self->state.keys.size()); },
+      [=](shutdown_atom) -> caf::result<bool> {
+        auto& st = self->state;
+        st.stopping = true;
+        if (st.keys.empty()) {
+          self->quit();
+          return true;
+        }
+        st.shutdown = self->template make_response_promise<bool>();
+        for (auto& [addr, key] : st.keys) {
+          caf::anon_send_exit(addr, caf::exit_reason::user_shutdown);
+        }
+        return st.shutdown;
+      },
+  };
+}
+
+} // namespace switchyard::actors

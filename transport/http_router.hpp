@@ -1,0 +1,42 @@
+#pragma once
+// Internal: the node's plain HTTP endpoints on the WebSocket port, by method and path.
+// Handlers run on the connection's strand and must not block.
+
+#include "transport/net.hpp"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace switchyard::transport {
+
+struct http_reply {
+  http::status status = http::status::ok;
+  std::string body;
+  std::string content_type = "text/plain";
+};
+
+class http_router {
+public:
+  using request = http::request<http::string_body>;
+  using handler = std::function<http_reply(const request&)>;
+
+  /// Serves `method` on `path` (exact match; the query string is not part of it).
+  void add(http::verb method, std::string path, handler fn);
+
+  /// The handler's reply; 405 when the path is known under another method, else 404.
+  http_reply route(const request& req) const;
+
+private:
+  struct route_entry {
+    http::verb method;
+    std::string path;
+    handler fn;
+  };
+  std::vector<route_entry> routes_;
+};
+
+/// The path part of a request target ("/readyz?x=1" -> "/readyz").
+std::string_view target_path(std::string_view target);
+
+} // namespace switchyard::transport
