@@ -125,6 +125,42 @@ void on_connect(connection_actor* self, const protocol::client_message& msg) {
   send_message(self, protocol::encode_connect_ok(st.enc, *msg.id, ok));
 }
 
+namespace {
+
+/// How often a publish is sent again when its topic stopped before taking it.
+constexpr int publish_attempts = 3;
+
+void publish_to(connection_actor* self, const std::string& name, publish_request req,
+                std::optional<int64_t> id, int attempt) {
+  with_topic(self, name, [=](const topic_actor* topic) {
+    if (topic == nullptr) {
+      send_error(self, id, protocol::error_code::unavailable,
+                 "topic '" + name + "' is unavailable", 1000);
+      return op_finished(self);
+    }
+    self->request(*topic, caf::infinite, publish_atom::value, req)
+        .then(
+            [=](uint64_t seq, bool dup) {
+              if (id) {
+                send_message(self, protocol::encode_publish_ok(self->state.enc, *id, seq, dup));
+              }
+              op_finished(self);
+            },
+            [=](caf::error& err) {
+              if (err == caf::sec::request_receiver_down && attempt < publish_attempts) {
+                // The topic stopped (idle) before it took the publish: nothing of it
+                // happened, and the registry starts a new one.
+                self->state.targets.forget(name);
+                return publish_to(self, name, req, id, attempt + 1);
+              }
+              send_failure(self, id, err, "publish to '" + name + "'");
+              op_finished(self);
+            });
+  });
+}
+
+} // namespace
+
 void on_publish(connection_actor* self, protocol::client_message& msg) {
   auto& st = self->state;
   if (auto why = unsupported_publish(msg)) {
@@ -135,30 +171,10 @@ void on_publish(connection_actor* self, protocol::client_message& msg) {
                       "the event would exceed limits.max_frame_bytes for its subscribers");
   }
   publish_request req;
-  req.data = std::move(msg.data);
+  req.data = std::make_shared<const std::string>(std::move(msg.data));
   req.key = msg.key.value_or("");
-  auto id = msg.id;
-  auto name = msg.topic;
   op_started(self);
-  with_topic(self, name, [=, req = std::move(req)](const topic_actor* topic) mutable {
-    if (topic == nullptr) {
-      send_error(self, id, protocol::error_code::unavailable, "topic '" + name + "' is unavailable",
-                 1000);
-      return op_finished(self);
-    }
-    self->request(*topic, caf::infinite, publish_atom::value, std::move(req))
-        .then(
-            [=](uint64_t seq, bool dup) {
-              if (id) {
-                send_message(self, protocol::encode_publish_ok(self->state.enc, *id, seq, dup));
-              }
-              op_finished(self);
-            },
-            [=](caf::error& err) {
-              send_failure(self, id, err, "publish to '" + name + "'");
-              op_finished(self);
-            });
-  });
+  publish_to(self, msg.topic, std::move(req), msg.id, 1);
 }
 
 void on_history(connection_actor* self, const protocol::client_message& msg) {

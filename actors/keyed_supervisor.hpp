@@ -8,8 +8,9 @@
 //   Lookups during a pending restart wait for it.
 // - A child that exits normally (it passivated: idle) is forgotten and started afresh
 //   on its next lookup.
-// - With `max_live`, each start beyond that many running children asks the least
-//   recently looked-up ones to passivate (`passivate_atom`); busy children ignore it.
+// - With `max_live`, each start beyond that many running children asks the two least
+//   recently looked-up ones to passivate (`passivate_atom`): an idle child stops at
+//   once, a busy one as soon as it is idle.
 // - `shutdown` stops every child and answers once all are gone.
 //
 // Children must accept `passivate_atom`. Include this header only where one is spawned.
@@ -49,13 +50,15 @@ template <class Child> struct keyed_supervisor_state {
     restart_tracker restarts;
     bool restart_due = false;
     std::vector<caf::typed_response_promise<Child>> waiting;
-    std::list<std::string>::iterator recent; ///< position in `recent` while running
+    std::list<std::string>::iterator recent; ///< position in `recent` while listed
+    bool listed = false; ///< in `recent`: running and not yet asked to passivate
   };
 
   keyed_supervisor_spec<Child> spec;
   std::unordered_map<std::string, entry> children;
   std::unordered_map<caf::actor_addr, std::string> keys; ///< running child -> key
-  std::list<std::string> recent; ///< running children, most recently looked up first
+  /// Running children not yet asked to passivate, most recently looked up first.
+  std::list<std::string> recent;
   caf::typed_response_promise<bool> shutdown;
   bool stopping = false;
   static inline const char* name = "supervisor";
@@ -67,13 +70,28 @@ using keyed_supervisor_pointer =
 
 namespace detail {
 
+/// Moves the child to the front of `recent` (most recently used).
+template <class Child>
+void touch(keyed_supervisor_state<Child>& st, const std::string& key,
+           typename keyed_supervisor_state<Child>::entry& e) {
+  if (e.listed) {
+    st.recent.splice(st.recent.begin(), st.recent, e.recent);
+  } else {
+    st.recent.push_front(key);
+    e.recent = st.recent.begin();
+    e.listed = true;
+  }
+}
+
 template <class Child>
 void passivate_least_recent(keyed_supervisor_pointer<Child> self, std::size_t count) {
   auto& st = self->state;
   for (std::size_t i = 0; i < count && st.recent.size() > 1; ++i) {
-    // Asked once, then treated as recently used: a busy child is not asked again soon.
+    // Asked once: it stops as soon as it is idle (at once if it is), so it leaves the
+    // list and the next ask goes to another child.
     auto& e = st.children[st.recent.back()];
-    st.recent.splice(st.recent.begin(), st.recent, e.recent);
+    st.recent.pop_back();
+    e.listed = false;
     self->send(e.handle, passivate_atom::value);
   }
 }
@@ -84,8 +102,7 @@ void start(keyed_supervisor_pointer<Child> self, const std::string& key,
   auto& st = self->state;
   e.handle = st.spec.spawn(self, key);
   st.keys[e.handle.address()] = key;
-  st.recent.push_front(key);
-  e.recent = st.recent.begin();
+  touch<Child>(st, key, e);
   for (auto& rp : e.waiting) {
     rp.deliver(e.handle);
   }
@@ -116,7 +133,10 @@ template <class Child> void on_exit(keyed_supervisor_pointer<Child> self, caf::e
   st.keys.erase(it);
   auto& e = st.children[key];
   e.handle = nullptr;
-  st.recent.erase(e.recent);
+  if (e.listed) {
+    st.recent.erase(e.recent);
+    e.listed = false;
+  }
   const bool crashed = msg.reason && msg.reason != caf::exit_reason::normal &&
                        msg.reason != caf::exit_reason::user_shutdown;
   const auto now = keyed_supervisor_state<Child>::clock::now();
@@ -156,7 +176,7 @@ caf::result<Child> lookup(keyed_supervisor_pointer<Child> self, const std::strin
   }
   auto& e = st.children[key];
   if (e.handle && !is_terminated(e.handle)) {
-    st.recent.splice(st.recent.begin(), st.recent, e.recent);
+    touch<Child>(st, key, e);
     return e.handle;
   }
   if (e.handle || e.restart_due) {

@@ -12,9 +12,11 @@
 
 namespace switchyard::actors {
 
-/// A client's publish as the connection hands it to the topic actor.
+/// A client's publish as the connection hands it to the topic actor. The data is shared:
+/// the connection keeps it to send the publish again when the topic stopped (idle)
+/// before it took it.
 struct publish_request {
-  std::string data; ///< MessagePack bytes
+  std::shared_ptr<const std::string> data; ///< MessagePack bytes
   std::string key;
   std::string idem;
 };

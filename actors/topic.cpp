@@ -32,6 +32,12 @@ struct topic_actor_state {
   std::size_t json_subscribers = 0;
   std::size_t msgpack_subscribers = 0;
   steady::time_point last_active = steady::now();
+  /// Its supervisor asked it to stop (too many topics running) while it was busy: it
+  /// stops as soon as it is idle.
+  bool stop_when_idle = false;
+  /// A publish or subscribe reached it. Until then it is not stopped on request: the
+  /// look-up that started it has a request on the way.
+  bool used = false;
 
   topic_actor_state() = default;
   topic_actor_state(const topic_actor_state&) = delete;
@@ -96,6 +102,13 @@ void flush(topic_pointer self) {
   self->send(st.writer, append_atom::value, std::move(req));
 }
 
+/// Stops now if the supervisor asked for it and nothing keeps the topic busy any more.
+void stop_if_asked(topic_pointer self) {
+  if (self->state.stop_when_idle && self->state.used && self->state.idle()) {
+    self->quit();
+  }
+}
+
 void arm_idle_check(topic_pointer self) {
   self->delayed_send(self, std::chrono::milliseconds(self->state.ctx->topics.idle_ms),
                      tick_atom::value);
@@ -111,8 +124,9 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
                                                        "waiting for the store; retry");
         }
         st.last_active = steady::now();
+        st.used = true;
         auto rp = self->make_response_promise<uint64_t, bool>();
-        st.log.stage(now_ms(), std::move(req.data), std::move(req.key), std::move(req.idem));
+        st.log.stage(now_ms(), *req.data, std::move(req.key), std::move(req.idem));
         st.staged_replies.push_back(rp);
         flush(self);
         return rp;
@@ -125,18 +139,21 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
         count_encoding(st, enc, +1);
         self->monitor(sender);
         st.last_active = steady::now();
+        st.used = true;
         return st.log.durable_seq();
       },
       [=](unsub_atom) {
         auto sender = caf::actor_cast<caf::actor>(self->current_sender());
         remove_subscriber(self->state, sender.address());
         self->demonitor(sender);
+        stop_if_asked(self);
       },
       [=](committed_atom, store::append_batch& batch) {
         auto& st = self->state;
         fan_out(self, st.log.commit(std::move(batch), st.json_subscribers > 0,
                                     st.msgpack_subscribers > 0));
         flush(self);
+        stop_if_asked(self);
       },
       [=](refused_atom, const store::topic_info& info) {
         auto& st = self->state;
@@ -144,13 +161,13 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
         log().debug("topic.append_refused tenant={} topic={} dropped={} store_last_seq={}",
                     st.log.tenant(), st.log.topic(), dropped, info.last_seq);
         flush(self);
+        stop_if_asked(self);
       },
       [=](count_atom) { return static_cast<uint64_t>(self->state.subscribers.size()); },
       [=](crash_atom) { throw std::runtime_error("injected fault"); },
       [=](passivate_atom) {
-        if (self->state.idle()) {
-          self->quit();
-        }
+        self->state.stop_when_idle = true;
+        stop_if_asked(self);
       },
       [=](tick_atom) {
         auto& st = self->state;
@@ -171,7 +188,10 @@ topic_actor::behavior_type topic_init(topic_pointer self, node_context* ctx, std
   st.writer = caf::actor_cast<store_writer_actor>(ctx->writer);
   st.log = topic_state{std::move(tenant), std::move(topic),
                        static_cast<std::size_t>(ctx->topics.max_pending)};
-  self->set_down_handler([=](caf::down_msg& dm) { remove_subscriber(self->state, dm.source); });
+  self->set_down_handler([=](caf::down_msg& dm) {
+    remove_subscriber(self->state, dm.source);
+    stop_if_asked(self);
+  });
   // Nothing else is handled until the writer answered: appends a crashed predecessor
   // left in its queue land first, so the seq continues from the store's truth.
   self->request(st.writer, caf::infinite, recover_atom::value, st.log.tenant(), st.log.topic())

@@ -192,7 +192,10 @@ void node::crash_topic(const std::string& tenant, const std::string& topic) {
   logger_pin_release release;
   caf::scoped_actor self{*d.system};
   if (auto t = d.topic(self, tenant, topic)) {
+    // Returns once it is dead, so the next look-up sees the restart (or the cut-off).
+    self->monitor(t);
     self->send(t, actors::crash_atom::value);
+    self->receive([](caf::down_msg&) {}, caf::after(std::chrono::seconds(10)) >> [] {});
   }
 }
 

@@ -34,7 +34,8 @@ public:
 
   // For tests and benchmarks.
 
-  /// Fault injection for supervision tests: makes the topic actor throw.
+  /// Fault injection for supervision tests: makes the topic actor throw; returns once
+  /// it died.
   void crash_topic(const std::string& tenant, const std::string& topic);
   /// Subscribers the topic actor holds now (0 if it is not running).
   uint64_t subscriber_count(const std::string& tenant, const std::string& topic);

@@ -12,6 +12,8 @@
 // - a write that makes no progress for limits.write_timeout_ms: close 1008;
 // - after sending a close frame the session keeps reading (and discarding) until the
 //   peer's close, for at most 2000 ms, so the client learns why; then the socket is cut.
+//   A close asked for while writes are queued lets them go out first, within the same
+//   2000 ms.
 
 #include "actors/connection_handle.hpp"
 #include "actors/connection_sink.hpp"
@@ -241,9 +243,27 @@ private:
     websocket::close_reason why{static_cast<websocket::close_code>(code)};
     why.reason = std::move(reason);
     close_ = std::move(why);
+    // What is queued goes out first, but a peer that does not read gets no longer than
+    // the linger for it.
+    arm_linger();
     if (!writing_ && queue_.empty()) {
       begin_close(*close_);
     }
+  }
+
+  /// Cuts the socket `close_linger` from now unless the session ended before.
+  void arm_linger() {
+    if (linger_armed_) {
+      return;
+    }
+    linger_armed_ = true;
+    linger_timer_.expires_after(close_linger);
+    linger_timer_.async_wait([s = self()](beast::error_code ec) {
+      if (!ec) {
+        log().debug("ws.close_linger_expired remote={}", s->remote_);
+        beast::get_lowest_layer(s->ws_).close();
+      }
+    });
   }
 
   /// Sends the close frame. Beast then reads and discards until the peer's close frame
@@ -253,13 +273,7 @@ private:
       return;
     }
     closing_ = true;
-    linger_timer_.expires_after(close_linger);
-    linger_timer_.async_wait([s = self()](beast::error_code ec) {
-      if (!ec) {
-        log().debug("ws.close_linger_expired remote={}", s->remote_);
-        beast::get_lowest_layer(s->ws_).close();
-      }
-    });
+    arm_linger();
     ws_.async_close(why, [s = self()](beast::error_code) { s->finish(); });
   }
 
@@ -297,6 +311,7 @@ private:
   std::optional<websocket::close_reason> close_; ///< asked for; sent after queued writes
   bool reading_ = false;
   bool writing_ = false;
+  bool linger_armed_ = false;
   bool closing_ = false; ///< the close frame is on its way
   bool finished_ = false;
 };

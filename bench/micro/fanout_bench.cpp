@@ -157,7 +157,8 @@ public:
   /// in a sink that drops them).
   void publish(int64_t events, const std::string& data) {
     for (int64_t i = 0; i < events; ++i) {
-      caf::send_as(reply_sink_, topic_, publish_atom::value, publish_request{data, "", ""});
+      caf::send_as(reply_sink_, topic_, publish_atom::value,
+                   publish_request{std::make_shared<const std::string>(data), "", ""});
     }
   }
 

@@ -1,6 +1,7 @@
 #include "tests/support/test_node.hpp"
 
 #include <atomic>
+#include <cstdlib>
 #include <random>
 #include <stdexcept>
 
@@ -27,7 +28,9 @@ runtime::node_config test_config(const std::filesystem::path& dir) {
   cfg.server.port = 0;
   cfg.store.data_dir = (dir / "data").string();
   cfg.store.map_size_mb = 256;
-  cfg.log_level = "warn";
+  // SWITCHYARD_TEST_LOG=debug shows what a failing test's node did.
+  const char* level = std::getenv("SWITCHYARD_TEST_LOG");
+  cfg.log_level = level != nullptr ? level : "warn";
   return cfg;
 }
 

@@ -46,6 +46,8 @@ ws_client::ws_client(uint16_t port, std::string subprotocol, std::string target)
     : impl_(std::make_unique<impl>()) {
   auto& d = *impl_;
   d.ws.next_layer().connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
+  // Like the node: no Nagle delay behind the peer's delayed ACK (40 ms a request).
+  d.ws.next_layer().set_option(tcp::no_delay(true));
   d.ws.set_option(websocket::stream_base::decorator([subprotocol](websocket::request_type& req) {
     if (!subprotocol.empty()) {
       req.set(http::field::sec_websocket_protocol, subprotocol);

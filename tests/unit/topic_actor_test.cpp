@@ -62,7 +62,7 @@ protected:
 
   uint64_t publish(const topic_actor& t, std::string data) {
     uint64_t seq = 0;
-    publish_request req{std::move(data), "", ""};
+    publish_request req{std::make_shared<const std::string>(std::move(data)), "", ""};
     (*self_)
         ->request(t, 5s, publish_atom::value, std::move(req))
         .receive([&](uint64_t s, bool) { seq = s; },
