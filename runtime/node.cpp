@@ -221,6 +221,10 @@ uint64_t node::live_topics() {
   return n;
 }
 
+actors::node_context& node::context() {
+  return *impl_->ctx;
+}
+
 int64_t node::live_connections() const {
   return impl_->ctx ? impl_->ctx->live_connections.load() : 0;
 }

@@ -5,6 +5,10 @@
 
 #include "runtime/config.hpp"
 
+namespace switchyard::actors {
+struct node_context;
+}
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,6 +37,10 @@ public:
   void stop();
 
   // For tests and benchmarks.
+
+  /// What the node's actors share (after start()): for tests that drive a transport
+  /// session over an in-memory stream.
+  actors::node_context& context();
 
   /// Fault injection for supervision tests: makes the topic actor throw; returns once
   /// it died.

@@ -1,5 +1,7 @@
 #include "transport/http_router.hpp"
 
+#include "actors/node_context.hpp"
+
 #include <utility>
 
 namespace switchyard::transport {
@@ -28,6 +30,22 @@ http_reply http_router::route(const request& req) const {
 
 std::string_view target_path(std::string_view target) {
   return target.substr(0, target.find('?'));
+}
+
+http_router node_routes(const actors::node_context& ctx, const std::atomic<bool>& stopping) {
+  http_router router;
+  router.add(http::verb::get, "/healthz",
+             [](const http_router::request&) { return http_reply{http::status::ok, "ok\n"}; });
+  router.add(http::verb::get, "/readyz", [&ctx, &stopping](const http_router::request&) {
+    if (stopping) {
+      return http_reply{http::status::service_unavailable, "draining\n"};
+    }
+    if (!ctx.store_writable) {
+      return http_reply{http::status::service_unavailable, "store cannot write\n"};
+    }
+    return http_reply{http::status::ok, "ready\n"};
+  });
+  return router;
 }
 
 } // namespace switchyard::transport

@@ -4,9 +4,14 @@
 
 #include "transport/net.hpp"
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
+
+namespace switchyard::actors {
+struct node_context;
+}
 
 namespace switchyard::transport {
 
@@ -38,5 +43,9 @@ private:
 
 /// The path part of a request target ("/readyz?x=1" -> "/readyz").
 std::string_view target_path(std::string_view target);
+
+/// The node's routes: /healthz, and /readyz (503 while `stopping` or while the store
+/// cannot write).
+http_router node_routes(const actors::node_context& ctx, const std::atomic<bool>& stopping);
 
 } // namespace switchyard::transport

@@ -19,27 +19,11 @@ namespace {
 constexpr auto shutdown_grace = std::chrono::seconds(5);
 constexpr uint16_t close_going_away = 1001;
 
-http_router make_router(const actors::node_context& ctx, const std::atomic<bool>& stopping) {
-  http_router router;
-  router.add(http::verb::get, "/healthz",
-             [](const http_router::request&) { return http_reply{http::status::ok, "ok\n"}; });
-  router.add(http::verb::get, "/readyz", [&ctx, &stopping](const http_router::request&) {
-    if (stopping) {
-      return http_reply{http::status::service_unavailable, "draining\n"};
-    }
-    if (!ctx.store_writable) {
-      return http_reply{http::status::service_unavailable, "store cannot write\n"};
-    }
-    return http_reply{http::status::ok, "ready\n"};
-  });
-  return router;
-}
-
 } // namespace
 
 struct ws_server::impl {
   impl(actors::node_context& c, server_options o)
-      : ctx(c), opts(std::move(o)), router(make_router(c, stopping)),
+      : ctx(c), opts(std::move(o)), router(node_routes(c, stopping)),
         acceptor(net::make_strand(ioc)), deadline(ioc) {}
 
   void accept() {

@@ -120,6 +120,13 @@ public:
 
   void abandon() override { finish(); }
 
+  /// A session dropped without finishing (its io_context destroyed with handlers still
+  /// queued) still lets its actor go.
+  ~ws_session() override {
+    conn_.closed();
+    registry_.remove(this);
+  }
+
 private:
   std::shared_ptr<ws_session> self() { return this->shared_from_this(); }
 
@@ -170,8 +177,10 @@ private:
     if (frames < max_unhandled_frames_ && held < max_unhandled_bytes_) {
       return do_read();
     }
-    // The actor is behind: stop reading, so TCP pushes back on the client. frame_done()
+    // The actor is behind: stop reading, so TCP pushes back on the client. No operation
+    // is pending now, so the session keeps itself alive until it reads again. frame_done()
     // may have caught up before the flag was set, hence the second look.
+    paused_self_ = self();
     read_paused_ = true;
     resume_reading();
   }
@@ -183,6 +192,7 @@ private:
       return;
     }
     read_paused_ = false;
+    auto keep = std::move(paused_self_);
     do_read();
   }
 
@@ -286,6 +296,7 @@ private:
     linger_timer_.cancel();
     conn_.closed();
     registry_.remove(this);
+    paused_self_.reset();
   }
 
   websocket::stream<Stream> ws_;
@@ -309,6 +320,7 @@ private:
   std::atomic<int64_t> unhandled_bytes_{0};
   std::atomic<bool> read_paused_{false};
   std::optional<websocket::close_reason> close_; ///< asked for; sent after queued writes
+  std::shared_ptr<ws_session> paused_self_;      ///< while reading is paused
   bool reading_ = false;
   bool writing_ = false;
   bool linger_armed_ = false;

@@ -5,6 +5,7 @@
 #include "tests/support/ws_client.hpp"
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -115,6 +116,44 @@ TEST(Binary, KillNineLosesNothingWithDataOnlySync) {
 TEST(Binary, KillNineLosesNothingWithAsyncSync) {
   // Unsynced commits are in the page cache, which a process crash does not touch.
   expect_kill_nine_loses_no_acknowledged_event({"--store-sync", "async", "--store-flush-ms", "50"});
+}
+
+TEST(Binary, AStoreThatCanNoLongerBeWrittenStopsTheNodeWithExitOneLosingNothingAcknowledged) {
+  temp_dir dir;
+  const auto trigger = dir.path() / "disk-fails";
+  std::vector<std::string> env{"LD_PRELOAD=" + std::string(SWITCHYARD_FAULT_LIB),
+                               "SWITCHYARD_FAULT_TRIGGER=" + trigger.string(),
+                               // The fault library is preloaded ahead of ASan's runtime.
+                               "ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1"};
+  uint64_t acked = 0;
+  {
+    node_process proc{SWITCHYARD_BIN, node_args(dir), dir.path() / "run1.log", env};
+    auto port = proc.wait_for_port();
+    ASSERT_NE(port, 0) << proc.log();
+    ws_client c{port};
+    c.request(R"("op":"connect")", 1);
+    for (int i = 0; i < 10; ++i) {
+      auto r = json::parse(c.request(R"("op":"publish","topic":"t","data":1)", 10 + i));
+      ASSERT_TRUE(r.contains("ok")) << r.dump();
+      ++acked;
+    }
+    std::ofstream{trigger} << "fail";
+    // The first failed commit is refused; LMDB then refuses every transaction
+    // (MDB_PANIC) and the node stops cleanly instead of crash-looping topics.
+    auto r = json::parse(c.request(R"("op":"publish","topic":"t","data":2)", 100));
+    EXPECT_EQ(r["error"]["code"], "unavailable") << r.dump();
+    c.request(R"("op":"publish","topic":"t","data":3)", 101);
+    EXPECT_EQ(proc.wait(), 1) << proc.log();
+    EXPECT_NE(proc.log().find("store.fatal"), std::string::npos) << proc.log();
+    EXPECT_NE(proc.log().find("node.stopped"), std::string::npos) << proc.log();
+  }
+  std::filesystem::remove(trigger);
+  node_process proc{SWITCHYARD_BIN, node_args(dir), dir.path() / "run2.log"};
+  auto port = proc.wait_for_port();
+  ASSERT_NE(port, 0) << proc.log();
+  ws_client c{port};
+  c.request(R"("op":"connect")", 1);
+  EXPECT_EQ(read_all(c, "t").size(), acked);
 }
 
 TEST(Binary, SigtermClosesClientsWith1001AndExitsZero) {

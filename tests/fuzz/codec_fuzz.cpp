@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -39,4 +41,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   (void)json_to_msgpack(frame);
   return 0;
+}
+
+std::vector<std::string> fuzz_seeds() {
+  return {
+      "{\"id\":1,\"op\":\"connect\",\"client\":\"x\"}",
+      "{\"id\":2,\"op\":\"subscribe\",\"topic\":\"a/b\",\"from\":{\"seq\":3}}",
+      "{\"id\":3,\"op\":\"publish\",\"topic\":\"t\",\"data\":{\"k\":[1,2.5,\"s\",null,true]},"
+      "\"key\":\"k\",\"idem\":\"i\"}\n{\"op\":\"ping\"}",
+      "{\"id\":4,\"op\":\"history\",\"topic\":\"t\",\"since_ms\":0,\"limit\":10}",
+      // msgpack: {"op":"publish","topic":"t","data":bin(3)}
+      std::string("\x83\xa2op\xa7publish\xa5topic\xa1t\xa4"
+                  "data\xc4\x03\x01\x02\x03",
+                  30),
+      // msgpack: {"id":1,"op":"ping"} twice
+      std::string("\x82\xa2id\x01\xa2op\xa4ping\x82\xa2id\x02\xa2op\xa4ping", 26),
+  };
 }

@@ -8,11 +8,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+
+/// The seed inputs, defined by each fuzz target next to LLVMFuzzerTestOneInput.
+std::vector<std::string> fuzz_seeds();
+/// Optional: releases what the target set up (called once, after the last input).
+__attribute__((weak)) void fuzz_teardown();
 
 namespace {
 
@@ -26,22 +32,6 @@ struct rng {
   }
   std::size_t below(std::size_t n) { return n == 0 ? 0 : next() % n; }
 };
-
-std::vector<std::string> seeds() {
-  return {
-      "{\"id\":1,\"op\":\"connect\",\"client\":\"x\"}",
-      "{\"id\":2,\"op\":\"subscribe\",\"topic\":\"a/b\",\"from\":{\"seq\":3}}",
-      "{\"id\":3,\"op\":\"publish\",\"topic\":\"t\",\"data\":{\"k\":[1,2.5,\"s\",null,true]},"
-      "\"key\":\"k\",\"idem\":\"i\"}\n{\"op\":\"ping\"}",
-      "{\"id\":4,\"op\":\"history\",\"topic\":\"t\",\"since_ms\":0,\"limit\":10}",
-      // msgpack: {"op":"publish","topic":"t","data":bin(3)}
-      std::string("\x83\xa2op\xa7publish\xa5topic\xa1t\xa4"
-                  "data\xc4\x03\x01\x02\x03",
-                  30),
-      // msgpack: {"id":1,"op":"ping"} twice
-      std::string("\x82\xa2id\x01\xa2op\xa4ping\x82\xa2id\x02\xa2op\xa4ping", 26),
-  };
-}
 
 std::string mutate(rng& r, const std::vector<std::string>& corpus) {
   auto s = corpus[r.below(corpus.size())];
@@ -79,16 +69,19 @@ std::string mutate(rng& r, const std::vector<std::string>& corpus) {
 int main(int argc, char** argv) {
   long iterations = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 100000;
   rng r{argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 0x5eed5eedULL};
-  auto corpus = seeds();
+  auto corpus = fuzz_seeds();
   for (const auto& s : corpus) {
     LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(s.data()), s.size());
   }
   for (long i = 1; i <= iterations; ++i) {
     auto input = mutate(r, corpus);
     LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.data()), input.size());
-    if (i % 20000 == 0) {
+    if (i % std::max(1L, iterations / 5) == 0) {
       std::fprintf(stderr, "fuzz: %ld/%ld inputs\n", i, iterations);
     }
+  }
+  if (fuzz_teardown != nullptr) {
+    fuzz_teardown();
   }
   std::printf("fuzz: %ld inputs, no crash\n", iterations);
   return 0;

@@ -1,7 +1,7 @@
 // Bad input costs only its sender: a protocol error or a close, never the node.
 
+#include "tests/support/protocol_helpers.hpp"
 #include "tests/support/test_node.hpp"
-#include "tests/support/ws_client.hpp"
 
 #include <chrono>
 #include <thread>
@@ -12,22 +12,11 @@
 namespace switchyard::testing {
 namespace {
 
-using json = nlohmann::json;
-
 json reply_to(ws_client& c, const std::string& frame) {
   c.send_text(frame);
   auto msg = c.next();
   EXPECT_TRUE(msg.has_value()) << "no reply to " << frame;
   return msg ? json::parse(*msg) : json{};
-}
-
-/// The node still serves a fresh client: connect, publish, read it back.
-void expect_node_serves(uint16_t port) {
-  ws_client c{port};
-  auto ok = json::parse(c.request(R"("op":"connect")", 1));
-  ASSERT_TRUE(ok.contains("ok"));
-  auto ack = json::parse(c.request(R"("op":"publish","topic":"alive","data":1)", 2));
-  ASSERT_TRUE(ack.contains("ok")) << ack.dump();
 }
 
 class BadInput : public ::testing::Test {
@@ -107,10 +96,7 @@ TEST_F(BadInput, AbruptDisconnectMidFrameLeavesOthersServedAndDataStored) {
   EXPECT_TRUE(
       json::parse(keeper.request(R"("op":"publish","topic":"k","data":"b")", 4)).contains("ok"));
   // The vanished client's connection actor is gone too (it left its topic).
-  for (int i = 0; i < 200 && node_.get().live_connections() > 1; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_EQ(node_.get().live_connections(), 1);
+  EXPECT_TRUE(wait_for([&] { return node_.get().live_connections() == 1; }));
   EXPECT_EQ(node_.get().subscriber_count("default", "k"), 1u);
   auto hist = json::parse(keeper.request(R"("op":"history","topic":"k","from_seq":1)", 5));
   EXPECT_EQ(hist["ok"]["events"].size(), 2u);

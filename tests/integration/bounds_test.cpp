@@ -107,7 +107,8 @@ TEST(Bounds, AFloodingClientIsPausedAndOtherClientsAreServed) {
     const auto bytes = ws_client_frame(frame);
     while (!stop && s.write(bytes, &stop)) {
     }
-    // Closing with unread data resets the connection: what the node did not read is gone.
+    // A reset: what the node left unread in its socket is dropped by the kernel.
+    s.reset();
   });
   ASSERT_TRUE(wait_for([&] { return last_seq(observer, "flood") > 0; })) << "no flood";
   // Others are served while it floods.
@@ -115,11 +116,10 @@ TEST(Bounds, AFloodingClientIsPausedAndOtherClientsAreServed) {
     auto r = json::parse(observer.request(R"("op":"publish","topic":"calm","data":1)", 10 + i));
     ASSERT_TRUE(r.contains("ok")) << r.dump();
   }
-  const auto stored_before_reset = last_seq(observer, "flood");
   stop = true;
   flood.join();
+  const auto stored_before_reset = last_seq(observer, "flood");
   ASSERT_FALSE(failed);
-  ASSERT_GT(stored_before_reset, 0u);
   // Once its connection is gone, the node stores only what it had taken in: at most the
   // paused frames (4 x 200) and the publishes in flight; never a backlog of seconds.
   ASSERT_TRUE(wait_for([&] { return node.get().live_connections() == 1; }));

@@ -3,7 +3,8 @@
 #include "tests/support/test_node.hpp"
 #include "tests/support/ws_client.hpp"
 
-#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -28,26 +29,29 @@ TEST(Delivery, SlowSubscriberGetsGapWhileFastOneGetsEverything) {
   // does not read, so the slow one's queue overflows.
   const int total = 400;
   std::string blob(64 * 1024, 'z');
-  std::atomic<int> fast_seen{0};
+  std::mutex mutex;
+  std::condition_variable progressed;
+  int fast_seen = 0;
   std::thread reader([&] {
-    while (fast_seen < total) {
+    for (int seen = 0; seen < total;) {
       auto m = fast.next(10s);
       if (!m) {
         return;
       }
       auto ev = json::parse(*m);
       if (ev["push"] == "event") {
-        EXPECT_EQ(ev["seq"], fast_seen + 1) << m->substr(0, 100);
-        ++fast_seen;
+        EXPECT_EQ(ev["seq"], seen + 1) << m->substr(0, 100);
+        std::lock_guard lock(mutex);
+        fast_seen = ++seen;
+        progressed.notify_one();
       }
     }
   });
   for (int i = 1; i <= total; ++i) {
     // Paced by the fast reader, so only the slow one falls behind.
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (fast_seen < i - 4 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(1ms);
-    }
+    std::unique_lock lock(mutex);
+    progressed.wait_for(lock, 10s, [&] { return fast_seen >= i - 4; });
+    lock.unlock();
     pub.send_text(R"({"op":"publish","topic":"firehose","data":")" + blob + R"("})");
   }
   reader.join();
@@ -86,16 +90,11 @@ TEST(Delivery, CrashedTopicRestartsFromStoreAndSubscribersLoseNothing) {
     pub.request(R"("op":"publish","topic":"fragile","data":)" + std::to_string(i), 10 + i);
   }
   node.get().crash_topic("default", "fragile");
+  // crash_topic returned once the topic died: the next publish waits for its restart.
   for (int i = 6; i <= 10; ++i) {
     auto ack = json::parse(
         pub.request(R"("op":"publish","topic":"fragile","data":)" + std::to_string(i), 10 + i));
-    if (ack.contains("error")) { // raced with the crash: not stored, publish again
-      EXPECT_EQ(ack["error"]["code"], "unavailable");
-      --i;
-      std::this_thread::sleep_for(20ms);
-      continue;
-    }
-    EXPECT_EQ(ack["ok"]["seq"], i);
+    EXPECT_EQ(ack["ok"]["seq"], i) << ack.dump();
   }
   for (int i = 1; i <= 10; ++i) {
     auto m = sub.next_containing("\"push\"");
@@ -105,28 +104,6 @@ TEST(Delivery, CrashedTopicRestartsFromStoreAndSubscribersLoseNothing) {
     ASSERT_EQ(ev["data"], i);
   }
   EXPECT_EQ(node.get().subscriber_count("default", "fragile"), 1u);
-}
-
-TEST(Delivery, TopicThatKeepsCrashingIsCutOffInsteadOfSpinning) {
-  test_node node{[](runtime::node_config& cfg) {
-    cfg.restarts.backoff_min_ms = 1;
-    cfg.restarts.backoff_max_ms = 1;
-    cfg.restarts.max_restarts = 2;
-    cfg.restarts.window_ms = 60000;
-  }};
-  ws_client c{node.port()};
-  c.request(R"("op":"connect")", 1);
-  for (int i = 0; i < 3; ++i) {
-    c.request(R"("op":"publish","topic":"poison","data":1)", 10 + i);
-    node.get().crash_topic("default", "poison");
-    std::this_thread::sleep_for(30ms);
-  }
-  auto reply = json::parse(c.request(R"("op":"publish","topic":"poison","data":1)", 20));
-  EXPECT_EQ(reply["error"]["code"], "unavailable");
-  EXPECT_TRUE(reply["error"].contains("retry_after_ms"));
-  // Other topics are unaffected.
-  EXPECT_TRUE(
-      json::parse(c.request(R"("op":"publish","topic":"healthy","data":1)", 21)).contains("ok"));
 }
 
 } // namespace

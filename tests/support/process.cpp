@@ -33,11 +33,14 @@ int decode_status(int status) {
 } // namespace
 
 node_process::node_process(const std::string& binary, const std::vector<std::string>& args,
-                           std::filesystem::path log_file)
+                           std::filesystem::path log_file, const std::vector<std::string>& env)
     : log_file_(std::move(log_file)) {
   auto argv = argv_of(binary, args);
   pid_ = ::fork();
   if (pid_ == 0) {
+    for (const auto& entry : env) {
+      ::putenv(const_cast<char*>(entry.c_str()));
+    }
     int fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, STDERR_FILENO);
     ::dup2(fd, STDOUT_FILENO);

@@ -12,9 +12,10 @@ namespace switchyard::testing {
 
 class node_process {
 public:
-  /// Starts the binary with `args`; its stderr (the log) goes to `log_file`.
+  /// Starts the binary with `args`; its stderr (the log) goes to `log_file`. `env`
+  /// entries ("NAME=value") are added to the inherited environment.
   node_process(const std::string& binary, const std::vector<std::string>& args,
-               std::filesystem::path log_file);
+               std::filesystem::path log_file, const std::vector<std::string>& env = {});
   ~node_process();
 
   /// Waits for the `ws.listening ... port=N` log line; returns N (0 on timeout or exit).

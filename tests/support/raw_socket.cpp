@@ -41,6 +41,14 @@ void raw_socket::close() {
   }
 }
 
+void raw_socket::reset() {
+  if (fd_ >= 0) {
+    linger l{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  }
+  close();
+}
+
 bool raw_socket::write(const std::string& bytes, const std::atomic<bool>* stop) {
   std::size_t done = 0;
   while (done < bytes.size()) {

@@ -30,6 +30,8 @@ public:
   /// true when it closed.
   bool wait_closed(std::chrono::milliseconds timeout);
   void close();
+  /// Closes with a reset (SO_LINGER 0): the peer's kernel drops what it did not read.
+  void reset();
 
   /// Sends the WebSocket upgrade for /ws and waits for the server's response headers
   /// (RFC 6455: a client sends no frame before that). Returns false when refused.
