@@ -4,12 +4,16 @@
 #   ./dev.sh test                         install, build with ASan+UBSan, run the whole suite
 #   ./dev.sh build                        install and build (Release) only
 #   ./dev.sh deps                         install the Debian packages only
+#   ./dev.sh tsan                         ThreadSanitizer against a TSan-built CAF (cached
+#                                         outside the tree), run the concurrency tests
 set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(g++ cmake make pkg-config ccache libcaf-dev libboost-dev libmsgpack-cxx-dev
   liblmdb-dev libspdlog-dev nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev)
 JOBS="${JOBS:-2}"
+CMAKE_EXTRA=()  # more -D options for configure_and_build
+NICE=()         # e.g. (nice -n 10) for a build that should yield the CPU
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -30,9 +34,48 @@ configure_and_build() { # build-dir build-type sanitizers [targets...]
   local dir="$1" type="$2" san="$3"; shift 3
   export CCACHE_DIR="${CCACHE_DIR:-$PWD/.cache/ccache}"
   say "configuring $dir ($type${san:+, sanitizers $san})"
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" -DSWITCHYARD_SANITIZERS="$san" >/dev/null
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" -DSWITCHYARD_SANITIZERS="$san" \
+    "${CMAKE_EXTRA[@]}" >/dev/null
   say "building $dir with $JOBS jobs"
-  cmake --build "$dir" -j "$JOBS" ${1:+--target "$@"}
+  "${NICE[@]}" cmake --build "$dir" -j "$JOBS" ${1:+--target "$@"}
+}
+
+# The concurrency tests: everything labelled integration, and the EventStore tests
+# that race readers against writers and map growth.
+TSAN_STORE_TESTS='^EventStore\.[A-Za-z]*(Concurrent|Preempted|Grows)'
+
+tsan() {
+  local caf rc=0
+  if caf=$(JOBS="$JOBS" .ci/tsan-caf.sh); then
+    say "CAF instrumented with TSan: $caf"
+  else
+    rc=$?
+    [ "$rc" -eq 3 ] || exit "$rc"
+    caf=""
+    say "WARNING: no TSan-built CAF (Debian's source package could not be fetched)."
+    say "WARNING: building against Debian's uninstrumented libcaf: races whose happens-before"
+    say "WARNING: edges are inside CAF (mailbox, scheduler, refcounts) are false positives."
+  fi
+  CMAKE_EXTRA=(-DSWITCHYARD_CAF_PREFIX="$caf")
+  NICE=(nice -n 10)
+  configure_and_build build/tsan RelWithDebInfo thread integration_test store_test
+  local logs="$PWD/build/tsan/tsan-logs" opts="halt_on_error=0 second_deadlock_stack=1 history_size=4"
+  rm -rf "$logs" && mkdir -p "$logs"
+  [ -f .ci/tsan.supp ] && opts="$opts suppressions=$PWD/.ci/tsan.supp"
+  # Reports go to one file per process; a process with reports exits 66, so its test fails.
+  export TSAN_OPTIONS="$opts log_path=$logs/tsan"
+  local t0=$SECONDS tests=0
+  say "running the integration tests under TSan (TSAN_OPTIONS=$TSAN_OPTIONS)"
+  "${NICE[@]}" ctest --test-dir build/tsan -L integration -j "$JOBS" --timeout 900 \
+    --output-on-failure || tests=1
+  say "running the concurrent EventStore tests under TSan"
+  "${NICE[@]}" ctest --test-dir build/tsan -R "$TSAN_STORE_TESTS" -j "$JOBS" --timeout 900 \
+    --output-on-failure || tests=1
+  say "tests took $(( (SECONDS - t0) / 60 )) min $(( (SECONDS - t0) % 60 )) s"
+  local reports=0
+  .ci/tsan-summary.sh "$logs" "$PWD" || reports=1
+  [ -n "$caf" ] || say "WARNING: CAF was not instrumented (see above)"
+  [ "$tests" -eq 0 ] && [ "$reports" -eq 0 ]
 }
 
 case "${1:-start}" in
@@ -56,8 +99,12 @@ case "${1:-start}" in
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
     ctest --test-dir build/asan --output-on-failure -j "$JOBS" --timeout 300
     ;;
+  tsan)
+    deps
+    tsan
+    ;;
   *)
-    echo "usage: $0 [start [options]|test|build|deps]" >&2
+    echo "usage: $0 [start [options]|test|build|deps|tsan]" >&2
     exit 2
     ;;
 esac

@@ -13,14 +13,28 @@
 #include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/local_actor.hpp>
 #include <caf/replies_to.hpp>
+#include <caf/response_promise.hpp>
 #include <caf/typed_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
 namespace switchyard::actors {
 
-/// The publisher's reply: (seq, dup) once the event is durable, or an error.
-using publish_promise = caf::typed_response_promise<uint64_t, bool>;
+/// Where a publisher's reply goes: what a response promise needs, so that whichever
+/// actor ends up answering (the store writer, or the topic as it terminates) makes its
+/// own promise. A promise made by the topic and delivered by the writer would read the
+/// topic's scheduling state from the writer's thread (a data race ThreadSanitizer found).
+struct reply_address {
+  caf::strong_actor_ptr source;
+  caf::response_promise::forwarding_stack stages;
+  caf::message_id id;
+
+  /// The promise to answer it, for `self` (the calling actor) to deliver.
+  caf::response_promise promise(caf::local_actor* self) const {
+    return {caf::strong_actor_ptr{self->ctrl()}, source, stages, id};
+  }
+};
 
 /// One writer per topic: assigns seq, appends through the store writer, fans out.
 ///   publish     (from connections) -> (seq, dup) once durable | failure
@@ -40,13 +54,13 @@ using topic_actor = caf::typed_actor<
     caf::reacts_to<refused_atom, store::topic_info>, caf::replies_to<count_atom>::with<uint64_t>,
     caf::reacts_to<crash_atom>, caf::reacts_to<passivate_atom>, caf::reacts_to<tick_atom>>;
 
-/// A topic's batch for the store writer, with the publishers' promises: the writer
-/// answers them itself once the commit returned, so a topic that dies meanwhile costs
-/// no publisher a truthful answer.
+/// A topic's batch for the store writer, with where the publishers' replies go: the
+/// writer answers them itself once the commit returned, so a topic that dies meanwhile
+/// costs no publisher a truthful answer.
 struct append_request {
   store::append_batch batch;
-  std::vector<publish_promise> replies; ///< one per event, in order
-  topic_actor topic;                    ///< told `committed` or `refused` afterwards
+  std::vector<reply_address> replies; ///< one per event, in order: (seq, dup) or an error
+  topic_actor topic;                  ///< told `committed` or `refused` afterwards
 };
 
 /// The one actor that writes the store (group commit), on its own thread.

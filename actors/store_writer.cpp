@@ -75,11 +75,14 @@ void sync_now(writer_pointer self) {
 /// The request was not stored: its publishers hear why, and its topic learns what the
 /// store holds (it may have been wrong about it).
 void refuse(writer_pointer self, append_request& req, const caf::error& why) {
-  for (auto& rp : req.replies) {
-    rp.deliver(why);
+  for (const auto& reply : req.replies) {
+    reply.promise(self).deliver(why);
   }
   store::topic_info info;
-  self->state.store->info(req.batch.tenant, req.batch.topic, info);
+  if (!self->state.store->info(req.batch.tenant, req.batch.topic, info).ok()) {
+    // The store cannot even be read: the topic keeps its own view (nothing was stored).
+    info = {0, req.batch.events.front().seq - 1, 0};
+  }
   self->send(req.topic, refused_atom::value, info);
 }
 
@@ -107,8 +110,12 @@ void flush(writer_pointer self) {
     batches.push_back(std::move(req.batch));
   }
   std::vector<store::status> per_batch;
+  const auto map_before = st.store->stats().map_bytes.load();
   auto result = st.fatal ? store::status{store::status::code::fatal, st.fatal_message}
                          : st.store->append(batches, per_batch);
+  if (const auto map_after = st.store->stats().map_bytes.load(); map_after != map_before) {
+    log().info("store.map_grown from_mib={} to_mib={}", map_before >> 20, map_after >> 20);
+  }
   for (std::size_t i = 0; i < requests.size(); ++i) {
     requests[i].batch = std::move(batches[i]);
   }
@@ -143,7 +150,7 @@ void flush(writer_pointer self) {
       continue;
     }
     for (std::size_t e = 0; e < req.replies.size(); ++e) {
-      req.replies[e].deliver(req.batch.events[e].seq, false);
+      req.replies[e].promise(self).deliver(req.batch.events[e].seq, false);
     }
     self->send(req.topic, committed_atom::value, std::move(req.batch));
   }

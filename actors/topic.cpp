@@ -24,11 +24,12 @@ struct subscriber {
 
 struct topic_actor_state {
   topic_state log{"", "", 0};
+  caf::local_actor* self = nullptr;
   node_context* ctx = nullptr;
   store_writer_actor writer;
   std::vector<subscriber> subscribers;
   /// One per staged event, in order (in-flight ones travel with their batch).
-  std::vector<publish_promise> staged_replies;
+  std::vector<reply_address> staged_replies;
   std::size_t json_subscribers = 0;
   std::size_t msgpack_subscribers = 0;
   steady::time_point last_active = steady::now();
@@ -45,8 +46,8 @@ struct topic_actor_state {
   /// Runs on this actor's own thread as it terminates (crash, passivation, shutdown):
   /// staged publishes never reached the store, and their publishers are told so.
   ~topic_actor_state() {
-    for (auto& rp : staged_replies) {
-      rp.deliver(make_failure(failure::not_stored, "publish was not stored; retry"));
+    for (const auto& reply : staged_replies) {
+      reply.promise(self).deliver(make_failure(failure::not_stored, "publish was not stored; retry"));
     }
   }
 
@@ -125,9 +126,12 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
         }
         st.last_active = steady::now();
         st.used = true;
+        // Taking the promise marks the request as answered later; the answer goes to
+        // its address from whichever actor gives it.
         auto rp = self->make_response_promise<uint64_t, bool>();
+        const caf::response_promise& taken = rp;
+        st.staged_replies.push_back({taken.source(), taken.stages(), taken.id()});
         st.log.stage(now_ms(), *req.data, std::move(req.key), std::move(req.idem));
-        st.staged_replies.push_back(rp);
         flush(self);
         return rp;
       },
@@ -184,6 +188,7 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
 topic_actor::behavior_type topic_init(topic_pointer self, node_context* ctx, std::string tenant,
                                       std::string topic) {
   auto& st = self->state;
+  st.self = self;
   st.ctx = ctx;
   st.writer = caf::actor_cast<store_writer_actor>(ctx->writer);
   st.log = topic_state{std::move(tenant), std::move(topic),

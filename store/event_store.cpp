@@ -68,16 +68,23 @@ struct event_store::impl {
     }
   }
 
-  status read(std::string_view tenant, std::string_view topic, uint64_t from_seq, std::size_t limit,
-              std::vector<event_record>& out, std::size_t max_bytes) const {
+  /// Loads the topic's record in the read transaction `t`; `rec` stays empty for an
+  /// unknown topic.
+  status load_in(const log_txn& t, std::string_view tenant, std::string_view topic,
+                 std::optional<topic_record>& rec) const {
     status s = check_names(tenant, topic);
-    if (!s.ok() || limit == 0) {
+    if (!s.ok()) {
       return s;
     }
+    return t.started().ok() ? t.load_topic(topic_key(tenant, topic), rec) : t.started();
+  }
+
+  status read(std::string_view tenant, std::string_view topic, uint64_t from_seq, std::size_t limit,
+              std::vector<event_record>& out, std::size_t max_bytes) const {
     log_txn t(env, true);
     std::optional<topic_record> rec;
-    s = t.started().ok() ? t.load_topic(topic_key(tenant, topic), rec) : t.started();
-    if (!s.ok() || !rec) {
+    status s = load_in(t, tenant, topic, rec);
+    if (!s.ok() || !rec || limit == 0) {
       return s;
     }
     // Seq 0 is never stored, so from_seq 0 starts at seq 1 without special casing.
@@ -87,13 +94,9 @@ struct event_store::impl {
   status history(std::string_view tenant, std::string_view topic, uint64_t from_seq,
                  std::optional<int64_t> since_ms, std::size_t limit, std::size_t max_bytes,
                  history_page& out) const {
-    status s = check_names(tenant, topic);
-    if (!s.ok()) {
-      return s;
-    }
     log_txn t(env, true);
     std::optional<topic_record> rec;
-    s = t.started().ok() ? t.load_topic(topic_key(tenant, topic), rec) : t.started();
+    status s = load_in(t, tenant, topic, rec);
     if (!s.ok() || !rec) {
       return s;
     }
@@ -111,12 +114,8 @@ struct event_store::impl {
   /// The stored record, read in its own transaction; `out` empty for an unknown topic.
   status load(std::string_view tenant, std::string_view topic,
               std::optional<topic_record>& out) const {
-    status s = check_names(tenant, topic);
-    if (!s.ok()) {
-      return s;
-    }
     log_txn t(env, true);
-    return t.started().ok() ? t.load_topic(topic_key(tenant, topic), out) : t.started();
+    return load_in(t, tenant, topic, out);
   }
 
   /// Binary search over [first_seq, last_seq]: ts is non-decreasing within a topic.
@@ -143,13 +142,9 @@ struct event_store::impl {
   status first_seq_since(std::string_view tenant, std::string_view topic, int64_t since_ms,
                          uint64_t& out) const {
     out = 1;
-    status s = check_names(tenant, topic);
-    if (!s.ok()) {
-      return s;
-    }
     log_txn t(env, true);
     std::optional<topic_record> rec;
-    s = t.started().ok() ? t.load_topic(topic_key(tenant, topic), rec) : t.started();
+    status s = load_in(t, tenant, topic, rec);
     if (!s.ok() || !rec) {
       return s;
     }

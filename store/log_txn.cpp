@@ -68,16 +68,20 @@ void log_txn::begin_read() {
   }
 }
 
-status log_txn::snapshot_stamp(uint64_t& out) const {
-  MDB_val k = to_val(stamp_key);
+status log_txn::load_meta_u64(std::string_view key, uint64_t absent, uint64_t& out) const {
+  MDB_val k = to_val(key);
   MDB_val v;
-  out = 0;
+  out = absent;
   if (int rc = mdb_get(txn_.get(), env_.meta(), &k, &v); rc != 0) {
-    return rc == MDB_NOTFOUND ? status{} : lmdb_error(rc, "mdb_get meta txn");
+    return rc == MDB_NOTFOUND ? status{} : lmdb_error(rc, "mdb_get meta " + std::string(key));
   }
-  const auto id = decode_u64(to_view(v));
-  out = id.value_or(0);
-  return id ? status{} : corrupt("corrupt meta txn");
+  const auto n = decode_u64(to_view(v));
+  out = n.value_or(0);
+  return n ? status{} : corrupt("corrupt meta " + std::string(key));
+}
+
+status log_txn::snapshot_stamp(uint64_t& out) const {
+  return load_meta_u64(stamp_key, 0, out);
 }
 
 status log_txn::stamp() {
@@ -101,15 +105,7 @@ status log_txn::load_topic(const std::string& key, std::optional<topic_record>& 
 }
 
 status log_txn::load_next_id(uint64_t& out) const {
-  MDB_val k = to_val("next_topic_id");
-  MDB_val v;
-  out = 1;
-  if (int rc = mdb_get(txn_.get(), env_.meta(), &k, &v); rc != 0) {
-    return rc == MDB_NOTFOUND ? status{} : lmdb_error(rc, "mdb_get meta next_topic_id");
-  }
-  const auto id = decode_u64(to_view(v));
-  out = id.value_or(0);
-  return id ? status{} : corrupt("corrupt meta next_topic_id");
+  return load_meta_u64("next_topic_id", 1, out);
 }
 
 status log_txn::store_next_id(uint64_t id) {

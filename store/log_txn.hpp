@@ -58,6 +58,8 @@ private:
              const char* what);
   void begin_read();
   status snapshot_stamp(uint64_t& out) const;
+  /// A u64 value of `meta`; `absent` when the key is not there.
+  status load_meta_u64(std::string_view key, uint64_t absent, uint64_t& out) const;
 
   const lmdb_env& env_;
   /// Held by read transactions until after they end (declared before txn_).

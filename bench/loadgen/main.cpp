@@ -22,8 +22,8 @@ void add_common(CLI::App& app, bench_options& o) {
       ->required()
       ->check(CLI::Range(1, 65535));
   app.add_option("--host", o.host, "Node address: 127.0.0.1, localhost or ::1 only");
-  app.add_option("--scenario", o.scenario, "fanout | rooms | publish | idle")
-      ->check(CLI::IsMember({"fanout", "rooms", "publish", "idle"}));
+  app.add_option("--scenario", o.scenario, "fanout | rooms | publish | idle | topics")
+      ->check(CLI::IsMember({"fanout", "rooms", "publish", "idle", "topics"}));
   app.add_option("--duration", o.duration_s, "Seconds of publishing (max 120)")
       ->check(CLI::Range(0.1, 120.0));
   app.add_option("--size", o.size, "Payload bytes (32..65536)")->check(CLI::Range(32, 65536));
@@ -57,13 +57,15 @@ void add_scenario_options(CLI::App& app, bench_options& o) {
                  "Closed-loop window. fanout/rooms: deliveries (default 20000); "
                  "publish: unacked publishes per connection (default 256)")
       ->check(CLI::Range(1, 100'000'000));
-  app.add_option("--hold", o.hold_s, "idle: seconds to hold before reading RSS")
-      ->check(CLI::Range(0.0, 60.0));
+  app.add_option("--hold", o.hold_s, "idle/topics: seconds to hold before reading RSS")
+      ->check(CLI::Range(0.0, 600.0));
+  app.add_option("--topics", o.topics, "topics: distinct topics to publish to once each")
+      ->check(CLI::Range(1, 10'000'000));
 }
 
 /// Fills the options whose default depends on the scenario.
 void resolve_defaults(bench_options& o) {
-  const bool publish = o.scenario == "publish";
+  const bool publish = o.scenario == "publish" || o.scenario == "topics";
   if (o.pubs == 0) {
     o.pubs = o.scenario == "rooms" ? 2 : publish ? 8 : 1;
   }
@@ -121,6 +123,9 @@ int dispatch(const bench_options& o) {
   }
   if (o.scenario == "publish") {
     return run_publish(o);
+  }
+  if (o.scenario == "topics") {
+    return run_topics(o);
   }
   if (o.scenario == "idle") {
     return run_idle(o);

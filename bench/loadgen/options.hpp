@@ -11,7 +11,7 @@
 namespace switchyard::bench {
 
 struct bench_options {
-  std::string scenario = "fanout";    ///< fanout | rooms | publish | idle
+  std::string scenario = "fanout";    ///< fanout | rooms | publish | idle | topics
   std::string host = "127.0.0.1";     ///< 127.0.0.1, localhost or ::1; nothing else
   uint16_t port = 0;                  ///< the node's port (required)
   double duration_s = 5;              ///< publishing time, seconds (0 < d <= 120)
@@ -27,7 +27,8 @@ struct bench_options {
   std::size_t batch = 64;             ///< messages per frame a publisher sends at most
   uint64_t max_msgs = 50'000'000;     ///< messages one publisher sends at most
   double drain_s = 5;                 ///< give up draining after this long without progress
-  double hold_s = 3;                  ///< idle: settle time before reading the node's RSS
+  double hold_s = 3;                  ///< idle/topics: settle time before reading the node's RSS
+  std::size_t topics = 100000;        ///< topics: distinct topics published to once each
   std::size_t connect_parallel = 256; ///< handshakes in flight at most
   double connect_timeout_s = 60;      ///< all connections must be ready within this
 

@@ -4,6 +4,7 @@
 #include <iterator>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -36,18 +37,31 @@ double process_cpu_s(int pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-long process_rss_kib(int pid) {
+namespace {
+
+/// A "Name:   N kB" line of /proc/PID/status, in KiB; -1 when unreadable.
+long status_kib(int pid, std::string_view name) {
   if (pid <= 0) {
     return -1;
   }
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.starts_with("VmRSS:")) {
-      return std::stol(line.substr(6));
+    if (line.starts_with(name)) {
+      return std::stol(line.substr(name.size()));
     }
   }
   return -1;
+}
+
+} // namespace
+
+long process_rss_kib(int pid) {
+  return status_kib(pid, "VmRSS:");
+}
+
+long process_rss_anon_kib(int pid) {
+  return status_kib(pid, "RssAnon:");
 }
 
 double self_cpu_s() {

@@ -12,6 +12,10 @@ double process_cpu_s(int pid);
 /// VmRSS of process `pid` in KiB from /proc/PID/status; -1 when unreadable.
 long process_rss_kib(int pid);
 
+/// RssAnon of process `pid` in KiB (resident anonymous memory: the heap, not the
+/// store's file-backed map); -1 when unreadable.
+long process_rss_anon_kib(int pid);
+
 /// CPU seconds (user + system) this process used so far (getrusage).
 double self_cpu_s();
 

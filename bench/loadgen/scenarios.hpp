@@ -14,5 +14,8 @@ int run_rooms(const bench_options& o);
 int run_publish(const bench_options& o);
 /// N subscribed idle connections: the node's memory per connection.
 int run_idle(const bench_options& o);
+/// One connection publishing once to each of --topics distinct topics: the node's
+/// memory per topic while they run, and after they stop (idle).
+int run_topics(const bench_options& o);
 
 } // namespace switchyard::bench

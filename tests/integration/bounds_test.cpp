@@ -92,7 +92,8 @@ TEST(Bounds, AFloodingClientIsPausedAndOtherClientsAreServed) {
   connect(observer);
   std::atomic<bool> stop{false};
   std::atomic<bool> failed{false};
-  std::thread flood([&] {
+  // jthread + stop_on_exit: a failing ASSERT below still stops and joins the flood.
+  std::jthread flood([&] {
     raw_socket s{node.port()};
     if (!s.handshake(node.port()) || !s.write(ws_client_frame(R"({"op":"connect"})"))) {
       failed = true;
@@ -110,6 +111,7 @@ TEST(Bounds, AFloodingClientIsPausedAndOtherClientsAreServed) {
     // A reset: what the node left unread in its socket is dropped by the kernel.
     s.reset();
   });
+  const stop_on_exit stopper{stop};
   ASSERT_TRUE(wait_for([&] { return last_seq(observer, "flood") > 0; })) << "no flood";
   // Others are served while it floods.
   for (int i = 0; i < 20; ++i) {

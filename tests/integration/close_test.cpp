@@ -53,7 +53,7 @@ TEST(Closing, ASubscriberThatNeverReadsIsClosedAfterTheWriteTimeout) {
   // Far more than the socket buffers between the node and the stuck peer hold, published
   // ten to a frame while the healthy subscriber reads along.
   constexpr int events = 160;
-  std::thread read_all([&] {
+  std::jthread read_all([&] { // joined on any early return of the test
     for (int i = 1; i <= events; ++i) {
       auto ev = parse(reader.next(10s));
       if (ev["seq"] != i) {
@@ -90,7 +90,7 @@ TEST(Closing, AFrameOverTheLimitIsAnsweredWith1009WhileTheClientIsStillSendingIt
     ASSERT_TRUE(s.handshake(node.port()));
     const auto frame = ws_client_frame(std::string(2 * 1024 * 1024, 'x'));
     // Like a client library: the frame goes out whole, then the answer to the close.
-    std::thread writer([&] { s.write(frame) && s.write(client_close_frame); });
+    std::jthread writer([&] { s.write(frame) && s.write(client_close_frame); });
     EXPECT_EQ(close_code_of(s, 10s, false), 1009) << "attempt " << attempt;
     writer.join();
   }
@@ -109,13 +109,14 @@ TEST(Closing, AClientThatNeverReadsItsRepliesIsClosedWith1008) {
     requests += R"({"id":)" + std::to_string(i) + R"(,"op":"connect"})" + "\n";
   }
   std::atomic<bool> stop{false};
-  std::thread writer([&] {
+  std::jthread writer([&] {
     for (int i = 0; i < 400 && !stop; ++i) {
       if (!s.write(ws_client_frame(requests), &stop)) {
         return;
       }
     }
   });
+  const stop_on_exit stopper{stop};
   // Replies pile up past 4 x outbound_queue: the node gives up on the client. Its close
   // frame cannot get past the unread replies, so the socket is cut after the linger.
   ASSERT_TRUE(wait_for([&] { return node.get().live_connections() == 0; }, 20s));

@@ -16,7 +16,12 @@ namespace {
 using json = nlohmann::json;
 
 TEST(Delivery, SlowSubscriberGetsGapWhileFastOneGetsEverything) {
-  test_node node{[](runtime::node_config& cfg) { cfg.limits.outbound_queue = 16; }};
+  test_node node{[](runtime::node_config& cfg) {
+    cfg.limits.outbound_queue = 16;
+    // The slow one reads nothing until the end: it must outlast the publishing (which a
+    // ThreadSanitizer build slows down) without being closed for not reading.
+    cfg.limits.write_timeout_ms = 120000;
+  }};
   ws_client slow{node.port()};
   ws_client fast{node.port()};
   ws_client pub{node.port()};

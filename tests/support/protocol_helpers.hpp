@@ -4,6 +4,7 @@
 
 #include "tests/support/ws_client.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -37,6 +38,14 @@ uint64_t last_seq(ws_client& c, const std::string& topic);
 /// whether it became true. For conditions with no event to wait on (a counter going down).
 bool wait_for(const std::function<bool()>& pred,
               std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+/// Sets the flag when its scope ends. Declared after a std::jthread whose loop watches
+/// the flag, it stops that thread before the thread is joined, also when an ASSERT
+/// returns early.
+struct stop_on_exit {
+  std::atomic<bool>& flag;
+  ~stop_on_exit() { flag = true; }
+};
 
 /// A fresh client can still connect, publish and get its ack.
 void expect_node_serves(uint16_t port);

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Two builds of the node side by side with the same generator, runs interleaved
+# (A B A B ...) so that the noise of a small shared machine hits both alike:
+#   bench/run-regression.sh BASELINE_BIN CANDIDATE_BIN [REPS]
+# Scenarios: fanout S=100 and S=1000 (closed loop, 128-byte events, durable), durable
+# acknowledged publishes/s (8 publishers), idle memory per subscribed connection
+# (10,000). Prints a markdown table of medians with min-max; the JSON lines go to
+# $OUT (default /tmp/switchyard-regression). Progress on stderr.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+base=${1:?baseline binary}
+cand=${2:?candidate binary}
+reps=${3:-3}
+gen=${GEN:-$root/build/release/bench/loadgen/switchyard-bench}
+out=${OUT:-/tmp/switchyard-regression}
+rm -rf "$out" && mkdir -p "$out"
+ulimit -n "$(ulimit -Hn)"
+
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+
+# run NAME BIN SCENARIO-ARGS...: a fresh node (fresh data dir), one generator run, stop.
+run() {
+  local name=$1 bin=$2; shift 2
+  local port dir pid
+  port=$(free_port)
+  dir=$(mktemp -d /tmp/sy-reg.XXXXXX)
+  "$bin" --port "$port" --data-dir "$dir/data" --log-level warn 2>>"$out/$name.node.log" &
+  pid=$!
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+  done
+  "$gen" --port "$port" --server-pid "$pid" "$@" >>"$out/$name.jsonl" 2>>"$out/$name.gen.log" ||
+    echo "run failed: $name $*" >&2
+  kill -TERM "$pid" && wait "$pid" || true
+  rm -rf "$dir"
+}
+
+scenarios=(
+  "fanout100|--scenario fanout --subs 100 --duration 5"
+  "fanout1000|--scenario fanout --subs 1000 --duration 5"
+  "publish|--scenario publish --pubs 8 --duration 5"
+  "idle|--scenario idle --conns 10000 --hold 3"
+)
+for entry in "${scenarios[@]}"; do
+  key=${entry%%|*}
+  read -r -a args <<<"${entry#*|}"
+  for r in $(seq "$reps"); do
+    for side in base cand; do
+      bin=$base
+      [ "$side" = cand ] && bin=$cand
+      echo "== $key rep $r/$reps: $side" >&2
+      run "$key.$side" "$bin" "${args[@]}"
+    done
+  done
+done
+
+python3 - "$out" <<'PY'
+import json, statistics, sys, pathlib
+out = pathlib.Path(sys.argv[1])
+metrics = {"fanout100": "deliveries_per_s", "fanout1000": "deliveries_per_s",
+           "publish": "acked_per_s", "idle": "server_rss_kib_per_conn"}
+print("| scenario | metric | baseline median [min-max] | candidate median [min-max] | candidate / baseline |")
+print("|---|---|---:|---:|---:|")
+for key, metric in metrics.items():
+    vals = {}
+    for side in ("base", "cand"):
+        f = out / f"{key}.{side}.jsonl"
+        rows = [json.loads(l) for l in f.read_text().splitlines() if l.strip()] if f.exists() else []
+        vals[side] = [r[metric] for r in rows if r.get(metric) is not None]
+    if not vals["base"] or not vals["cand"]:
+        print(f"| {key} | {metric} | (no data) | (no data) | |")
+        continue
+    b, c = statistics.median(vals["base"]), statistics.median(vals["cand"])
+    fmt = lambda v: f"{v:,.1f}" if v < 100 else f"{v:,.0f}"
+    print(f"| {key} | {metric} | {fmt(b)} [{fmt(min(vals['base']))}-{fmt(max(vals['base']))}] "
+          f"| {fmt(c)} [{fmt(min(vals['cand']))}-{fmt(max(vals['cand']))}] | {c / b:.2f} |")
+PY
