@@ -6,6 +6,7 @@
 #include "actors/rate_limited_log.hpp"
 #include "store/event_store.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 #include <vector>
@@ -179,9 +180,15 @@ store_writer_actor::behavior_type store_writer(writer_pointer self, node_context
       },
       [=](recover_atom, const std::string& tenant,
           const std::string& topic) -> caf::result<store::topic_info> {
-        // Appends queued before this request (a dead topic's last batch) land first, so
-        // a restarted topic starts from the store's truth.
-        flush(self);
+        // Appends of this topic queued before this request (a dead incarnation's last
+        // batch) land first, so a restarted topic starts from the store's truth. Other
+        // topics' appends wait for the group commit as usual.
+        const auto& pending = self->state.pending;
+        if (std::any_of(pending.begin(), pending.end(), [&](const append_request& req) {
+              return req.batch.topic == topic && req.batch.tenant == tenant;
+            })) {
+          flush(self);
+        }
         store::topic_info info;
         if (auto s = self->state.store->info(tenant, topic, info); !s.ok()) {
           return store_failure(s);

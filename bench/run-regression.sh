@@ -5,7 +5,8 @@
 # Scenarios: fanout S=100 and S=1000 (closed loop, 128-byte events, durable), durable
 # acknowledged publishes/s (8 publishers), idle memory per subscribed connection
 # (10,000). Prints a markdown table of medians with min-max; the JSON lines go to
-# $OUT (default /tmp/switchyard-regression). Progress on stderr.
+# $OUT (default /tmp/switchyard-regression). ONLY="fanout1000 publish" runs a subset.
+# Progress on stderr.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 base=${1:?baseline binary}
@@ -44,6 +45,9 @@ scenarios=(
 )
 for entry in "${scenarios[@]}"; do
   key=${entry%%|*}
+  if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $key "* ]]; then
+    continue
+  fi
   read -r -a args <<<"${entry#*|}"
   for r in $(seq "$reps"); do
     for side in base cand; do

@@ -205,13 +205,31 @@ private:
     // 64 buffers to one writev, so gathering many small messages would cost more syscalls.
     wbuf_.clear();
     in_flight_ = queue_.take_frame(wbuf_, enc_ == protocol::encoding::json);
-    write_timer_.expires_after(std::chrono::milliseconds(ctx_.limits.write_timeout_ms));
-    write_timer_.async_wait([s = self()](beast::error_code ec) {
-      if (!ec && s->writing_) {
-        s->on_write_timeout();
-      }
-    });
+    write_started_ = std::chrono::steady_clock::now();
+    if (!write_timer_armed_) {
+      arm_write_timer(std::chrono::milliseconds(ctx_.limits.write_timeout_ms));
+    }
     ws_.async_write(net::buffer(wbuf_), beast::bind_front_handler(&ws_session::on_write, self()));
+  }
+
+  /// One timer per session, not one per write (a write is often a few microseconds):
+  /// when it fires it looks at the write in progress and waits again for the rest of
+  /// its time, or disarms when nothing is being written.
+  void arm_write_timer(std::chrono::steady_clock::duration after) {
+    write_timer_armed_ = true;
+    write_timer_.expires_after(after);
+    write_timer_.async_wait([s = self()](beast::error_code ec) {
+      s->write_timer_armed_ = false;
+      if (ec || !s->writing_ || s->closing_ || s->finished_) {
+        return;
+      }
+      const auto timeout = std::chrono::milliseconds(s->ctx_.limits.write_timeout_ms);
+      const auto stuck = std::chrono::steady_clock::now() - s->write_started_;
+      if (stuck >= timeout) {
+        return s->on_write_timeout();
+      }
+      s->arm_write_timer(timeout - stuck);
+    });
   }
 
   void on_write_timeout() {
@@ -225,7 +243,6 @@ private:
 
   void on_write(beast::error_code ec, std::size_t) {
     writing_ = false;
-    write_timer_.cancel();
     backlog_ -= in_flight_;
     in_flight_ = 0;
     if (queue_.empty()) {
@@ -309,7 +326,8 @@ private:
   outbound_queue queue_;
   std::string wbuf_;          ///< the frame being written
   std::size_t in_flight_ = 0; ///< messages in wbuf_
-  net::steady_timer write_timer_;
+  net::steady_timer write_timer_; ///< limits.write_timeout_ms for the write in progress
+  std::chrono::steady_clock::time_point write_started_{};
   net::steady_timer linger_timer_;
   const std::size_t max_frame_bytes_;
   const int64_t max_unhandled_frames_;
@@ -323,6 +341,7 @@ private:
   std::shared_ptr<ws_session> paused_self_;      ///< while reading is paused
   bool reading_ = false;
   bool writing_ = false;
+  bool write_timer_armed_ = false;
   bool linger_armed_ = false;
   bool closing_ = false; ///< the close frame is on its way
   bool finished_ = false;
