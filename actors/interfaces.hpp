@@ -46,7 +46,7 @@ struct reply_address {
 ///   count       -> number of subscribers
 ///   crash       fault injection for supervision tests: throws
 ///   passivate   (from its supervisor) stop now if idle
-///   tick        (from itself) stop if idle for topics.idle_ms
+///   tick        (from the supervisor) stop if idle for topics.idle_ms
 using topic_actor = caf::typed_actor<
     caf::replies_to<publish_atom, publish_request>::with<uint64_t, bool>,
     caf::replies_to<subscribe_atom, protocol::encoding>::with<uint64_t>,
@@ -85,12 +85,14 @@ using store_reader_actor = caf::typed_actor<
 /// Starts children on demand by key, restarts crashed ones (keyed_supervisor.hpp).
 ///   lookup    -> the running child (waits while a restart is due) | failure
 ///   restart   (from itself) a restart is due
+///   tick      (from itself) pass `tick` on to every running child
 ///   count     -> children running
 ///   shutdown  stops every child -> true once all are gone, then quits
 template <class Child>
 using supervisor_actor = caf::typed_actor<
     caf::replies_to<lookup_atom, std::string>::with<Child>, caf::reacts_to<restart_atom, std::string>,
-    caf::replies_to<count_atom>::with<uint64_t>, caf::replies_to<shutdown_atom>::with<bool>>;
+    caf::reacts_to<tick_atom>, caf::replies_to<count_atom>::with<uint64_t>,
+    caf::replies_to<shutdown_atom>::with<bool>>;
 
 /// Topics by key (registry.hpp: topic_key(tenant, topic)).
 using registry_actor = supervisor_actor<topic_actor>;

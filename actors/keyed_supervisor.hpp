@@ -2,7 +2,10 @@
 // A supervisor of children started on demand by key: the one piece topics (and later
 // queue groups, tenants and agent sessions) use for their lifecycle.
 //
-// - `lookup` starts a child the first time its key is asked for; children are linked.
+// - `lookup` starts a child the first time its key is asked for. Children are monitored,
+//   not linked: a link is also an attachable on the supervisor, and CAF finds one to
+//   remove by walking the list, so with links every child exit cost O(live children)
+//   (measured: 600 us a topic at 10,000 live topics). A monitor lives on the child only.
 // - A child that exits abnormally is restarted after an exponential backoff; past its
 //   restart intensity it is cut off for a window (restart_tracker), and lookups fail.
 //   Lookups during a pending restart wait for it.
@@ -11,9 +14,14 @@
 // - With `max_live`, each start beyond that many running children asks the two least
 //   recently looked-up ones to passivate (`passivate_atom`): an idle child stops at
 //   once, a busy one as soon as it is idle.
+// - With `tick_interval`, every running child gets `tick_atom` that often, so children
+//   can notice they are idle. One timer here instead of one per child: a pending
+//   delayed message keeps its receiver's memory alive until it fires, so per-child
+//   timers held every passivated child for a whole interval.
 // - `shutdown` stops every child and answers once all are gone.
 //
-// Children must accept `passivate_atom`. Include this header only where one is spawned.
+// Children must accept `passivate_atom` (and `tick_atom` with a tick interval). Include
+// this header only where one is spawned.
 
 #include "actors/failure.hpp"
 #include "actors/interfaces.hpp"
@@ -36,7 +44,8 @@ template <class Child> struct keyed_supervisor_spec {
   std::string kind; ///< what the children are ("topic"), for logs and errors
   restart_policy policy;
   std::size_t max_live = 0; ///< 0: no passivation pressure
-  /// Spawns the child for `key`, linked to `self`.
+  std::chrono::milliseconds tick_interval{0}; ///< 0: children get no ticks
+  /// Spawns the child for `key`, monitored by `self` (caf::monitored).
   std::function<Child(caf::local_actor* self, const std::string& key)> spawn;
   /// The key for humans (log fields such as `tenant=acme topic=chat`).
   std::function<std::string(const std::string& key)> describe;
@@ -121,12 +130,10 @@ void fail_waiting(typename keyed_supervisor_state<Child>::entry& e, const caf::e
   e.waiting.clear();
 }
 
-template <class Child> void on_exit(keyed_supervisor_pointer<Child> self, caf::exit_msg& msg) {
+template <class Child> void on_down(keyed_supervisor_pointer<Child> self, caf::down_msg& msg) {
   auto& st = self->state;
   auto it = st.keys.find(msg.source);
   if (it == st.keys.end()) {
-    // Not one of ours: whoever asked us to stop; the links take the children down.
-    self->quit(msg.reason);
     return;
   }
   auto key = std::move(it->second);
@@ -198,7 +205,18 @@ template <class Child>
 typename supervisor_actor<Child>::behavior_type
 keyed_supervisor(keyed_supervisor_pointer<Child> self, keyed_supervisor_spec<Child> spec) {
   self->state.spec = std::move(spec);
-  self->set_exit_handler([=](caf::exit_msg& msg) { detail::on_exit<Child>(self, msg); });
+  if (self->state.spec.tick_interval.count() > 0) {
+    self->delayed_send(self, self->state.spec.tick_interval, tick_atom::value);
+  }
+  self->set_down_handler([=](caf::down_msg& msg) { detail::on_down<Child>(self, msg); });
+  // Without links, children do not follow the supervisor down by themselves.
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    const auto why = msg.reason ? msg.reason : caf::make_error(caf::exit_reason::user_shutdown);
+    for (auto& [addr, key] : self->state.keys) {
+      self->send_exit(addr, why);
+    }
+    self->quit(msg.reason);
+  });
   return {
       [=](lookup_atom, const std::string& key) -> caf::result<Child> {
         return detail::lookup<Child>(self, key);
@@ -213,6 +231,15 @@ keyed_supervisor(keyed_supervisor_pointer<Child> self, keyed_supervisor_spec<Chi
         if (!st.stopping && !it->second.handle) {
           detail::start<Child>(self, key, it->second);
         }
+      },
+      [=](tick_atom) {
+        auto& st = self->state;
+        for (auto& [key, e] : st.children) {
+          if (e.handle) {
+            self->send(e.handle, tick_atom::value);
+          }
+        }
+        self->delayed_send(self, st.spec.tick_interval, tick_atom::value);
       },
       [=](count_atom) { return static_cast<uint64_t>(self->state.keys.size()); },
       [=](shutdown_atom) -> caf::result<bool> {

@@ -4,6 +4,9 @@
 #include "actors/node_context.hpp"
 #include "actors/topic.hpp"
 
+#include <algorithm>
+#include <chrono>
+
 namespace switchyard::actors {
 
 namespace {
@@ -34,6 +37,8 @@ registry_actor spawn_registry(caf::actor_system& sys, node_context& ctx) {
   spec.kind = "topic";
   spec.policy = ctx.restarts;
   spec.max_live = static_cast<std::size_t>(ctx.topics.max_live);
+  // A topic stops between idle_ms and 1.5 x idle_ms after its last use.
+  spec.tick_interval = std::chrono::milliseconds(std::max<int64_t>(1, ctx.topics.idle_ms / 2));
   spec.spawn = [&ctx](caf::local_actor* self, const std::string& key) {
     auto names = split(key);
     return spawn_topic(self, ctx, std::move(names.tenant), std::move(names.topic));

@@ -110,11 +110,6 @@ void stop_if_asked(topic_pointer self) {
   }
 }
 
-void arm_idle_check(topic_pointer self) {
-  self->delayed_send(self, std::chrono::milliseconds(self->state.ctx->topics.idle_ms),
-                     tick_atom::value);
-}
-
 topic_actor::behavior_type topic_behavior(topic_pointer self) {
   return {
       [=](publish_atom, publish_request& req) -> caf::result<uint64_t, bool> {
@@ -178,9 +173,7 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
         const auto idle_for = steady::now() - st.last_active;
         if (st.idle() && idle_for >= std::chrono::milliseconds(st.ctx->topics.idle_ms)) {
           self->quit();
-          return;
         }
-        arm_idle_check(self);
       },
   };
 }
@@ -207,7 +200,6 @@ topic_actor::behavior_type topic_init(topic_pointer self, node_context* ctx, std
                         self->state.log.topic(), info.last_seq);
           },
           [=](caf::error& err) { self->quit(err); });
-  arm_idle_check(self);
   return topic_behavior(self);
 }
 
@@ -215,7 +207,7 @@ topic_actor::behavior_type topic_init(topic_pointer self, node_context* ctx, std
 
 topic_actor spawn_topic(caf::local_actor* supervisor, node_context& ctx, std::string tenant,
                         std::string topic) {
-  return supervisor->spawn<caf::linked>(topic_init, &ctx, std::move(tenant), std::move(topic));
+  return supervisor->spawn<caf::monitored>(topic_init, &ctx, std::move(tenant), std::move(topic));
 }
 
 } // namespace switchyard::actors

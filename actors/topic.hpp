@@ -12,7 +12,7 @@ namespace switchyard::actors {
 
 struct node_context;
 
-/// Spawns a topic linked to `supervisor`.
+/// Spawns a topic monitored by `supervisor`.
 topic_actor spawn_topic(caf::local_actor* supervisor, node_context& ctx, std::string tenant,
                         std::string topic);
 

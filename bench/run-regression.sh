@@ -4,7 +4,8 @@
 #   bench/run-regression.sh BASELINE_BIN CANDIDATE_BIN [REPS]
 # Scenarios: fanout S=100 and S=1000 (closed loop, 128-byte events, durable), durable
 # acknowledged publishes/s (8 publishers), idle memory per subscribed connection
-# (10,000). Prints a markdown table of medians with min-max; the JSON lines go to
+# (10,000), one publish to each of 100,000 topic names (topic creation rate and the anon
+# memory the node keeps). Prints a markdown table of medians with min-max; the JSON lines go to
 # $OUT (default /tmp/switchyard-regression). ONLY="fanout1000 publish" runs a subset.
 # Progress on stderr.
 set -euo pipefail
@@ -42,6 +43,7 @@ scenarios=(
   "fanout1000|--scenario fanout --subs 1000 --duration 5"
   "publish|--scenario publish --pubs 8 --duration 5"
   "idle|--scenario idle --conns 10000 --hold 3"
+  "topics|--scenario topics --topics 100000 --inflight 512 --hold 1"
 )
 for entry in "${scenarios[@]}"; do
   key=${entry%%|*}
@@ -62,11 +64,12 @@ done
 python3 - "$out" <<'PY'
 import json, statistics, sys, pathlib
 out = pathlib.Path(sys.argv[1])
-metrics = {"fanout100": "deliveries_per_s", "fanout1000": "deliveries_per_s",
-           "publish": "acked_per_s", "idle": "server_rss_kib_per_conn"}
+metrics = [("fanout100", "deliveries_per_s"), ("fanout1000", "deliveries_per_s"),
+           ("publish", "acked_per_s"), ("idle", "server_rss_kib_per_conn"),
+           ("topics", "acks_per_s"), ("topics", "server_rss_anon_kib_published")]
 print("| scenario | metric | baseline median [min-max] | candidate median [min-max] | candidate / baseline |")
 print("|---|---|---:|---:|---:|")
-for key, metric in metrics.items():
+for key, metric in metrics:
     vals = {}
     for side in ("base", "cand"):
         f = out / f"{key}.{side}.jsonl"
