@@ -226,8 +226,7 @@ void send_message(connection_actor* self, std::string msg) {
   // would grow the backlog forever.
   auto sink = st.sink.lock();
   if (sink && sink->backlog() + st.pending.parts.size() >= hard_limit_factor * st.capacity) {
-    log().info("conn.closed conn={} remote={} code=1008 reason=not_reading", st.conn_id,
-               st.remote);
+    log().info("conn.closed conn={} remote={} code=1008 reason=not_reading", st.conn_id, st.remote);
     close_connection(self, close_policy_violation, "client does not read its replies");
     return;
   }
@@ -280,8 +279,8 @@ void close_connection(connection_actor* self, uint16_t code, std::string reason)
 
 void with_topic(connection_actor* self, const std::string& topic, topic_callback fn) {
   auto& st = self->state;
-  if (auto sub = st.subs.find(topic); sub != st.subs.end() && sub->second.topic &&
-                                      !is_terminated(sub->second.topic)) {
+  if (auto sub = st.subs.find(topic);
+      sub != st.subs.end() && sub->second.topic && !is_terminated(sub->second.topic)) {
     fn(&sub->second.topic);
     return;
   }

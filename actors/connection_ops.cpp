@@ -77,8 +77,7 @@ void send_history(connection_actor* self, int64_t id, const std::string& topic, 
     // Fewer events, in proportion to the excess; next_seq says where to go on.
     n = std::min(n - 1, n * limit / reply.size());
     reply = protocol::encode_history_ok(st.enc, id, topic, std::span(views).first(n),
-                                        n > 0 ? views[n - 1].seq + 1 : views[0].seq,
-                                        page.last_seq);
+                                        n > 0 ? views[n - 1].seq + 1 : views[0].seq, page.last_seq);
   }
   if (n == 0 && !views.empty()) {
     return send_error(self, id, protocol::error_code::too_large,
@@ -102,7 +101,8 @@ void on_connect(connection_actor* self, const protocol::client_message& msg) {
                       "connect without a token)");
   }
   if (msg.resume) {
-    return send_error(self, msg.id, bad_request, "field 'resume' is not supported by this node yet");
+    return send_error(self, msg.id, bad_request,
+                      "field 'resume' is not supported by this node yet");
   }
   // auth.mode none (the only mode so far): everyone is `anonymous` in tenant `default`.
   st.connected = true;
@@ -134,8 +134,8 @@ void publish_to(connection_actor* self, const std::string& name, publish_request
                 std::optional<int64_t> id, int attempt) {
   with_topic(self, name, [=](const topic_actor* topic) {
     if (topic == nullptr) {
-      send_error(self, id, protocol::error_code::unavailable,
-                 "topic '" + name + "' is unavailable", 1000);
+      send_error(self, id, protocol::error_code::unavailable, "topic '" + name + "' is unavailable",
+                 1000);
       return op_finished(self);
     }
     self->request(*topic, caf::infinite, publish_atom::value, req)

@@ -162,8 +162,7 @@ void joined(connection_actor* self, const join_request& req, topic_actor handle,
     ts->sub.joined(last, start);
     if (req.id) {
       auto replayed = last >= start ? last - start + 1 : 0;
-      send_message(self,
-                   protocol::encode_subscribe_ok(st.enc, *req.id, req.name, last, replayed));
+      send_message(self, protocol::encode_subscribe_ok(st.enc, *req.id, req.name, last, replayed));
     }
   } else {
     ts->sub.rejoined(last);
@@ -207,8 +206,9 @@ void join(connection_actor* self, join_request req) {
       }
     };
     if (topic == nullptr) {
-      join_failed(self, req,
-                  make_failure(failure::topic_unavailable, "topic '" + req.name + "' is unavailable"));
+      join_failed(
+          self, req,
+          make_failure(failure::topic_unavailable, "topic '" + req.name + "' is unavailable"));
       return done();
     }
     auto handle = *topic;

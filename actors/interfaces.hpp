@@ -49,8 +49,8 @@ struct reply_address {
 ///   tick        (from the supervisor) stop if idle for topics.idle_ms
 using topic_actor = caf::typed_actor<
     caf::replies_to<publish_atom, publish_request>::with<uint64_t, bool>,
-    caf::replies_to<subscribe_atom, protocol::encoding>::with<uint64_t>,
-    caf::reacts_to<unsub_atom>, caf::reacts_to<committed_atom, store::append_batch>,
+    caf::replies_to<subscribe_atom, protocol::encoding>::with<uint64_t>, caf::reacts_to<unsub_atom>,
+    caf::reacts_to<committed_atom, store::append_batch>,
     caf::reacts_to<refused_atom, store::topic_info>, caf::replies_to<count_atom>::with<uint64_t>,
     caf::reacts_to<crash_atom>, caf::reacts_to<passivate_atom>, caf::reacts_to<tick_atom>>;
 
@@ -69,11 +69,10 @@ struct append_request {
 ///   flush     (from itself) commit what is pending
 ///   sync      (from itself) with store.sync async: sync the commits so far
 ///   shutdown  commit what is pending and quit
-using store_writer_actor =
-    caf::typed_actor<caf::reacts_to<append_atom, append_request>,
-                     caf::replies_to<recover_atom, std::string, std::string>::with<store::topic_info>,
-                     caf::reacts_to<flush_atom>, caf::reacts_to<sync_atom>,
-                     caf::reacts_to<shutdown_atom>>;
+using store_writer_actor = caf::typed_actor<
+    caf::reacts_to<append_atom, append_request>,
+    caf::replies_to<recover_atom, std::string, std::string>::with<store::topic_info>,
+    caf::reacts_to<flush_atom>, caf::reacts_to<sync_atom>, caf::reacts_to<shutdown_atom>>;
 
 /// Reads the store off the scheduler threads (each reader is a detached actor).
 ///   read   -> the events, history page or seq asked for; a busy store is retried
@@ -89,10 +88,11 @@ using store_reader_actor = caf::typed_actor<
 ///   count     -> children running
 ///   shutdown  stops every child -> true once all are gone, then quits
 template <class Child>
-using supervisor_actor = caf::typed_actor<
-    caf::replies_to<lookup_atom, std::string>::with<Child>, caf::reacts_to<restart_atom, std::string>,
-    caf::reacts_to<tick_atom>, caf::replies_to<count_atom>::with<uint64_t>,
-    caf::replies_to<shutdown_atom>::with<bool>>;
+using supervisor_actor =
+    caf::typed_actor<caf::replies_to<lookup_atom, std::string>::with<Child>,
+                     caf::reacts_to<restart_atom, std::string>, caf::reacts_to<tick_atom>,
+                     caf::replies_to<count_atom>::with<uint64_t>,
+                     caf::replies_to<shutdown_atom>::with<bool>>;
 
 /// Topics by key (registry.hpp: topic_key(tenant, topic)).
 using registry_actor = supervisor_actor<topic_actor>;

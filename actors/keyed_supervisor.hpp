@@ -43,7 +43,7 @@ namespace switchyard::actors {
 template <class Child> struct keyed_supervisor_spec {
   std::string kind; ///< what the children are ("topic"), for logs and errors
   restart_policy policy;
-  std::size_t max_live = 0; ///< 0: no passivation pressure
+  std::size_t max_live = 0;                   ///< 0: no passivation pressure
   std::chrono::milliseconds tick_interval{0}; ///< 0: children get no ticks
   /// Spawns the child for `key`, monitored by `self` (caf::monitored).
   std::function<Child(caf::local_actor* self, const std::string& key)> spawn;
@@ -153,20 +153,21 @@ template <class Child> void on_down(keyed_supervisor_pointer<Child> self, caf::d
     const auto what = st.spec.describe(key);
     const auto reason = self->system().render(msg.reason);
     if (auto delay = e.restarts.failed(st.spec.policy, now)) {
-      log().warn("{}.crashed {} restart_in_ms={} reason=\"{}\"", st.spec.kind, what,
-                 delay->count(), reason);
+      log().warn("{}.crashed {} restart_in_ms={} reason=\"{}\"", st.spec.kind, what, delay->count(),
+                 reason);
       e.restart_due = true;
       self->delayed_send(self, *delay, restart_atom::value, key);
     } else {
-      log().error("{}.restart_intensity_exceeded {} failures={} reason=\"{}\"", st.spec.kind,
-                  what, e.restarts.recent_failures(), reason);
+      log().error("{}.restart_intensity_exceeded {} failures={} reason=\"{}\"", st.spec.kind, what,
+                  e.restarts.recent_failures(), reason);
       fail_waiting<Child>(e, make_failure(failure::topic_unavailable,
                                           st.spec.kind + " is unavailable after repeated crashes"));
     }
   } else if (!e.waiting.empty()) {
     start<Child>(self, key, e); // asked for while it was stopping
   }
-  if (!e.handle && !e.restart_due && e.waiting.empty() && e.restarts.forgotten(st.spec.policy, now)) {
+  if (!e.handle && !e.restart_due && e.waiting.empty() &&
+      e.restarts.forgotten(st.spec.policy, now)) {
     st.children.erase(key);
   }
   if (st.stopping && st.keys.empty()) {

@@ -38,9 +38,9 @@ struct connection_limits {
 
 /// Topic actors (config area `topics`).
 struct topic_limits {
-  int64_t idle_ms = 60000;   ///< a topic without subscribers or pending work stops after this
+  int64_t idle_ms = 60000;    ///< a topic without subscribers or pending work stops after this
   int64_t max_pending = 8192; ///< staged + in-flight events; past it publishes get `unavailable`
-  int64_t max_live = 10000;  ///< running topics; past it the least recently used idle ones stop
+  int64_t max_live = 10000;   ///< running topics; past it the least recently used idle ones stop
 };
 
 struct node_context {

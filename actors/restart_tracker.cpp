@@ -21,9 +21,8 @@ std::optional<std::chrono::milliseconds> restart_tracker::failed(const restart_p
 
 bool restart_tracker::forgotten(const restart_policy& policy, clock::time_point now) const {
   const auto window = std::chrono::milliseconds(policy.window_ms);
-  return !cut_off(now) &&
-         std::all_of(failures_.begin(), failures_.end(),
-                     [&](clock::time_point t) { return now - t > window; });
+  return !cut_off(now) && std::all_of(failures_.begin(), failures_.end(),
+                                      [&](clock::time_point t) { return now - t > window; });
 }
 
 } // namespace switchyard::actors

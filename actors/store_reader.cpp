@@ -26,8 +26,8 @@ read_result run(const store::event_store& store, const read_request& req) {
   read_result out;
   switch (req.what) {
   case read_request::kind::events:
-    out.status = store.read(req.tenant, req.topic, req.from_seq, req.limit, out.page.events,
-                            req.max_bytes);
+    out.status =
+        store.read(req.tenant, req.topic, req.from_seq, req.limit, out.page.events, req.max_bytes);
     break;
   case read_request::kind::history:
     out.status = store.history(req.tenant, req.topic, req.from_seq, req.since_ms, req.limit,

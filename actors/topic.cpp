@@ -47,7 +47,8 @@ struct topic_actor_state {
   /// staged publishes never reached the store, and their publishers are told so.
   ~topic_actor_state() {
     for (const auto& reply : staged_replies) {
-      reply.promise(self).deliver(make_failure(failure::not_stored, "publish was not stored; retry"));
+      reply.promise(self).deliver(
+          make_failure(failure::not_stored, "publish was not stored; retry"));
     }
   }
 

@@ -2,9 +2,8 @@
 // "Messages" table. The rules work on a JSON object that either decoder builds
 // (codec_decode.cpp), so each rule is written once for both encodings.
 
-#include "protocol/message.hpp"
-
 #include "protocol/detail/message_fields.hpp"
+#include "protocol/message.hpp"
 
 #include <array>
 #include <limits>

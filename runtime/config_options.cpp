@@ -177,12 +177,10 @@ std::vector<config_option> make_options() {
       "a topic without subscribers or pending publishes stops after this long, ms",
       [](node_config& c) -> int64_t& { return c.topics.idle_ms; }, 10, big));
   opts.push_back(int_option<int64_t>(
-      "topics.max_pending",
-      "publishes a topic holds while the store commits; past it: unavailable",
+      "topics.max_pending", "publishes a topic holds while the store commits; past it: unavailable",
       [](node_config& c) -> int64_t& { return c.topics.max_pending; }, 1, big));
   opts.push_back(int_option<int64_t>(
-      "topics.max_live",
-      "running topics; past it the least recently used idle ones stop",
+      "topics.max_live", "running topics; past it the least recently used idle ones stop",
       [](node_config& c) -> int64_t& { return c.topics.max_live; }, 1, big));
   opts.push_back(int_option<int64_t>(
       "store.readers", "threads reading the event store for replay and history",

@@ -122,8 +122,8 @@ bool node::start(std::string& error) {
     d.wake.notify_all();
   };
   ctx.writer = caf::actor_cast<caf::actor>(actors::spawn_store_writer(*d.system, ctx));
-  for (auto& reader : actors::spawn_store_readers(*d.system, ctx,
-                                                  static_cast<std::size_t>(d.cfg.store_readers))) {
+  for (auto& reader :
+       actors::spawn_store_readers(*d.system, ctx, static_cast<std::size_t>(d.cfg.store_readers))) {
     ctx.readers.push_back(caf::actor_cast<caf::actor>(reader));
   }
   ctx.registry = caf::actor_cast<caf::actor>(actors::spawn_registry(*d.system, ctx));

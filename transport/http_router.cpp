@@ -34,8 +34,9 @@ std::string_view target_path(std::string_view target) {
 
 http_router node_routes(const actors::node_context& ctx, const std::atomic<bool>& stopping) {
   http_router router;
-  router.add(http::verb::get, "/healthz",
-             [](const http_router::request&) { return http_reply{http::status::ok, "ok\n"}; });
+  router.add(http::verb::get, "/healthz", [](const http_router::request&) {
+    return http_reply{http::status::ok, "ok\n"};
+  });
   router.add(http::verb::get, "/readyz", [&ctx, &stopping](const http_router::request&) {
     if (stopping) {
       return http_reply{http::status::service_unavailable, "draining\n"};

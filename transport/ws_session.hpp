@@ -105,8 +105,8 @@ public:
 
   void frame_done(std::size_t bytes) override {
     const auto frames = unhandled_frames_.fetch_sub(1) - 1;
-    const auto held = unhandled_bytes_.fetch_sub(static_cast<int64_t>(bytes)) -
-                      static_cast<int64_t>(bytes);
+    const auto held =
+        unhandled_bytes_.fetch_sub(static_cast<int64_t>(bytes)) - static_cast<int64_t>(bytes);
     if (read_paused_.load() && frames < max_unhandled_frames_ && held < max_unhandled_bytes_) {
       net::post(ws_.get_executor(), [s = self()] { s->resume_reading(); });
     }
@@ -237,8 +237,8 @@ private:
                ctx_.limits.write_timeout_ms);
     // The close frame queues behind the stuck write; the linger cuts the socket if it
     // never goes out.
-    begin_close({static_cast<websocket::close_code>(close_policy_violation),
-                 "client does not read"});
+    begin_close(
+        {static_cast<websocket::close_code>(close_policy_violation), "client does not read"});
   }
 
   void on_write(beast::error_code ec, std::size_t) {
@@ -324,8 +324,8 @@ private:
   protocol::encoding enc_ = protocol::encoding::json;
   std::string remote_;
   outbound_queue queue_;
-  std::string wbuf_;          ///< the frame being written
-  std::size_t in_flight_ = 0; ///< messages in wbuf_
+  std::string wbuf_;              ///< the frame being written
+  std::size_t in_flight_ = 0;     ///< messages in wbuf_
   net::steady_timer write_timer_; ///< limits.write_timeout_ms for the write in progress
   std::chrono::steady_clock::time_point write_started_{};
   net::steady_timer linger_timer_;

@@ -112,8 +112,7 @@ public:
     ctx_.registry = caf::actor_cast<caf::actor>(registry_);
     self_.emplace(system_);
     (*self_)
-        ->request(registry_, delivery_timeout, lookup_atom::value,
-                  topic_key("acme", "chat/room-1"))
+        ->request(registry_, delivery_timeout, lookup_atom::value, topic_key("acme", "chat/room-1"))
         .receive([&](const topic_actor& t) { topic_ = caf::actor_cast<caf::actor>(t); },
                  [&](caf::error& e) { error_ = caf::to_string(e); });
     for (int64_t i = 0; topic_ && i < subscribers; ++i) {

@@ -3,9 +3,9 @@
 
 #include "actors/messages.hpp"
 #include "actors/node_context.hpp"
-#include "transport/outbound_queue.hpp"
 #include "bench/micro/payloads.hpp"
 #include "protocol/codec.hpp"
+#include "transport/outbound_queue.hpp"
 
 #include <cstdint>
 #include <memory>

@@ -8,12 +8,12 @@
 // JSON upgrade, then raw frame bytes; 2 / 3 a valid JSON / msgpack upgrade, then the rest
 // split at "\xff\xfe" into messages, each sent in its own masked frame.
 
-#include <boost/beast/_experimental/test/stream.hpp>
-
 #include "transport/net.hpp"
 
 #include <chrono>
 #include <string>
+
+#include <boost/beast/_experimental/test/stream.hpp>
 
 // The in-memory stream's side of stream_ops.hpp, declared before the session templates.
 namespace switchyard::transport {
@@ -132,7 +132,8 @@ client_bytes bytes_for(std::string_view input) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto& h = the_harness();
-  auto bytes = std::make_shared<client_bytes>(bytes_for({reinterpret_cast<const char*>(data), size}));
+  auto bytes =
+      std::make_shared<client_bytes>(bytes_for({reinterpret_cast<const char*>(data), size}));
   auto client = std::make_shared<beast::test::stream>(h.ioc);
   // The streams are touched on the io thread only.
   net::post(h.ioc, [&h, client, bytes] {
@@ -173,9 +174,10 @@ std::vector<std::string> fuzz_seeds() {
           R"({"id":2,"op":"subscribe","topic":"f","from":{"seq":1}})" + sep +
           R"({"id":3,"op":"publish","topic":"f","data":{"a":[1,"x",null]},"key":"k"})" + sep +
           R"({"id":4,"op":"history","topic":"f","from_seq":1})",
-      msgpack_mode + std::string("\x81\xa2op\xa7"
-                                 "connect",
-                                 12) +
+      msgpack_mode +
+          std::string("\x81\xa2op\xa7"
+                      "connect",
+                      12) +
           sep +
           std::string("\x83\xa2op\xa7publish\xa5topic\xa1t\xa4"
                       "data\xc4\x03\x01\x02\x03",

@@ -5,10 +5,10 @@
 //
 // usage: fuzz_driver [iterations] [seed]   (progress on stderr)
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>

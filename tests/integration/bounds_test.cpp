@@ -55,7 +55,8 @@ TEST(Bounds, RunningTopicsStayNearMaxLiveAndSubscribedOnesStay) {
   EXPECT_TRUE(wait_for([&] { return node.get().live_topics() <= 21; }))
       << node.get().live_topics() << " topics running";
   // The subscribed topic was never stopped: its subscriber still gets its events.
-  ASSERT_TRUE(json::parse(c.request(R"("op":"publish","topic":"keep","data":"x")", 3)).contains("ok"));
+  ASSERT_TRUE(
+      json::parse(c.request(R"("op":"publish","topic":"keep","data":"x")", 3)).contains("ok"));
   auto ev = parse(sub.next());
   EXPECT_EQ(ev["topic"], "keep");
   EXPECT_EQ(node.get().subscriber_count("default", "keep"), 1u);
@@ -102,8 +103,9 @@ TEST(Bounds, AFloodingClientIsPausedAndOtherClientsAreServed) {
     // Publishes without ids (no replies to read), 200 to a frame, as fast as TCP takes them.
     std::string frame;
     for (int i = 0; i < 200; ++i) {
-      frame += R"({"op":"publish","topic":"flood","data":"0123456789012345678901234567890123456789"})"
-               "\n";
+      frame +=
+          R"({"op":"publish","topic":"flood","data":"0123456789012345678901234567890123456789"})"
+          "\n";
     }
     const auto bytes = ws_client_frame(frame);
     while (!stop && s.write(bytes, &stop)) {

@@ -18,8 +18,7 @@ const std::string client_close_frame = ws_client_frame(std::string("\x03\xe8", 2
 
 /// Reads a raw connection until it closes and returns the close code the server sent (0:
 /// none). With `answer`, replies to the server's close frame like a WebSocket client.
-uint16_t close_code_of(raw_socket& s, std::chrono::milliseconds timeout = 10s,
-                       bool answer = true) {
+uint16_t close_code_of(raw_socket& s, std::chrono::milliseconds timeout = 10s, bool answer = true) {
   std::string got;
   bool answered = false;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -66,8 +65,8 @@ TEST(Closing, ASubscriberThatNeverReadsIsClosedAfterTheWriteTimeout) {
   for (int first = 0; first < events; first += 10) {
     std::string frame;
     for (int i = first; i < first + 10; ++i) {
-      frame += R"({"id":)" + std::to_string(10 + i) +
-               R"(,"op":"publish","topic":"wide","data":")" + blob + "\"}\n";
+      frame += R"({"id":)" + std::to_string(10 + i) + R"(,"op":"publish","topic":"wide","data":")" +
+               blob + "\"}\n";
     }
     pub.send_text(frame);
     for (int i = 0; i < 10; ++i) {

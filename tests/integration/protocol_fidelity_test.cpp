@@ -6,9 +6,8 @@
 #include "tests/support/protocol_helpers.hpp"
 #include "tests/support/test_node.hpp"
 
-#include <msgpack.hpp>
-
 #include <gtest/gtest.h>
+#include <msgpack.hpp>
 
 namespace switchyard::testing {
 namespace {

@@ -11,7 +11,6 @@
 namespace switchyard::testing {
 namespace {
 
-
 TEST(PubSub, ConnectRepliesWithConnectionFactsAndLimits) {
   test_node node;
   ws_client c{node.port()};
@@ -94,8 +93,8 @@ TEST(PubSub, HistoryReturnsStoredEventsFromSeqWithLimit) {
   ws_client c{node.port()};
   connect(c);
   for (int i = 1; i <= 10; ++i) {
-    c.request(R"("op":"publish","topic":"h","key":"k)" + std::to_string(i) +
-                  R"(","data":)" + std::to_string(i),
+    c.request(R"("op":"publish","topic":"h","key":"k)" + std::to_string(i) + R"(","data":)" +
+                  std::to_string(i),
               10 + i);
   }
   auto reply = json::parse(c.request(R"("op":"history","topic":"h","from_seq":4,"limit":3)", 2));

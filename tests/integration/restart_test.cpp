@@ -85,8 +85,8 @@ TEST(TopicRestart, CrashesWithPublishesInFlightGiveEveryPublisherATruthfulAnswer
   }
   EXPECT_EQ(acked_seqs.size(), acked.size()) << "two publishes acknowledged with one seq";
   // Each acknowledged seq holds the data that publish sent.
-  auto page = json::parse(pub.request(R"("op":"history","topic":"ledger","from_seq":1,"limit":1000)",
-                                      10));
+  auto page =
+      json::parse(pub.request(R"("op":"history","topic":"ledger","from_seq":1,"limit":1000)", 10));
   std::map<uint64_t, int64_t> data_at;
   for (const auto& ev : page["ok"]["events"]) {
     data_at[ev["seq"].get<uint64_t>()] = ev["data"].get<int64_t>();
@@ -117,7 +117,8 @@ TEST(TopicRestart, ASubscriberCatchingUpWhenItsTopicRestartsGetsEveryEventOnceIn
   }
   ws_client sub{node.port()};
   connect(sub);
-  auto reply = json::parse(sub.request(R"("op":"subscribe","topic":"replayed","from":{"seq":1})", 2));
+  auto reply =
+      json::parse(sub.request(R"("op":"subscribe","topic":"replayed","from":{"seq":1})", 2));
   ASSERT_EQ(reply["ok"]["replayed"], 2000);
   // The first events arrived: the subscription is mid-replay when the topic dies.
   auto first = parse(sub.next());
@@ -145,8 +146,8 @@ TEST(TopicRestart, ReplayAcrossManyDrainCyclesDeliversEverythingInOrder) {
   }
   ws_client sub{node.port()};
   connect(sub);
-  ASSERT_EQ(json::parse(sub.request(R"("op":"subscribe","topic":"cycles","from":{"seq":1})", 2))
-                ["ok"]["replayed"],
+  ASSERT_EQ(json::parse(sub.request(R"("op":"subscribe","topic":"cycles","from":{"seq":1})",
+                                    2))["ok"]["replayed"],
             1000);
   const auto seen = read_until(sub, 1000);
   EXPECT_EQ(seen.size(), 1000u);

@@ -15,8 +15,7 @@ namespace {
 /// Publishes to `topic` from its own connection until stopped; returns how many.
 class background_publisher {
 public:
-  background_publisher(uint16_t port, std::string topic)
-      : client_(port), topic_(std::move(topic)) {
+  background_publisher(uint16_t port, std::string topic) : client_(port), topic_(std::move(topic)) {
     connect(client_);
     thread_ = std::thread([this] {
       int64_t id = 10;

@@ -30,9 +30,8 @@ std::vector<uint64_t> stored_seqs(ws_client& c, const std::string& topic) {
   std::vector<uint64_t> out;
   uint64_t from = 1;
   for (int64_t id = 900000;; ++id) {
-    auto page = json::parse(c.request(R"("op":"history","topic":")" + topic +
-                                          R"(","from_seq":)" + std::to_string(from) +
-                                          R"(,"limit":1000)",
+    auto page = json::parse(c.request(R"("op":"history","topic":")" + topic + R"(","from_seq":)" +
+                                          std::to_string(from) + R"(,"limit":1000)",
                                       id));
     if (!page.contains("ok") || page["ok"]["events"].empty()) {
       EXPECT_TRUE(page.contains("ok")) << page.dump();

@@ -4,11 +4,11 @@
 #include "store/record_format.hpp"
 
 #include <atomic>
-#include <cstdint>
-#include <filesystem>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <mutex>
