@@ -1,6 +1,6 @@
 #pragma once
 // The socket side's grip on its connection actor: lets transport code drive a
-// connection without including CAF. Called from the session's strand only.
+// connection without including CAF. Called from the session's io thread only.
 
 #include "actors/connection_sink.hpp"
 #include "protocol/message.hpp"

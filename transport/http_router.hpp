@@ -1,6 +1,6 @@
 #pragma once
 // Internal: the node's plain HTTP endpoints on the WebSocket port, by method and path.
-// Handlers run on the connection's strand and must not block.
+// Handlers run on the connection's io thread and must not block.
 
 #include "transport/net.hpp"
 

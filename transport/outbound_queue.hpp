@@ -1,7 +1,7 @@
 #pragma once
 // The messages waiting for a connection's socket, and the coalescing of whatever is
 // queued into one frame (batching from backlog, not timers). Plain class; owned by the
-// WebSocket session, used on its strand only.
+// WebSocket session, used on its io thread only.
 
 #include "actors/connection_sink.hpp"
 

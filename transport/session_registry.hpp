@@ -1,6 +1,6 @@
 #pragma once
 // Internal: the live sessions of a server, so shutdown can close each with 1001.
-// Sessions register and unregister from their own strands: guarded by a mutex.
+// Sessions register and unregister from their io threads: guarded by a mutex.
 
 #include <cstddef>
 #include <functional>

@@ -7,6 +7,7 @@
 #include "transport/net.hpp"
 #include "transport/session_registry.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -21,13 +22,43 @@ constexpr uint16_t close_going_away = 1001;
 
 } // namespace
 
+/// One io_context run by one thread. A session lives on one of them for its whole life,
+/// so its handlers never run concurrently without a strand (a strand's lock and
+/// executor indirection were top symbols of the fanout profile).
+struct io_thread {
+  net::io_context ioc{1};
+  /// Keeps run() going while this thread has no session yet; released by stop().
+  net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
+  std::thread thread;
+};
+
+int thread_count(const server_options& opts) {
+  return opts.io_threads > 0 ? opts.io_threads
+                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
 struct ws_server::impl {
   impl(actors::node_context& c, server_options o)
-      : ctx(c), opts(std::move(o)), router(node_routes(c, stopping)),
-        acceptor(net::make_strand(ioc)), deadline(ioc) {}
+      : ctx(c), opts(std::move(o)), router(node_routes(c, stopping)), io(make_io(opts)),
+        acceptor(io.front()->ioc), deadline(io.front()->ioc) {}
+
+  static std::vector<std::unique_ptr<io_thread>> make_io(const server_options& opts) {
+    std::vector<std::unique_ptr<io_thread>> out;
+    for (int i = 0; i < thread_count(opts); ++i) {
+      out.push_back(std::make_unique<io_thread>());
+    }
+    return out;
+  }
+
+  /// Sessions are spread over the io threads in turn.
+  net::io_context& next_context() {
+    auto& ioc = io[next_io]->ioc;
+    next_io = (next_io + 1) % io.size();
+    return ioc;
+  }
 
   void accept() {
-    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    acceptor.async_accept(next_context(), [this](beast::error_code ec, tcp::socket socket) {
       if (ec) {
         if (ec != net::error::operation_aborted) {
           log().warn("ws.accept_failed error=\"{}\"", ec.message());
@@ -48,15 +79,24 @@ struct ws_server::impl {
     });
   }
 
+  /// Every session has ended: the io threads may return once their handlers are done.
+  void release_threads() {
+    deadline.cancel();
+    for (auto& t : io) {
+      t->work.reset();
+    }
+  }
+
   actors::node_context& ctx;
   server_options opts;
   std::atomic<bool> stopping{false};
   http_router router;
-  net::io_context ioc;
+  std::vector<std::unique_ptr<io_thread>> io;
+  std::size_t next_io = 0; ///< used by the accept handler only
   tcp::acceptor acceptor;
   net::steady_timer deadline;
   session_registry sessions;
-  std::vector<std::thread> threads;
+  bool running = false;
   uint16_t port = 0;
 };
 
@@ -93,13 +133,11 @@ bool ws_server::start(std::string& error) {
   }
   d.port = d.acceptor.local_endpoint().port();
   d.accept();
-  auto threads = d.opts.io_threads > 0
-                     ? d.opts.io_threads
-                     : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  for (int i = 0; i < threads; ++i) {
-    d.threads.emplace_back([&d] { d.ioc.run(); });
+  for (auto& t : d.io) {
+    t->thread = std::thread([&ioc = t->ioc] { ioc.run(); });
   }
-  log().info("ws.listening bind={} port={} io_threads={}", d.opts.bind, d.port, d.threads.size());
+  d.running = true;
+  log().info("ws.listening bind={} port={} io_threads={}", d.opts.bind, d.port, d.io.size());
   return true;
 }
 
@@ -109,11 +147,12 @@ uint16_t ws_server::port() const {
 
 void ws_server::stop() {
   auto& d = *impl_;
-  if (d.stopping.exchange(true) || d.threads.empty()) {
+  if (d.stopping.exchange(true) || !d.running) {
     return;
   }
   auto live = d.sessions.size();
-  net::post(d.acceptor.get_executor(), [&d] {
+  auto& main = d.io.front()->ioc;
+  net::post(main, [&d] {
     beast::error_code ignored;
     d.acceptor.close(ignored);
   });
@@ -121,18 +160,20 @@ void ws_server::stop() {
   d.deadline.expires_after(shutdown_grace);
   d.deadline.async_wait([&d](beast::error_code ec) {
     if (!ec) {
-      d.ioc.stop();
+      for (auto& t : d.io) {
+        t->ioc.stop();
+      }
     }
   });
-  d.sessions.on_empty([&d] { net::post(d.ioc, [&d] { d.deadline.cancel(); }); });
+  d.sessions.on_empty([&d, &main] { net::post(main, [&d] { d.release_threads(); }); });
   d.sessions.for_each([](live_session& s) { s.close(close_going_away, "server shutting down"); });
   if (d.sessions.size() == 0) {
-    net::post(d.ioc, [&d] { d.deadline.cancel(); });
+    net::post(main, [&d] { d.release_threads(); });
   }
-  for (auto& t : d.threads) {
-    t.join();
+  for (auto& t : d.io) {
+    t->thread.join();
   }
-  d.threads.clear();
+  d.running = false;
   d.sessions.for_each([](live_session& s) { s.abandon(); });
   log().info("ws.stopped sessions_closed={}", live);
 }

@@ -1,8 +1,9 @@
 #pragma once
 // Internal: one WebSocket connection over `Stream` (beast::tcp_stream in the node, an
 // in-memory stream in the fuzz target). Owns the Beast stream and nothing else; every
-// handler runs on the session's strand. Frames go to the connection actor through a
-// connection_handle; the actor writes back through connection_sink (posted here).
+// handler runs on the session's io thread (one io_context per thread, no strand). Frames
+// go to the connection actor through a connection_handle; the actor writes back through
+// connection_sink (posted here).
 //
 // Limits, each with what happens when it is hit:
 // - a message over limits.max_frame_bytes: close 1009 (the session enforces it while
@@ -94,7 +95,7 @@ public:
 
   void notify_when_drained() override {
     notify_drained_ = true;
-    // The backlog may have drained before the flag was set: check on the strand.
+    // The backlog may have drained before the flag was set: check on the io thread.
     net::post(ws_.get_executor(), [s = self()] {
       if (!s->writing_ && s->queue_.empty() && !s->finished_ &&
           s->notify_drained_.exchange(false)) {
