@@ -91,11 +91,13 @@ struct ws_server::impl {
   server_options opts;
   std::atomic<bool> stopping{false};
   http_router router;
+  /// Before `io`: handlers still queued when the io_contexts go may hold sessions, and
+  /// a session unregisters itself as it goes.
+  session_registry sessions;
   std::vector<std::unique_ptr<io_thread>> io;
   std::size_t next_io = 0; ///< used by the accept handler only
   tcp::acceptor acceptor;
   net::steady_timer deadline;
-  session_registry sessions;
   bool running = false;
   uint16_t port = 0;
 };

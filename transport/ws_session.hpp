@@ -26,7 +26,9 @@
 #include "transport/outbound_queue.hpp"
 #include "transport/session_registry.hpp"
 #include "transport/stream_ops.hpp"
+#include "transport/write_lane.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -37,17 +39,22 @@
 namespace switchyard::transport {
 
 inline constexpr auto close_linger = std::chrono::milliseconds(2000);
+/// Messages queued while a write is in progress leave together up to this size (one
+/// larger message still goes alone): past it, a bigger write saves no system calls worth
+/// having, and the buffer stays small enough to be reused.
+inline constexpr std::size_t write_batch_bytes = std::size_t{64} << 10;
 inline constexpr uint16_t close_policy_violation = 1008;
 inline constexpr uint16_t close_too_big = 1009;
 
 template <class Stream>
 class ws_session : public actors::connection_sink,
                    public live_session,
+                   public lane_writer,
                    public std::enable_shared_from_this<ws_session<Stream>> {
 public:
   ws_session(Stream&& stream, actors::node_context& ctx, session_registry& registry)
-      : ws_(std::move(stream)), ctx_(ctx), registry_(registry),
-        queue_(static_cast<std::size_t>(ctx.limits.max_frame_bytes)),
+      : ws_(std::move(stream)), ctx_(ctx), registry_(registry), lane_(lane_of(ws_)),
+        queue_(std::min(write_batch_bytes, static_cast<std::size_t>(ctx.limits.max_frame_bytes))),
         write_timer_(ws_.get_executor()), linger_timer_(ws_.get_executor()),
         max_frame_bytes_(static_cast<std::size_t>(ctx.limits.max_frame_bytes)),
         max_unhandled_frames_(ctx.limits.inbound_queue),
@@ -80,15 +87,22 @@ public:
 
   void write(actors::outbound_frame frame) override {
     backlog_ += frame.parts.size();
-    net::post(ws_.get_executor(), [s = self(), f = std::move(frame)]() mutable {
-      if (s->finished_ || s->closing_) {
-        return;
-      }
-      for (auto& part : f.parts) {
-        s->queue_.push(std::move(part));
-      }
-      s->do_write();
-    });
+    lane_.push(self(), std::move(frame));
+  }
+
+  void take(actors::outbound_frame& frame) override {
+    if (finished_ || closing_) {
+      return;
+    }
+    for (auto& part : frame.parts) {
+      queue_.push(std::move(part));
+    }
+  }
+
+  void flush() override {
+    if (!finished_ && !closing_) {
+      do_write();
+    }
   }
 
   std::size_t backlog() const override { return backlog_.load(std::memory_order_relaxed); }
@@ -130,6 +144,13 @@ public:
 
 private:
   std::shared_ptr<ws_session> self() { return this->shared_from_this(); }
+
+  /// Every stream here runs on an io_context (the node's io threads, or the one of the
+  /// fuzz target's in-memory stream).
+  static write_lane& lane_of(websocket::stream<Stream>& ws) {
+    auto& context = net::query(ws.get_executor(), net::execution::context);
+    return net::use_service<write_lane>(static_cast<net::io_context&>(context));
+  }
 
   void on_accept(beast::error_code ec) {
     if (ec) {
@@ -204,6 +225,9 @@ private:
     writing_ = true;
     // Everything queued leaves as one frame, copied into one buffer: Asio passes at most
     // 64 buffers to one writev, so gathering many small messages would cost more syscalls.
+    if (wbuf_.capacity() == 0) {
+      wbuf_ = lane_.borrow_buffer();
+    }
     wbuf_.clear();
     in_flight_ = queue_.take_frame(wbuf_, enc_ == protocol::encoding::json);
     write_started_ = std::chrono::steady_clock::now();
@@ -247,7 +271,7 @@ private:
     backlog_ -= in_flight_;
     in_flight_ = 0;
     if (queue_.empty()) {
-      std::string{}.swap(wbuf_); // idle connections hold no write buffer
+      lane_.return_buffer(std::exchange(wbuf_, {})); // idle connections hold no buffer
     }
     if (ec) {
       log().debug("ws.write_failed remote={} error=\"{}\"", remote_, ec.message());
@@ -321,6 +345,7 @@ private:
   beast::flat_buffer buffer_; ///< the message being read
   actors::node_context& ctx_;
   session_registry& registry_;
+  write_lane& lane_;
   actors::connection_handle conn_;
   protocol::encoding enc_ = protocol::encoding::json;
   std::string remote_;
