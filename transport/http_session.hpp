@@ -73,7 +73,8 @@ private:
                       "switchyard.v1.msgpack\n"},
                      req.version());
     }
-    std::make_shared<ws_session<Stream>>(std::move(stream_), ctx_, registry_)
+    using ws_layer = decltype(websocket_layer(std::move(stream_)));
+    std::make_shared<ws_session<ws_layer>>(websocket_layer(std::move(stream_)), ctx_, registry_)
         ->run(std::move(req), enc, std::move(chosen));
   }
 

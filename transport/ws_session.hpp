@@ -1,5 +1,5 @@
 #pragma once
-// Internal: one WebSocket connection over `Stream` (beast::tcp_stream in the node, an
+// Internal: one WebSocket connection over `Stream` (the bare tcp::socket in the node, an
 // in-memory stream in the fuzz target). Owns the Beast stream and nothing else; every
 // handler runs on the session's io thread (one io_context per thread, no strand). Frames
 // go to the connection actor through a connection_handle; the actor writes back through
@@ -319,7 +319,7 @@ private:
     linger_timer_.async_wait([s = self()](beast::error_code ec) {
       if (!ec) {
         log().debug("ws.close_linger_expired remote={}", s->remote_);
-        beast::get_lowest_layer(s->ws_).close();
+        cut(beast::get_lowest_layer(s->ws_));
       }
     });
   }
