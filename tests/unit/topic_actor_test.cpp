@@ -110,6 +110,18 @@ TEST_F(TopicActor, SubscriberGetsOneSharedBatchEncodedForItsEncoding) {
   EXPECT_TRUE(got);
 }
 
+TEST_F(TopicActor, ARegistryTakenDownTakesItsTopicsWithIt) {
+  // Topics are monitored, not linked: the registry stops them itself.
+  auto t = topic("orphan");
+  publish(t, "\x01");
+  (*self_)->monitor(t);
+  (*self_)->send_exit(registry_, caf::exit_reason::user_shutdown);
+  bool down = false;
+  (*self_)->receive([&](caf::down_msg& dm) { down = dm.source == t.address(); },
+                    caf::after(5s) >> [] {});
+  EXPECT_TRUE(down) << "the topic outlived its registry";
+}
+
 TEST_F(TopicActor, RestartedTopicContinuesTheSeqFromTheStore) {
   auto t = topic("ledger");
   publish(t, "\x01");
