@@ -131,6 +131,9 @@ caf::behavior connection(connection_actor* self, node_context* ctx, protocol::en
         output_batch batch{self};
         on_events(self, events);
       },
+      [=](demoted_atom, const std::string& topic, uint64_t generation) {
+        on_demoted(self, topic, generation);
+      },
       [=](written_atom) {
         output_batch batch{self};
         self->state.drain_requested = false;

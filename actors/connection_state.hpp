@@ -8,6 +8,7 @@
 #include "actors/subscription.hpp"
 #include "protocol/message.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -26,6 +27,10 @@ struct topic_subscription {
   explicit topic_subscription(uint64_t generation) : sub(generation) {}
   subscription sub;
   topic_actor topic; ///< null until the topic confirmed (and while it restarts); monitored
+  /// Asked the topic to write live events to the socket itself (direct_delivery); the
+  /// topic may have refused, which the next batch it sends here shows.
+  bool direct = false;
+  std::shared_ptr<std::atomic<uint64_t>> cursor; ///< the last seq the topic wrote directly
 };
 
 /// Topic handles for publishing, most recently used first; small and unmonitored (a
@@ -120,6 +125,8 @@ void on_subscribe(connection_actor* self, protocol::client_message& msg);
 void on_unsubscribe(connection_actor* self, const protocol::client_message& msg);
 void on_events(connection_actor* self, const event_batch_ptr& batch);
 void on_topic_down(connection_actor* self, const caf::down_msg& dm);
+/// The topic stopped writing a subscription's events directly: its socket fell behind.
+void on_demoted(connection_actor* self, const std::string& topic, uint64_t generation);
 /// Reports pending gaps and asks the store for catching-up subscriptions while the
 /// outbound queue has room.
 void refill(connection_actor* self);

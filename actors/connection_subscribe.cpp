@@ -25,6 +25,40 @@ topic_subscription* find_sub(connection_actor* self, const std::string& name, ui
                                                                                    : &it->second;
 }
 
+/// Asks the topic to write this subscription's live events to the socket itself, with
+/// no actor message per batch, once it is live with nothing left to report here.
+void go_direct(connection_actor* self, topic_subscription& ts) {
+  auto& st = self->state;
+  if (ts.direct || !ts.topic || st.closing || ts.sub.current() != subscription::phase::live ||
+      ts.sub.has_gap()) {
+    return;
+  }
+  if (!ts.cursor) {
+    ts.cursor = std::make_shared<std::atomic<uint64_t>>();
+  }
+  ts.cursor->store(ts.sub.delivered(), std::memory_order_relaxed);
+  // What this connection pushed so far goes to the socket before the topic's first write.
+  flush_output(self);
+  ts.direct = true;
+  self->send(ts.topic, promote_atom::value,
+             direct_delivery{ts.sub.delivered(), ts.sub.generation(), st.sink, ts.cursor});
+}
+
+/// The topic writes no more events of this subscription: go on after its last one.
+void take_back(topic_subscription& ts) {
+  if (ts.direct) {
+    ts.direct = false;
+    ts.sub.handed_back(ts.cursor->load(std::memory_order_acquire));
+  }
+}
+
+/// Tells the topic to stop serving this connection; `done` runs once it has (after the
+/// topic's last direct write), or once the topic is gone.
+void leave_topic(connection_actor* self, const topic_actor& topic, std::function<void()> done) {
+  self->request(topic, caf::infinite, unsub_atom::value)
+      .then([=](bool) { done(); }, [=](caf::error&) { done(); });
+}
+
 /// Reports the subscription's pending gap now (before any later event of its topic).
 void push_gap(connection_actor* self, const std::string& name, topic_subscription& ts) {
   if (auto gap = ts.sub.take_gap()) {
@@ -118,6 +152,7 @@ void on_replay_read(connection_actor* self, const std::string& name, uint64_t ge
     read_more(self, name, *ts);
   } else {
     st.replaying.erase(name);
+    go_direct(self, *ts);
   }
 }
 
@@ -151,7 +186,7 @@ void joined(connection_actor* self, const join_request& req, topic_actor handle,
   auto& st = self->state;
   auto* ts = find_sub(self, req.name, req.generation);
   if (ts == nullptr) {
-    self->send(handle, unsub_atom::value); // unsubscribed meanwhile
+    leave_topic(self, handle, [] {}); // unsubscribed meanwhile
     return;
   }
   ts->topic = handle;
@@ -170,6 +205,8 @@ void joined(connection_actor* self, const join_request& req, topic_actor handle,
   if (ts->sub.current() == subscription::phase::catching_up) {
     st.replaying.insert(req.name);
     read_more(self, req.name, *ts);
+  } else {
+    go_direct(self, *ts);
   }
 }
 
@@ -305,18 +342,28 @@ void on_unsubscribe(connection_actor* self, const protocol::client_message& msg)
     return send_error(self, msg.id, protocol::error_code::bad_request,
                       "field 'group' is not supported by this node yet");
   }
-  if (auto it = st.subs.find(msg.topic); it != st.subs.end()) {
-    if (it->second.topic) {
-      self->send(it->second.topic, unsub_atom::value);
-      self->demonitor(it->second.topic.address());
+  auto reply = [=, id = msg.id] {
+    if (id) {
+      send_message(self, protocol::encode_ok_empty(self->state.enc, *id));
     }
-    st.subs.erase(it);
-    st.replaying.erase(msg.topic);
-    st.gapped.erase(msg.topic);
+  };
+  auto it = st.subs.find(msg.topic);
+  if (it == st.subs.end()) {
+    return reply();
   }
-  if (msg.id) {
-    send_message(self, protocol::encode_ok_empty(st.enc, *msg.id));
+  auto topic = it->second.topic;
+  st.subs.erase(it);
+  st.replaying.erase(msg.topic);
+  st.gapped.erase(msg.topic);
+  if (!topic) {
+    return reply();
   }
+  self->demonitor(topic.address());
+  // The reply waits for the topic: no event of this subscription follows it.
+  leave_topic(self, topic, [=] {
+    output_batch batch{self};
+    reply();
+  });
 }
 
 void on_events(connection_actor* self, const event_batch_ptr& batch) {
@@ -326,6 +373,8 @@ void on_events(connection_actor* self, const event_batch_ptr& batch) {
     return;
   }
   auto& ts = it->second;
+  // A batch while direct was asked for: the topic refused (events were on their way).
+  take_back(ts);
   bool json = st.enc == protocol::encoding::json;
   auto room = output_room(self);
   for (const auto& ev : batch->events) {
@@ -343,6 +392,13 @@ void on_events(connection_actor* self, const event_batch_ptr& batch) {
       break;
     }
   }
+  go_direct(self, ts);
+}
+
+void on_demoted(connection_actor* self, const std::string& topic, uint64_t generation) {
+  if (auto* ts = find_sub(self, topic, generation)) {
+    take_back(*ts);
+  }
 }
 
 void refill(connection_actor* self) {
@@ -351,6 +407,7 @@ void refill(connection_actor* self) {
     auto name = *it++;
     if (auto sub = st.subs.find(name); sub != st.subs.end()) {
       push_gap(self, name, sub->second);
+      go_direct(self, sub->second);
     } else {
       st.gapped.erase(name);
     }
@@ -373,6 +430,7 @@ void on_topic_down(connection_actor* self, const caf::down_msg& dm) {
   }
   // The topic restarts from the store; join it again and read what was missed.
   auto& ts = found->second;
+  take_back(ts);
   ts.topic = nullptr;
   ts.sub.lost_topic();
   log().debug("conn.resubscribe conn={} tenant={} topic={}", st.conn_id, st.tenant, found->first);

@@ -40,8 +40,14 @@ struct reply_address {
 ///   publish     (from connections) -> (seq, dup) once durable | failure
 ///   subscribe   the sender gets (events_atom, event_batch_ptr) for every later batch;
 ///               -> the durable last seq (events after it arrive as batches)
-///   unsub       the sender stops receiving batches
+///   promote     the sender's socket gets live events written directly (direct_delivery)
+///               from the next batch on, if it has every event up to the durable seq;
+///               past limits.outbound_queue queued it gets (demoted_atom, topic,
+///               generation) and the batches again
+///   unsub       the sender stops receiving batches -> true (after its last direct write)
 ///   committed   (from the writer) a batch is durable: fan it out
+///   flush       (from itself) send what is staged to the writer, once the publishes
+///               already in the mailbox have been staged too
 ///   refused     (from the writer) the in-flight batch was not stored; what the store holds
 ///   count       -> number of subscribers
 ///   crash       fault injection for supervision tests: throws
@@ -49,8 +55,9 @@ struct reply_address {
 ///   tick        (from the supervisor) stop if idle for topics.idle_ms
 using topic_actor = caf::typed_actor<
     caf::replies_to<publish_atom, publish_request>::with<uint64_t, bool>,
-    caf::replies_to<subscribe_atom, protocol::encoding>::with<uint64_t>, caf::reacts_to<unsub_atom>,
-    caf::reacts_to<committed_atom, store::append_batch>,
+    caf::replies_to<subscribe_atom, protocol::encoding>::with<uint64_t>,
+    caf::reacts_to<promote_atom, direct_delivery>, caf::replies_to<unsub_atom>::with<bool>,
+    caf::reacts_to<committed_atom, store::append_batch>, caf::reacts_to<flush_atom>,
     caf::reacts_to<refused_atom, store::topic_info>, caf::replies_to<count_atom>::with<uint64_t>,
     caf::reacts_to<crash_atom>, caf::reacts_to<passivate_atom>, caf::reacts_to<tick_atom>>;
 
@@ -103,6 +110,7 @@ using registry_actor = supervisor_actor<topic_actor>;
 // serialization (CAF 0.17 asks either for an inspect() or for this explicit allowance).
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::publish_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::event_batch_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::direct_delivery)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::read_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::read_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::append_request)

@@ -2,8 +2,10 @@
 // Values exchanged between actors on one node. Local only for now: nothing here
 // crosses the middleman, so none of these types is registered for serialization.
 
+#include "actors/connection_sink.hpp"
 #include "store/event_store.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -37,6 +39,19 @@ struct event_batch {
 };
 
 using event_batch_ptr = std::shared_ptr<const event_batch>;
+
+/// A connection's request that its topic write live events to its socket itself (no
+/// actor message per batch) while the socket keeps up. The connection has pushed every
+/// event up to `delivered`; the topic takes over only if that is its durable seq (no
+/// batch is on its way to the connection). The topic writes the seq of the last event
+/// it pushed into `cursor`; when the socket falls behind it hands the subscription
+/// back (`demoted`), and the connection goes on from the cursor.
+struct direct_delivery {
+  uint64_t delivered = 0;
+  uint64_t generation = 0;
+  std::weak_ptr<connection_sink> sink;
+  std::shared_ptr<std::atomic<uint64_t>> cursor;
+};
 
 /// A read for a store reader: events from a seq (replay), a history page, or the
 /// first seq at or after a time.

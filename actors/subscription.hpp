@@ -46,6 +46,11 @@ public:
   /// The topic confirmed the first join with its durable `last`; delivery starts at
   /// `start` (last + 1 for live only).
   void joined(uint64_t last, uint64_t start);
+  /// The topic wrote live events to the socket itself up to `delivered` (see
+  /// direct_delivery) and gives the subscription back.
+  void handed_back(uint64_t delivered) {
+    delivered_ = delivered > delivered_ ? delivered : delivered_;
+  }
   /// The topic went away (crash): batches are ignored until rejoined().
   void lost_topic() { phase_ = phase::joining; }
   /// The restarted topic confirmed with `last`: what was missed is replayed.

@@ -5,6 +5,7 @@
 #include "actors/node_context.hpp"
 #include "actors/topic_state.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <stdexcept>
 #include <vector>
@@ -20,6 +21,11 @@ using steady = std::chrono::steady_clock;
 struct subscriber {
   caf::actor who;
   protocol::encoding enc;
+  /// Live events go straight to the socket (direct_delivery) instead of to `who`.
+  bool direct = false;
+  uint64_t generation = 0;
+  std::weak_ptr<connection_sink> sink;
+  std::shared_ptr<std::atomic<uint64_t>> cursor;
 };
 
 struct topic_actor_state {
@@ -36,6 +42,8 @@ struct topic_actor_state {
   /// Its supervisor asked it to stop (too many topics running) while it was busy: it
   /// stops as soon as it is idle.
   bool stop_when_idle = false;
+  /// A flush message is on its way to itself.
+  bool flush_scheduled = false;
   /// A publish or subscribe reached it. Until then it is not stopped on request: the
   /// look-up that started it has a request on the way.
   bool used = false;
@@ -80,28 +88,75 @@ void remove_subscriber(topic_actor_state& st, const caf::actor_addr& who) {
   }
 }
 
-/// Sends the batch to every subscriber as one shared message (no copy per subscriber).
+/// A message to a connection (dynamically typed, so a typed send() does not apply).
+void tell(topic_pointer self, const caf::actor& who, const caf::message& msg) {
+  who->enqueue(caf::strong_actor_ptr{self->ctrl()}, caf::make_message_id(), msg, self->context());
+}
+
+/// Writes the batch to a direct subscriber's socket. A socket past
+/// limits.outbound_queue (or gone) is handed back to its connection, which reports the
+/// events that do not fit as a gap: returns false, and the batch goes to the connection.
+bool write_direct(topic_pointer self, subscriber& sub, const event_batch_ptr& batch) {
+  auto& st = self->state;
+  const auto capacity = static_cast<std::size_t>(st.ctx->limits.outbound_queue);
+  if (auto sink = sub.sink.lock(); sink && sink->backlog() + batch->events.size() <= capacity) {
+    const bool json = sub.enc == protocol::encoding::json;
+    outbound_frame frame;
+    frame.parts.reserve(batch->events.size());
+    for (const auto& ev : batch->events) {
+      // Aliases the shared batch: no copy of the event per subscriber.
+      frame.parts.emplace_back(batch, json ? &ev.json : &ev.msgpack);
+    }
+    sink->write(std::move(frame));
+    sub.cursor->store(batch->events.back().seq, std::memory_order_release);
+    return true;
+  }
+  sub.direct = false;
+  sub.sink.reset();
+  tell(self, sub.who, caf::make_message(demoted_atom::value, st.log.topic(), sub.generation));
+  return false;
+}
+
+/// Writes the batch to direct subscribers' sockets, and sends it to every other
+/// subscriber as one shared message (no copy per subscriber).
 void fan_out(topic_pointer self, const event_batch_ptr& batch) {
   auto& st = self->state;
   if (st.subscribers.empty() || batch->events.empty()) {
     return;
   }
-  auto msg = caf::make_message(events_atom::value, batch);
+  caf::message msg;
   for (auto& sub : st.subscribers) {
-    sub.who->enqueue(caf::strong_actor_ptr{self->ctrl()}, caf::make_message_id(), msg,
-                     self->context());
+    if (sub.direct && write_direct(self, sub, batch)) {
+      continue;
+    }
+    if (msg.empty()) {
+      msg = caf::make_message(events_atom::value, batch);
+    }
+    tell(self, sub.who, msg);
   }
 }
 
 /// Sends the staged events to the writer when no batch is in flight.
 void flush(topic_pointer self) {
   auto& st = self->state;
+  st.flush_scheduled = false;
   if (!st.log.ready_to_flush()) {
     return;
   }
   append_request req{st.log.take_batch(), std::move(st.staged_replies), self};
   st.staged_replies.clear();
   self->send(st.writer, append_atom::value, std::move(req));
+}
+
+/// Flushes after the messages already in the mailbox: a burst of publishes (one read
+/// of a client's socket) becomes one batch, so one commit and one write per subscriber
+/// carry all of it instead of the first publish going alone.
+void flush_soon(topic_pointer self) {
+  auto& st = self->state;
+  if (!st.flush_scheduled && st.log.ready_to_flush()) {
+    st.flush_scheduled = true;
+    self->send(self, flush_atom::value);
+  }
 }
 
 /// Stops now if the supervisor asked for it and nothing keeps the topic busy any more.
@@ -128,33 +183,48 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
         const caf::response_promise& taken = rp;
         st.staged_replies.push_back({taken.source(), taken.stages(), taken.id()});
         st.log.stage(now_ms(), *req.data, std::move(req.key), std::move(req.idem));
-        flush(self);
+        flush_soon(self);
         return rp;
       },
       [=](subscribe_atom, protocol::encoding enc) {
         auto& st = self->state;
         auto sender = caf::actor_cast<caf::actor>(self->current_sender());
         remove_subscriber(st, sender.address());
-        st.subscribers.push_back(subscriber{sender, enc});
+        st.subscribers.push_back(subscriber{sender, enc, false, 0, {}, {}});
         count_encoding(st, enc, +1);
         self->monitor(sender);
         st.last_active = steady::now();
         st.used = true;
         return st.log.durable_seq();
       },
+      [=](promote_atom, direct_delivery& d) {
+        auto& st = self->state;
+        const auto sender = self->current_sender();
+        for (auto& sub : st.subscribers) {
+          // Only a subscriber that has every durable event: none is on its way to it.
+          if (sub.who.address() == sender && d.delivered == st.log.durable_seq()) {
+            sub.direct = true;
+            sub.generation = d.generation;
+            sub.sink = std::move(d.sink);
+            sub.cursor = std::move(d.cursor);
+          }
+        }
+      },
       [=](unsub_atom) {
         auto sender = caf::actor_cast<caf::actor>(self->current_sender());
         remove_subscriber(self->state, sender.address());
         self->demonitor(sender);
         stop_if_asked(self);
+        return true;
       },
       [=](committed_atom, store::append_batch& batch) {
         auto& st = self->state;
         fan_out(self, st.log.commit(std::move(batch), st.json_subscribers > 0,
                                     st.msgpack_subscribers > 0));
-        flush(self);
+        flush_soon(self);
         stop_if_asked(self);
       },
+      [=](flush_atom) { flush(self); },
       [=](refused_atom, const store::topic_info& info) {
         auto& st = self->state;
         auto dropped = st.log.refused(info);

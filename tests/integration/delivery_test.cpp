@@ -78,6 +78,15 @@ TEST(Delivery, SlowSubscriberGetsGapWhileFastOneGetsEverything) {
     }
   }
   EXPECT_GE(gaps, 1);
+  // Caught up, the slow one is served again: every later event, no further gap.
+  for (uint64_t seq = total + 1; seq <= total + 20; ++seq) {
+    pub.send_text(R"({"op":"publish","topic":"firehose","data":"after"})");
+    auto m = slow.next(10s);
+    ASSERT_TRUE(m.has_value()) << "stopped at " << seq;
+    auto msg = json::parse(*m);
+    ASSERT_EQ(msg["push"], "event") << *m;
+    ASSERT_EQ(msg["seq"], seq);
+  }
   // What it missed is in the history.
   auto hist =
       json::parse(slow.request(R"("op":"history","topic":"firehose","from_seq":1,"limit":3)", 9));

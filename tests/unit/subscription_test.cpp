@@ -22,6 +22,18 @@ TEST(Subscription, IgnoresLiveBatchesUntilTheTopicConfirmed) {
   EXPECT_EQ(s.delivered(), 6u);
 }
 
+TEST(Subscription, EventsTheTopicWroteDirectlyAreNotPushedAgainWhenItHandsBack) {
+  subscription s{1};
+  s.joined(5, 6);
+  // The topic wrote 6..9 to the socket itself, then gave the subscription back.
+  s.handed_back(9);
+  EXPECT_EQ(s.delivered(), 9u);
+  EXPECT_EQ(s.on_live(9, true), action::skip);
+  EXPECT_EQ(s.on_live(10, true), action::push);
+  s.handed_back(7); // a stale cursor never moves delivery back
+  EXPECT_EQ(s.delivered(), 10u);
+}
+
 TEST(Subscription, ReplaysFromTheStoreThenGoesLiveWithoutLossOrRepeat) {
   subscription s{1};
   s.joined(10, 3); // events 3..10 are stored
