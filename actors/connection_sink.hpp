@@ -13,6 +13,9 @@ namespace switchyard::actors {
 /// (an event encoded once is shared by every subscriber's frame).
 struct outbound_frame {
   std::vector<std::shared_ptr<const std::string>> parts;
+  /// Events of a big room: they may wait for the socket's next write round
+  /// (limits.write_round_ms) instead of leaving at once.
+  bool bulk = false;
 };
 
 /// Implemented by the transport's WebSocket session. Called from actor threads;

@@ -34,6 +34,10 @@ struct connection_limits {
   int64_t ping_ms = 25000;           ///< advertised keep-alive interval
   int64_t inbound_queue = 256;       ///< frames read but not yet handled before reading pauses
   int64_t write_timeout_ms = 10000;  ///< a write making no progress this long closes with 1008
+  /// Events of a topic with at least write_round_room subscribers wait up to this long for
+  /// the next write round of a socket that has just written (0: never wait).
+  int64_t write_round_ms = 20;
+  int64_t write_round_room = 256;
 };
 
 /// Topic actors (config area `topics`).

@@ -102,6 +102,7 @@ bool write_direct(topic_pointer self, subscriber& sub, const event_batch_ptr& ba
   if (auto sink = sub.sink.lock(); sink && sink->backlog() + batch->events.size() <= capacity) {
     const bool json = sub.enc == protocol::encoding::json;
     outbound_frame frame;
+    frame.bulk = static_cast<int64_t>(st.subscribers.size()) >= st.ctx->limits.write_round_room;
     frame.parts.reserve(batch->events.size());
     for (const auto& ev : batch->events) {
       // Aliases the shared batch: no copy of the event per subscriber.

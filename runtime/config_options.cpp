@@ -169,6 +169,15 @@ std::vector<config_option> make_options() {
       "frames read from a connection but not yet handled before its reading pauses",
       [](node_config& c) -> int64_t& { return c.limits.inbound_queue; }, 1, 1 << 20));
   opts.push_back(int_option<int64_t>(
+      "limits.write_round_ms",
+      "a socket that has just written lets events of big rooms wait up to this long, to "
+      "write them together (0: never wait), ms",
+      [](node_config& c) -> int64_t& { return c.limits.write_round_ms; }, 0, 1000));
+  opts.push_back(int_option<int64_t>(
+      "limits.write_round_room",
+      "subscribers a topic needs for its events to wait for write rounds",
+      [](node_config& c) -> int64_t& { return c.limits.write_round_room; }, 1, big));
+  opts.push_back(int_option<int64_t>(
       "limits.write_timeout_ms",
       "a connection whose writes make no progress this long is closed (1008), ms",
       [](node_config& c) -> int64_t& { return c.limits.write_timeout_ms; }, 100, big));

@@ -93,18 +93,35 @@ public:
   }
 
   void take(actors::outbound_frame& frame) override {
-    if (finished_ || closing_) {
+    // After a close was asked for nothing more is queued: a topic writing directly would
+    // otherwise keep the queue from ever emptying, and the close frame from going out.
+    if (finished_ || closing_ || close_) {
+      backlog_ -= frame.parts.size();
       return;
     }
     for (auto& part : frame.parts) {
       queue_.push(std::move(part));
     }
+    urgent_ = urgent_ || !frame.bulk;
   }
 
   void flush() override {
     if (!finished_ && !closing_) {
-      do_write();
+      write_or_wait();
     }
+  }
+
+  void write_round(bool last) override {
+    if (finished_ || closing_) {
+      return;
+    }
+    // A socket that wrote within the first half of this round (it had been quiet) waits
+    // for the next one: rounds then come once per round, not twice.
+    const auto round = std::chrono::milliseconds(ctx_.limits.write_round_ms);
+    if (!last && !urgent_ && std::chrono::steady_clock::now() - write_started_ < round / 2) {
+      return lane_.defer(self(), round);
+    }
+    do_write();
   }
 
   std::size_t backlog() const override { return backlog_.load(std::memory_order_relaxed); }
@@ -224,6 +241,22 @@ private:
     do_read();
   }
 
+  /// Writes now, unless the socket has just written and only events of big rooms wait:
+  /// those leave with the lane's next round, together with whatever comes meanwhile
+  /// (fewer, larger writes for the node and the client; at most limits.write_round_ms
+  /// later).
+  void write_or_wait() {
+    if (writing_ || queue_.empty()) {
+      return;
+    }
+    const auto round = std::chrono::milliseconds(ctx_.limits.write_round_ms);
+    if (!urgent_ && round.count() > 0 &&
+        std::chrono::steady_clock::now() - write_started_ < round) {
+      return lane_.defer(self(), round);
+    }
+    do_write();
+  }
+
   void do_write() {
     if (writing_ || queue_.empty()) {
       return;
@@ -236,6 +269,7 @@ private:
     }
     wbuf_.clear();
     in_flight_ = queue_.take_frame(wbuf_, enc_ == protocol::encoding::json);
+    urgent_ = urgent_ && !queue_.empty();
     write_started_ = std::chrono::steady_clock::now();
     if (!write_timer_armed_) {
       arm_write_timer(std::chrono::milliseconds(ctx_.limits.write_timeout_ms));
@@ -284,7 +318,7 @@ private:
       return finish();
     }
     if (!queue_.empty() && !closing_) {
-      return do_write();
+      return write_or_wait();
     }
     if (notify_drained_.exchange(false)) {
       conn_.written();
@@ -359,7 +393,7 @@ private:
   std::string wbuf_;              ///< the frame being written
   std::size_t in_flight_ = 0;     ///< messages in wbuf_
   net::steady_timer write_timer_; ///< limits.write_timeout_ms for the write in progress
-  std::chrono::steady_clock::time_point write_started_{};
+  std::chrono::steady_clock::time_point write_started_{}; ///< of the last write
   net::steady_timer linger_timer_;
   const std::size_t max_frame_bytes_;
   const int64_t max_unhandled_frames_;
@@ -374,6 +408,7 @@ private:
   bool reading_ = false;
   bool writing_ = false;
   bool write_timer_armed_ = false;
+  bool urgent_ = false; ///< something queued must not wait for a write round
   bool linger_armed_ = false;
   bool closing_ = false; ///< the close frame is on its way
   bool finished_ = false;

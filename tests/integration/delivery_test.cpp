@@ -3,6 +3,7 @@
 #include "tests/support/test_node.hpp"
 #include "tests/support/ws_client.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -91,6 +92,55 @@ TEST(Delivery, SlowSubscriberGetsGapWhileFastOneGetsEverything) {
   auto hist =
       json::parse(slow.request(R"("op":"history","topic":"firehose","from_seq":1,"limit":3)", 9));
   EXPECT_EQ(hist["ok"]["events"].size(), 3u);
+}
+
+/// Publishes `count` events one at a time (each waits for its acknowledgement) to a
+/// room whose subscriber reads frames; returns how many frames carried them, after
+/// checking that every event arrived once, in order.
+std::size_t frames_for_paced_events(int64_t write_round_ms, int count) {
+  test_node node{[&](runtime::node_config& cfg) {
+    cfg.limits.write_round_ms = write_round_ms;
+    cfg.limits.write_round_room = 1; // a room of one counts as big here
+  }};
+  ws_client sub{node.port()};
+  ws_client pub{node.port()};
+  sub.request(R"("op":"connect")", 1);
+  pub.request(R"("op":"connect")", 1);
+  sub.request(R"("op":"subscribe","topic":"room")", 2);
+  for (int i = 1; i <= count; ++i) {
+    pub.request(R"("op":"publish","topic":"room","data":)" + std::to_string(i), 100 + i);
+  }
+  std::size_t frames = 0;
+  int next = 1;
+  while (next <= count) {
+    auto frame = sub.read_frame(5s);
+    if (!frame) {
+      ADD_FAILURE() << "event " << next << " never arrived";
+      break;
+    }
+    ++frames;
+    std::size_t pos = 0;
+    while (pos < frame->size()) {
+      auto end = std::min(frame->find('\n', pos), frame->size());
+      auto ev = json::parse(frame->substr(pos, end - pos));
+      EXPECT_EQ(ev["push"], "event");
+      EXPECT_EQ(ev["seq"], next);
+      ++next;
+      pos = end + 1;
+    }
+  }
+  return frames;
+}
+
+TEST(Delivery, EventsOfABigRoomLeaveInWriteRoundsAndEachArrivesOnceInOrder) {
+  // Each publish waits for its acknowledgement, so without rounds each event is its
+  // own write; with a round longer than the whole run, the first goes at once and
+  // the rest wait for the rounds.
+  const int count = 20;
+  const auto without_rounds = frames_for_paced_events(0, count);
+  const auto with_rounds = frames_for_paced_events(2000, count);
+  EXPECT_GE(without_rounds, static_cast<std::size_t>(count) / 2);
+  EXPECT_LE(with_rounds, 3u);
 }
 
 TEST(Delivery, CrashedTopicRestartsFromStoreAndSubscribersLoseNothing) {

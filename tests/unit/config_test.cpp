@@ -82,5 +82,19 @@ TEST(Config, ThreadCountsDefaultToAutomatic) {
   EXPECT_EQ(out.config.store.sync, store::store_config::sync_mode::full);
 }
 
+TEST(Config, WriteRoundsAreTwentyMillisecondsForRoomsOf256AndCanBeTurnedOff) {
+  auto defaults = load_config({}, {}).config;
+  EXPECT_EQ(defaults.limits.write_round_ms, 20);
+  EXPECT_EQ(defaults.limits.write_round_room, 256);
+  auto out = load_config({"--limits-write-round-ms", "0"}, {});
+  ASSERT_TRUE(out.error.empty()) << out.error;
+  EXPECT_EQ(out.config.limits.write_round_ms, 0);
+  out = load_config({}, {{"SWITCHYARD_LIMITS_WRITE_ROUND_ROOM", "5"}});
+  ASSERT_TRUE(out.error.empty()) << out.error;
+  EXPECT_EQ(out.config.limits.write_round_room, 5);
+  out = load_config({"--limits-write-round-ms", "5000"}, {});
+  EXPECT_NE(out.error.find("--limits-write-round-ms"), std::string::npos) << out.error;
+}
+
 } // namespace
 } // namespace switchyard::runtime
