@@ -20,6 +20,9 @@ constexpr uint16_t close_policy_violation = 1008;
 /// Replies may exceed the fanout capacity by this factor before the client is cut off.
 constexpr std::size_t hard_limit_factor = 4;
 
+/// How much of a bad frame the log shows.
+constexpr std::size_t bad_snippet_bytes = 64;
+
 std::size_t max_ops_in_flight(const connection_state& st) {
   return 4 * static_cast<std::size_t>(st.ctx->limits.inbound_queue);
 }
@@ -34,8 +37,7 @@ void count_bad_frame(connection_actor* self, std::string_view snippet) {
               }));
   times.push_back(now);
   if (st.bad_frames.size() == 1) {
-    log().info("conn.bad_frame conn={} remote={} snippet=\"{}\"", st.conn_id, st.remote,
-               snippet.substr(0, 64));
+    log().info("conn.bad_frame conn={} remote={} snippet=\"{}\"", st.conn_id, st.remote, snippet);
   }
   if (static_cast<int64_t>(st.bad_frames.size()) > st.ctx->limits.bad_frames) {
     log().info("conn.closed conn={} remote={} code=1008 reason=bad_frames count={}", st.conn_id,
@@ -77,34 +79,32 @@ void dispatch(connection_actor* self, protocol::client_message& msg) {
                  "' is not supported by this node yet");
 }
 
-void handle_frame(connection_actor* self, std::string& payload) {
+void handle_frame(connection_actor* self, client_frame& frame) {
   auto& st = self->state;
   if (!st.closing) {
-    std::vector<protocol::decoded_message> decoded;
-    bool clean = protocol::decode_frame(st.enc, payload, decoded);
-    for (auto& item : decoded) {
+    for (auto& item : frame.messages) {
       if (auto* err = std::get_if<protocol::decode_error>(&item)) {
         send_error(self, err->id, protocol::error_code::bad_request, err->message);
       } else {
         dispatch(self, std::get<protocol::client_message>(item));
       }
     }
-    if (!clean) {
-      count_bad_frame(self, payload);
+    if (!frame.clean) {
+      count_bad_frame(self, frame.bad_snippet);
     }
   }
   if (auto sink = st.sink.lock()) {
-    sink->frame_done(payload.size());
+    sink->frame_done(frame.bytes);
   }
 }
 
-void on_frame(connection_actor* self, std::string& payload) {
+void on_frame(connection_actor* self, client_frame& frame) {
   auto& st = self->state;
   if (!st.deferred.empty() || st.ops_in_flight >= max_ops_in_flight(st)) {
-    st.deferred.push_back(std::move(payload));
+    st.deferred.push_back(std::move(frame));
     return;
   }
-  handle_frame(self, payload);
+  handle_frame(self, frame);
 }
 
 caf::behavior connection(connection_actor* self, node_context* ctx, protocol::encoding enc,
@@ -123,9 +123,9 @@ caf::behavior connection(connection_actor* self, node_context* ctx, protocol::en
   self->set_down_handler([=](caf::down_msg& dm) { on_topic_down(self, dm); });
   log().debug("conn.opened conn={} remote={}", st.conn_id, st.remote);
   return {
-      [=](frame_atom, std::string& payload) {
+      [=](frame_atom, client_frame& frame) {
         output_batch batch{self};
-        on_frame(self, payload);
+        on_frame(self, frame);
       },
       [=](events_atom, const event_batch_ptr& events) {
         output_batch batch{self};
@@ -325,14 +325,15 @@ void op_finished(connection_actor* self) {
   --st.ops_in_flight;
   output_batch batch{self};
   while (!st.deferred.empty() && st.ops_in_flight < max_ops_in_flight(st)) {
-    auto payload = std::move(st.deferred.front());
+    auto frame = std::move(st.deferred.front());
     st.deferred.erase(st.deferred.begin());
-    handle_frame(self, payload);
+    handle_frame(self, frame);
   }
 }
 
 struct connection_handle::impl {
   caf::actor actor;
+  protocol::encoding enc;
 };
 
 connection_handle connection_handle::spawn(node_context& ctx, protocol::encoding enc,
@@ -340,14 +341,22 @@ connection_handle connection_handle::spawn(node_context& ctx, protocol::encoding
                                            std::string remote) {
   connection_handle h;
   h.impl_ = std::make_shared<impl>();
+  h.impl_->enc = enc;
   h.impl_->actor = ctx.system->spawn(connection, &ctx, enc, std::move(sink), std::move(remote));
   return h;
 }
 
-void connection_handle::frame(std::string payload) const {
-  if (impl_) {
-    caf::anon_send(impl_->actor, frame_atom::value, std::move(payload));
+void connection_handle::frame(std::string_view payload) const {
+  if (!impl_) {
+    return;
   }
+  client_frame frame;
+  frame.bytes = payload.size();
+  frame.clean = protocol::decode_frame(impl_->enc, payload, frame.messages);
+  if (!frame.clean) {
+    frame.bad_snippet = std::string(payload.substr(0, bad_snippet_bytes));
+  }
+  caf::anon_send(impl_->actor, frame_atom::value, std::move(frame));
 }
 
 void connection_handle::written() const {

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace switchyard::actors {
 
@@ -18,8 +19,9 @@ public:
   /// Spawns the connection actor for a freshly accepted WebSocket.
   static connection_handle spawn(node_context& ctx, protocol::encoding enc,
                                  std::weak_ptr<connection_sink> sink, std::string remote);
-  /// One complete WebSocket message from the client.
-  void frame(std::string payload) const;
+  /// One complete WebSocket message from the client. It is decoded here, on the
+  /// socket's io thread, so the actor threads only act on it.
+  void frame(std::string_view payload) const;
   /// The socket backlog drained after connection_sink::notify_when_drained().
   void written() const;
   /// The socket is gone; the actor leaves its topics and quits. Idempotent.

@@ -49,6 +49,14 @@ private:
 
 using topic_callback = std::function<void(const topic_actor*)>;
 
+/// A client's WebSocket message, decoded by its socket's thread (connection_handle).
+struct client_frame {
+  std::vector<protocol::decoded_message> messages;
+  std::size_t bytes = 0;   ///< its size, for the socket's inbound flow control
+  bool clean = true;       ///< false: at least one part could not be decoded
+  std::string bad_snippet; ///< the frame's start when not clean, for the log
+};
+
 struct connection_state {
   node_context* ctx = nullptr;
   registry_actor registry;
@@ -78,7 +86,7 @@ struct connection_state {
   /// max_ops_in_flight() frames wait in `deferred` (bounded by limits.inbound_queue:
   /// the socket stops reading), so a flooding client cannot pile up work elsewhere.
   std::size_t ops_in_flight = 0;
-  std::vector<std::string> deferred;
+  std::vector<client_frame> deferred;
   static inline const char* name = "connection";
 };
 
@@ -137,3 +145,5 @@ void on_publish(connection_actor* self, protocol::client_message& msg);
 void on_history(connection_actor* self, const protocol::client_message& msg);
 
 } // namespace switchyard::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::client_frame)

@@ -212,13 +212,13 @@ private:
     if (!ws_.is_message_done()) {
       return do_read();
     }
-    auto payload = beast::buffers_to_string(buffer_.data());
+    const auto size = static_cast<int64_t>(buffer_.size());
+    const auto frames = unhandled_frames_.fetch_add(1) + 1;
+    const auto held = unhandled_bytes_.fetch_add(size) + size;
+    // Decoded straight from Beast's buffer (contiguous), on this thread.
+    conn_.frame({static_cast<const char*>(buffer_.data().data()), buffer_.size()});
     // Give the message buffer back between messages: an idle connection holds none.
     buffer_ = beast::flat_buffer{};
-    const auto frames = unhandled_frames_.fetch_add(1) + 1;
-    const auto held = unhandled_bytes_.fetch_add(static_cast<int64_t>(payload.size())) +
-                      static_cast<int64_t>(payload.size());
-    conn_.frame(std::move(payload));
     if (frames < max_unhandled_frames_ && held < max_unhandled_bytes_) {
       return do_read();
     }
