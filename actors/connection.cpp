@@ -134,6 +134,10 @@ caf::behavior connection(connection_actor* self, node_context* ctx, protocol::en
       [=](demoted_atom, const std::string& topic, uint64_t generation) {
         on_demoted(self, topic, generation);
       },
+      [=](flush_atom) {
+        self->state.flush_scheduled = false;
+        flush_output(self);
+      },
       [=](written_atom) {
         output_batch batch{self};
         self->state.drain_requested = false;
@@ -186,8 +190,11 @@ void push_output(connection_actor* self, std::shared_ptr<const std::string> msg)
     return;
   }
   st.pending.parts.push_back(std::move(msg));
-  if (!st.batching) {
-    flush_output(self);
+  if (!st.batching && !st.flush_scheduled) {
+    // A reply outside a batch (a response handler): the replies already in the mailbox
+    // join it, and the socket gets them in one hand-over instead of one each.
+    st.flush_scheduled = true;
+    self->send(self, flush_atom::value);
   }
 }
 

@@ -68,6 +68,7 @@ struct connection_state {
   bool connected = false;
   bool closing = false;
   bool batching = false;        ///< inside a handler: output is flushed at its end
+  bool flush_scheduled = false; ///< a flush message to itself is on its way
   bool drain_requested = false; ///< the session will send `written` once drained
   std::size_t capacity = 0;     ///< backlog at which fanout events become a gap
   std::string tenant;
@@ -106,7 +107,8 @@ private:
   connection_actor* self_;
 };
 
-/// Queues an encoded message (flushed at the end of the handler, or now outside one).
+/// Queues an encoded message (flushed at the end of the handler, or outside one after the
+/// messages already in the mailbox).
 void push_output(connection_actor* self, std::shared_ptr<const std::string> msg);
 void flush_output(connection_actor* self);
 /// How many more fanout events fit before the capacity (socket backlog included).
