@@ -44,7 +44,7 @@ inline constexpr auto close_linger = std::chrono::milliseconds(2000);
 /// having, and the buffer stays small enough to be reused.
 inline constexpr std::size_t write_batch_bytes = std::size_t{64} << 10;
 /// What the first read of a client message asks for (see do_read).
-inline constexpr std::size_t first_read_bytes = 512;
+inline constexpr std::size_t first_read_bytes = 64;
 inline constexpr uint16_t close_policy_violation = 1008;
 inline constexpr uint16_t close_too_big = 1009;
 
@@ -189,7 +189,8 @@ private:
     reading_ = true;
     // Beast allocates the read buffer when the read starts, sized for 1.5 KiB: an idle
     // connection would hold that while it waits. The first read of a message asks for
-    // first_read_bytes (most client messages fit); the rest of a longer one follows.
+    // first_read_bytes only; the rest follows from Beast's own buffer, without a system
+    // call (64 rather than 512: 0.4 KiB less per idle connection, publishes unchanged).
     const auto limit = buffer_.size() == 0 ? std::min(first_read_bytes, max_frame_bytes_ + 1)
                                            : max_frame_bytes_ + 1 - buffer_.size();
     ws_.async_read_some(buffer_, limit, beast::bind_front_handler(&ws_session::on_read, self()));
