@@ -74,7 +74,8 @@ struct append_request {
 ///   append    commit with whatever else is waiting; answers the promises, tells the topic
 ///   recover   -> the topic's stored range, after every append queued before it
 ///   flush     (from itself) commit what is pending
-///   sync      (from itself) with store.sync async: sync the commits so far
+///   sync      (from itself) with store.sync async: sync the commits so far (on a syncer
+///             actor with its own thread; the writer goes on committing meanwhile)
 ///   shutdown  commit what is pending and quit
 using store_writer_actor = caf::typed_actor<
     caf::reacts_to<append_atom, append_request>,
@@ -116,5 +117,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::read_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::append_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::append_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::topic_info)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::protocol::encoding)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(caf::typed_response_promise<switchyard::actors::read_result>)

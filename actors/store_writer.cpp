@@ -28,7 +28,10 @@ struct writer_state {
   std::size_t pending_bytes = 0;
   bool flush_scheduled = false;
   bool sync_scheduled = false; ///< store.sync async: a periodic sync is due
-  bool fatal = false;          ///< the store can no longer be used: refuse everything
+  /// store.sync async: runs the periodic sync on its own thread, so the commits behind a
+  /// slow fdatasync (tens of ms on a virtual disk) are not held up by it.
+  caf::actor syncer;
+  bool fatal = false; ///< the store can no longer be used: refuse everything
   std::string fatal_message;
   rate_limited_log failures{std::chrono::seconds(1)};
   static inline const char* name = "store-writer";
@@ -60,17 +63,36 @@ void on_fatal(writer_pointer self, const std::string& message) {
   }
 }
 
-void sync_now(writer_pointer self) {
+void report_sync(writer_pointer self, const store::status& result) {
+  auto& st = self->state;
+  if (result.ok()) {
+    return;
+  }
+  if (uint64_t n = 0; st.failures.allow(n)) {
+    log().error("store.sync_failed error=\"{}\" suppressed={}", result.message, n);
+  }
+  if (result.value == store::status::code::fatal) {
+    on_fatal(self, result.message);
+  }
+}
+
+/// The periodic sync of store.sync async, on the syncer's thread.
+void sync_soon(writer_pointer self) {
   auto& st = self->state;
   st.sync_scheduled = false;
-  if (auto result = st.store->sync(); !result.ok()) {
-    if (uint64_t n = 0; st.failures.allow(n)) {
-      log().error("store.sync_failed error=\"{}\" suppressed={}", result.message, n);
-    }
-    if (result.value == store::status::code::fatal) {
-      on_fatal(self, result.message);
-    }
-  }
+  self->request(st.syncer, caf::infinite, sync_atom::value)
+      .then([=](const store::status& result) { report_sync(self, result); },
+            [](const caf::error&) {}); // the syncer only stops with the writer
+}
+
+/// The last sync, on the writer's own thread, before it quits.
+void sync_now(writer_pointer self) {
+  self->state.sync_scheduled = false;
+  report_sync(self, self->state.store->sync());
+}
+
+caf::behavior store_syncer(caf::event_based_actor*, store::event_store* store) {
+  return {[=](sync_atom) { return store->sync(); }};
 }
 
 /// The request was not stored: its publishers hear why, and its topic learns what the
@@ -160,6 +182,12 @@ void flush(writer_pointer self) {
 store_writer_actor::behavior_type store_writer(writer_pointer self, node_context* ctx) {
   self->state.ctx = ctx;
   self->state.store = ctx->store;
+  if (ctx->sync_interval_ms > 0) {
+    auto syncer = self->spawn<caf::detached>(store_syncer, ctx->store);
+    self->state.syncer = syncer;
+    self->attach_functor(
+        [syncer] { caf::anon_send_exit(syncer, caf::exit_reason::user_shutdown); });
+  }
   return {
       [=](append_atom, append_request& req) {
         auto& st = self->state;
@@ -196,10 +224,11 @@ store_writer_actor::behavior_type store_writer(writer_pointer self, node_context
         return info;
       },
       [=](flush_atom) { flush(self); },
-      [=](sync_atom) { sync_now(self); },
+      [=](sync_atom) { sync_soon(self); },
       [=](shutdown_atom) {
         flush(self);
-        if (self->state.sync_scheduled) {
+        // Also when the syncer is busy: its sync may have started before the last commit.
+        if (self->state.sync_scheduled || self->state.syncer) {
           sync_now(self);
         }
         self->quit();

@@ -4,7 +4,10 @@
 #include "store/log_txn.hpp"
 #include "store/record_format.hpp"
 
+#include <cerrno>
 #include <utility>
+
+#include <unistd.h>
 
 namespace switchyard::store {
 
@@ -186,8 +189,14 @@ const store_stats& event_store::stats() const {
 }
 
 status event_store::sync() {
-  if (int rc = mdb_env_sync(impl_->env.get(), 1); rc != 0) {
-    return lmdb_error(rc, "mdb_env_sync");
+  // What mdb_env_sync(env, 1) does for an environment without MDB_WRITEMAP, minus its
+  // read of the meta page in the map, which the writer may be remapping (growth).
+  mdb_filehandle_t fd{};
+  if (int rc = mdb_env_get_fd(impl_->env.get(), &fd); rc != 0) {
+    return lmdb_error(rc, "mdb_env_get_fd");
+  }
+  if (fdatasync(fd) != 0) {
+    return lmdb_error(errno, "fdatasync");
   }
   return {};
 }

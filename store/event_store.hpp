@@ -1,9 +1,9 @@
 #pragma once
 // The LMDB event store: per-topic append-only logs under one environment.
 //
-// Threading: `append` and `sync` must be called by one thread at a time (the store
-// writer actor); every other member may be called from any thread concurrently
-// (MDB_NOTLS read transactions). LMDB headers stay out of this header.
+// Threading: `append` must be called by one thread at a time (the store writer actor);
+// every other member may be called from any thread concurrently (MDB_NOTLS read
+// transactions; `sync` only flushes the file). LMDB headers stay out of this header.
 //
 // Names: a tenant longer than 255 bytes, or tenant + topic longer than 510 bytes (LMDB's
 // key limit), is refused with bad_name. A stored record that does not decode
@@ -137,8 +137,8 @@ public:
   status first_seq_since(std::string_view tenant, std::string_view topic, int64_t since_ms,
                          uint64_t& out) const;
 
-  /// Flushes committed transactions to disk (for sync_mode::async). One caller at a time,
-  /// like append().
+  /// Flushes committed transactions to disk (for sync_mode::async). Safe from any thread,
+  /// also while append() commits or grows the map: it syncs the file, never the map.
   status sync();
 
   const store_stats& stats() const;

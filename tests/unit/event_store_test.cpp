@@ -573,6 +573,51 @@ TEST_F(EventStore, MapStartsSmallAndGrowsOnlineUnderReadersUpToTheCeiling) {
   EXPECT_EQ(all.back().data, data_of(acked));
 }
 
+TEST_F(EventStore, ConcurrentSyncsWhileTheWriterCommitsAndGrowsTheMap) {
+  // store.sync async syncs on another thread than the writer's commits and map growth.
+  store_.reset();
+  std::string error;
+  store_config cfg{dir_.string(), 8};
+  cfg.initial_map_mb = 1;
+  cfg.sync = store_config::sync_mode::async;
+  store_ = event_store::open(cfg, error);
+  ASSERT_NE(store_, nullptr) << error;
+  std::atomic<bool> done{false};
+  std::atomic<int> syncs{0};
+  std::string sync_error;
+  std::thread syncer([&] {
+    while (!done) {
+      if (auto st = store_->sync(); !st.ok()) {
+        sync_error = st.message;
+        return;
+      }
+      ++syncs;
+    }
+  });
+  uint64_t acked = 0;
+  status s;
+  while (s.ok()) {
+    append_batch b{"t", "a", {}};
+    for (uint64_t seq = acked + 1; seq <= acked + 50; ++seq) {
+      b.events.push_back(make_event(seq, 1, std::string(2000, 'x')));
+    }
+    s = append({b});
+    acked += s.ok() ? 50 : 0;
+  }
+  done = true;
+  syncer.join();
+  EXPECT_EQ(sync_error, "");
+  EXPECT_GT(syncs.load(), 0);
+  EXPECT_EQ(s.value, code::map_full) << s.message;
+  EXPECT_EQ(store_->stats().map_grown.load(), 3u);
+  ASSERT_TRUE(store_->sync().ok());
+  // Everything acknowledged is there after a reopen.
+  store_.reset();
+  store_ = event_store::open(cfg, error);
+  ASSERT_NE(store_, nullptr) << error;
+  EXPECT_EQ(read_all("t", "a").size(), acked);
+}
+
 TEST_F(EventStore, HistoryReadsOnePageAndTheRangeFromOneSnapshot) {
   ASSERT_TRUE(append({make_batch("t", "a", 1, 10)}).ok());
   history_page page;
