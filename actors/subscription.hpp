@@ -13,6 +13,7 @@
 // Invariant: every event after the start is either pushed once, in seq order, or
 // covered by exactly one gap, and a gap is reported before any later event.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -48,9 +49,7 @@ public:
   void joined(uint64_t last, uint64_t start);
   /// The topic wrote live events to the socket itself up to `delivered` (see
   /// direct_delivery) and gives the subscription back.
-  void handed_back(uint64_t delivered) {
-    delivered_ = delivered > delivered_ ? delivered : delivered_;
-  }
+  void handed_back(uint64_t delivered) { delivered_ = std::max(delivered_, delivered); }
   /// The topic went away (crash): batches are ignored until rejoined().
   void lost_topic() { phase_ = phase::joining; }
   /// The restarted topic confirmed with `last`: what was missed is replayed.

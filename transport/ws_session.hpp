@@ -107,7 +107,7 @@ public:
 
   void flush() override {
     if (!finished_ && !closing_) {
-      write_or_wait();
+      write_or_wait(std::chrono::milliseconds(ctx_.limits.write_round_ms));
     }
   }
 
@@ -115,13 +115,12 @@ public:
     if (finished_ || closing_) {
       return;
     }
+    if (last) {
+      return do_write();
+    }
     // A socket that wrote within the first half of this round (it had been quiet) waits
     // for the next one: rounds then come once per round, not twice.
-    const auto round = std::chrono::milliseconds(ctx_.limits.write_round_ms);
-    if (!last && !urgent_ && std::chrono::steady_clock::now() - write_started_ < round / 2) {
-      return lane_.defer(self(), round);
-    }
-    do_write();
+    write_or_wait(std::chrono::milliseconds(ctx_.limits.write_round_ms) / 2);
   }
 
   std::size_t backlog() const override { return backlog_.load(std::memory_order_relaxed); }
@@ -242,18 +241,17 @@ private:
     do_read();
   }
 
-  /// Writes now, unless the socket has just written and only events of big rooms wait:
-  /// those leave with the lane's next round, together with whatever comes meanwhile
-  /// (fewer, larger writes for the node and the client; at most limits.write_round_ms
-  /// later).
-  void write_or_wait() {
+  /// Writes now, unless the socket wrote less than `quiet` ago and only events of big
+  /// rooms wait: those leave with the lane's next round, together with whatever comes
+  /// meanwhile (fewer, larger writes for the node and the client; at most
+  /// limits.write_round_ms later).
+  void write_or_wait(std::chrono::steady_clock::duration quiet) {
     if (writing_ || queue_.empty()) {
       return;
     }
-    const auto round = std::chrono::milliseconds(ctx_.limits.write_round_ms);
-    if (!urgent_ && round.count() > 0 &&
-        std::chrono::steady_clock::now() - write_started_ < round) {
-      return lane_.defer(self(), round);
+    if (!urgent_ && quiet.count() > 0 &&
+        std::chrono::steady_clock::now() - write_started_ < quiet) {
+      return lane_.defer(self(), std::chrono::milliseconds(ctx_.limits.write_round_ms));
     }
     do_write();
   }
@@ -319,7 +317,7 @@ private:
       return finish();
     }
     if (!queue_.empty() && !closing_) {
-      return write_or_wait();
+      return write_or_wait(std::chrono::milliseconds(ctx_.limits.write_round_ms));
     }
     if (notify_drained_.exchange(false)) {
       conn_.written();
