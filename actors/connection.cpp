@@ -111,6 +111,7 @@ caf::behavior connection(connection_actor* self, node_context* ctx, protocol::en
                          std::weak_ptr<connection_sink> sink, std::string remote) {
   auto& st = self->state;
   st.ctx = ctx;
+  ++ctx->live_connections; // until the state goes (~connection_state)
   st.registry = caf::actor_cast<registry_actor>(ctx->registry);
   st.enc = enc;
   st.sink = std::move(sink);
@@ -118,8 +119,6 @@ caf::behavior connection(connection_actor* self, node_context* ctx, protocol::en
   st.conn_id = ctx->next_conn_id++;
   st.reader = reader_for(*ctx, st.conn_id);
   st.capacity = static_cast<std::size_t>(ctx->limits.outbound_queue);
-  ++ctx->live_connections;
-  self->attach_functor([ctx] { --ctx->live_connections; });
   self->set_down_handler([=](caf::down_msg& dm) { on_topic_down(self, dm); });
   log().debug("conn.opened conn={} remote={}", st.conn_id, st.remote);
   return {
@@ -301,21 +300,30 @@ void with_topic(connection_actor* self, const std::string& topic, topic_callback
     }
     st.targets.forget(topic); // stopped (idle, or crashed): look the new one up
   }
-  auto [pending, first] = st.lookups.try_emplace(topic);
-  pending->second.push_back(std::move(fn));
-  if (!first) {
+  auto pending = std::find_if(st.lookups.begin(), st.lookups.end(),
+                              [&](const auto& entry) { return entry.first == topic; });
+  if (pending != st.lookups.end()) {
+    pending->second.push_back(std::move(fn));
     return;
   }
+  st.lookups.emplace_back(topic, std::vector<topic_callback>{}).second.push_back(std::move(fn));
   auto on_result = [=](const topic_actor* handle) {
     auto& s = self->state;
-    auto callbacks = std::move(s.lookups[topic]);
-    s.lookups.erase(topic);
-    if (handle) {
-      s.targets.put(topic, *handle);
+    auto entry = std::find_if(s.lookups.begin(), s.lookups.end(),
+                              [&](const auto& e) { return e.first == topic; });
+    auto callbacks = std::move(entry->second);
+    s.lookups.erase(entry);
+    if (s.lookups.empty()) {
+      s.lookups.shrink_to_fit(); // an idle connection holds no look-up slot
     }
     output_batch batch{self};
     for (auto& cb : callbacks) {
       cb(handle);
+    }
+    // A subscription keeps its topic's handle itself (and most connections only
+    // subscribe): the cache is for the topics published to without one.
+    if (handle && s.subs.count(topic) == 0) {
+      s.targets.put(topic, *handle);
     }
   };
   self->request(st.registry, caf::infinite, lookup_atom::value, topic_key(st.tenant, topic))
@@ -338,44 +346,54 @@ void op_finished(connection_actor* self) {
   }
 }
 
-struct connection_handle::impl {
-  caf::actor actor;
-  protocol::encoding enc;
-};
+connection_handle& connection_handle::operator=(connection_handle&& other) noexcept {
+  if (this != &other) {
+    closed();
+    actor_ = std::exchange(other.actor_, nullptr);
+    enc_ = other.enc_;
+  }
+  return *this;
+}
+
+connection_handle::~connection_handle() {
+  if (actor_ != nullptr) {
+    caf::intrusive_ptr_release(actor_);
+  }
+}
 
 connection_handle connection_handle::spawn(node_context& ctx, protocol::encoding enc,
                                            std::weak_ptr<connection_sink> sink,
                                            std::string remote) {
+  auto actor = ctx.system->spawn(connection, &ctx, enc, std::move(sink), std::move(remote));
   connection_handle h;
-  h.impl_ = std::make_shared<impl>();
-  h.impl_->enc = enc;
-  h.impl_->actor = ctx.system->spawn(connection, &ctx, enc, std::move(sink), std::move(remote));
+  h.actor_ = caf::actor_cast<caf::strong_actor_ptr>(std::move(actor)).release();
+  h.enc_ = enc;
   return h;
 }
 
 void connection_handle::frame(std::string_view payload) const {
-  if (!impl_) {
+  if (actor_ == nullptr) {
     return;
   }
   client_frame frame;
   frame.bytes = payload.size();
-  frame.clean = protocol::decode_frame(impl_->enc, payload, frame.messages);
+  frame.clean = protocol::decode_frame(enc_, payload, frame.messages);
   if (!frame.clean) {
     frame.bad_snippet = std::string(payload.substr(0, bad_snippet_bytes));
   }
-  caf::anon_send(impl_->actor, frame_atom::value, std::move(frame));
+  caf::anon_send(caf::actor_cast<caf::actor>(actor_), frame_atom::value, std::move(frame));
 }
 
 void connection_handle::written() const {
-  if (impl_) {
-    caf::anon_send(impl_->actor, written_atom::value);
+  if (actor_ != nullptr) {
+    caf::anon_send(caf::actor_cast<caf::actor>(actor_), written_atom::value);
   }
 }
 
 void connection_handle::closed() {
-  if (impl_) {
-    caf::anon_send(impl_->actor, closed_atom::value);
-    impl_.reset();
+  if (actor_ != nullptr) {
+    caf::anon_send(caf::actor_cast<caf::actor>(actor_), closed_atom::value);
+    caf::intrusive_ptr_release(std::exchange(actor_, nullptr));
   }
 }
 

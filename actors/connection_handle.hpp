@@ -8,6 +8,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+
+namespace caf {
+class actor_control_block;
+} // namespace caf
 
 namespace switchyard::actors {
 
@@ -16,6 +21,12 @@ struct node_context;
 class connection_handle {
 public:
   connection_handle() = default;
+  connection_handle(connection_handle&& other) noexcept
+      : actor_(std::exchange(other.actor_, nullptr)), enc_(other.enc_) {}
+  connection_handle& operator=(connection_handle&& other) noexcept;
+  connection_handle(const connection_handle&) = delete;
+  connection_handle& operator=(const connection_handle&) = delete;
+  ~connection_handle();
   /// Spawns the connection actor for a freshly accepted WebSocket.
   static connection_handle spawn(node_context& ctx, protocol::encoding enc,
                                  std::weak_ptr<connection_sink> sink, std::string remote);
@@ -26,11 +37,14 @@ public:
   void written() const;
   /// The socket is gone; the actor leaves its topics and quits. Idempotent.
   void closed();
-  explicit operator bool() const { return impl_ != nullptr; }
+  explicit operator bool() const { return actor_ != nullptr; }
 
 private:
-  struct impl;
-  std::shared_ptr<impl> impl_;
+  /// The actor's control block, holding one strong reference: a raw pointer rather than
+  /// a caf::actor keeps CAF out of transport code without a heap-allocated wrapper per
+  /// connection.
+  caf::actor_control_block* actor_ = nullptr;
+  protocol::encoding enc_ = protocol::encoding::json;
 };
 
 } // namespace switchyard::actors

@@ -11,10 +11,9 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -30,6 +29,8 @@ struct topic_subscription {
   /// Asked the topic to write live events to the socket itself (direct_delivery); the
   /// topic may have refused, which the next batch it sends here shows.
   bool direct = false;
+  bool replaying = false; ///< catching up from the store
+  bool gapped = false;    ///< a gap waits to be reported (the socket had no room)
   std::shared_ptr<std::atomic<uint64_t>> cursor; ///< the last seq the topic wrote directly
 };
 
@@ -58,6 +59,17 @@ struct client_frame {
 };
 
 struct connection_state {
+  connection_state() = default;
+  connection_state(const connection_state&) = delete;
+  connection_state& operator=(const connection_state&) = delete;
+  /// The connection leaves ctx->live_connections with its state (CAF destroys it when the
+  /// actor exits, however it exits): cheaper than a functor attached to every actor.
+  ~connection_state() {
+    if (ctx != nullptr) {
+      --ctx->live_connections;
+    }
+  }
+
   node_context* ctx = nullptr;
   registry_actor registry;
   store_reader_actor reader;
@@ -73,11 +85,12 @@ struct connection_state {
   std::size_t capacity = 0;     ///< backlog at which fanout events become a gap
   std::string tenant;
   std::string user;
-  std::unordered_map<std::string, topic_subscription> subs;
-  std::unordered_set<std::string> replaying; ///< subs catching up from the store
-  std::unordered_set<std::string> gapped;    ///< subs with an unreported gap
+  // A map, not a hash table: most connections hold a few subscriptions, and a hash table
+  // keeps its bucket array (~120 bytes) once it has held one.
+  std::map<std::string, topic_subscription> subs;
   topic_cache targets;
-  std::unordered_map<std::string, std::vector<topic_callback>> lookups;
+  /// Registry look-ups in flight, with what waits for each (a vector: rarely more than one).
+  std::vector<std::pair<std::string, std::vector<topic_callback>>> lookups;
   outbound_frame pending; ///< output of the current handler, handed over at its end
   /// Bad frames within the last minute (a vector: an empty std::deque allocates ~600 B,
   /// and this is per connection).

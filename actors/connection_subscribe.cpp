@@ -65,12 +65,12 @@ void push_gap(connection_actor* self, const std::string& name, topic_subscriptio
     push_output(self, std::make_shared<const std::string>(
                           protocol::encode_gap_push(self->state.enc, name, gap->from, gap->to)));
   }
-  self->state.gapped.erase(name);
+  ts.gapped = false;
 }
 
 /// A gap that did not fit now is reported once the socket drained.
-void gap_later(connection_actor* self, const std::string& name) {
-  self->state.gapped.insert(name);
+void gap_later(connection_actor* self, topic_subscription& ts) {
+  ts.gapped = true;
   notify_when_drained(self);
 }
 
@@ -88,8 +88,6 @@ void end_subscription(connection_actor* self, const std::string& name, std::stri
                       std::string_view message) {
   auto& st = self->state;
   st.subs.erase(name);
-  st.replaying.erase(name);
-  st.gapped.erase(name);
   send_message(self, protocol::encode_unsubscribed_push(st.enc, name, code, message));
 }
 
@@ -146,12 +144,12 @@ void on_replay_read(connection_actor* self, const std::string& name, uint64_t ge
   }
   ts->sub.end_read(result.status.ok() && !events.empty());
   if (ts->sub.has_gap()) {
-    output_room(self) > 0 ? push_gap(self, name, *ts) : gap_later(self, name);
+    output_room(self) > 0 ? push_gap(self, name, *ts) : gap_later(self, *ts);
   }
   if (ts->sub.current() == subscription::phase::catching_up) {
     read_more(self, name, *ts);
   } else {
-    st.replaying.erase(name);
+    ts->replaying = false;
     go_direct(self, *ts);
   }
 }
@@ -203,7 +201,7 @@ void joined(connection_actor* self, const join_request& req, topic_actor handle,
     ts->sub.rejoined(last);
   }
   if (ts->sub.current() == subscription::phase::catching_up) {
-    st.replaying.insert(req.name);
+    ts->replaying = true;
     read_more(self, req.name, *ts);
   } else {
     go_direct(self, *ts);
@@ -353,8 +351,6 @@ void on_unsubscribe(connection_actor* self, const protocol::client_message& msg)
   }
   auto topic = it->second.topic;
   st.subs.erase(it);
-  st.replaying.erase(msg.topic);
-  st.gapped.erase(msg.topic);
   if (!topic) {
     return reply();
   }
@@ -382,7 +378,7 @@ void on_events(connection_actor* self, const event_batch_ptr& batch) {
     case subscription::live_action::skip:
       break;
     case subscription::live_action::dropped:
-      gap_later(self, batch->topic);
+      gap_later(self, ts);
       break;
     case subscription::live_action::push:
       // Aliases the shared batch: no copy and no allocation per delivery.
@@ -403,18 +399,17 @@ void on_demoted(connection_actor* self, const std::string& topic, uint64_t gener
 
 void refill(connection_actor* self) {
   auto& st = self->state;
-  for (auto it = st.gapped.begin(); it != st.gapped.end() && output_room(self) > 0;) {
-    auto name = *it++;
-    if (auto sub = st.subs.find(name); sub != st.subs.end()) {
-      push_gap(self, name, sub->second);
-      go_direct(self, sub->second);
-    } else {
-      st.gapped.erase(name);
+  // A scan of every subscription: this runs when the socket drained after a gap or a
+  // replay chunk, and a connection holds at most limits.max_subscriptions.
+  for (auto it = st.subs.begin(); it != st.subs.end() && output_room(self) > 0; ++it) {
+    if (it->second.gapped) {
+      push_gap(self, it->first, it->second);
+      go_direct(self, it->second);
     }
   }
-  for (const auto& name : std::vector<std::string>(st.replaying.begin(), st.replaying.end())) {
-    if (auto sub = st.subs.find(name); sub != st.subs.end()) {
-      read_more(self, name, sub->second);
+  for (auto& [name, ts] : st.subs) {
+    if (ts.replaying) {
+      read_more(self, name, ts);
     }
   }
 }

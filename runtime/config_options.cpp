@@ -195,7 +195,7 @@ std::vector<config_option> make_options() {
       "store.readers", "threads reading the event store for replay and history",
       [](node_config& c) -> int64_t& { return c.store_readers; }, 1, 64));
   opts.push_back(int_option<int64_t>(
-      "limits.ping_ms", "keep-alive interval advertised to clients, ms",
+      "limits.ping_ms", "keep-alive: a silent connection is pinged after this, cut after twice, ms",
       [](node_config& c) -> int64_t& { return c.limits.ping_ms; }, 1000, big));
   opts.push_back(int_option<int64_t>(
       "supervision.backoff_min_ms", "first topic restart delay, ms",

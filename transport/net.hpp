@@ -17,4 +17,8 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 
+/// A WebSocket over `Stream` without permessage-deflate: the node does not offer it, and
+/// leaving it out takes its state out of every connection.
+template <class Stream> using websocket_stream = websocket::stream<Stream, false>;
+
 } // namespace switchyard::transport

@@ -6,6 +6,7 @@
 #include "transport/log.hpp"
 #include "transport/net.hpp"
 #include "transport/session_registry.hpp"
+#include "transport/session_watch.hpp"
 #include "transport/write_lane.hpp"
 
 #include <algorithm>
@@ -84,7 +85,10 @@ struct ws_server::impl {
   void release_threads() {
     deadline.cancel();
     for (auto& t : io) {
-      net::post(t->ioc, [&ioc = t->ioc] { net::use_service<write_lane>(ioc).stop(); });
+      net::post(t->ioc, [&ioc = t->ioc] {
+        net::use_service<write_lane>(ioc).stop();
+        net::use_service<session_watch>(ioc).stop();
+      });
       t->work.reset();
     }
   }

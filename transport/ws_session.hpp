@@ -10,7 +10,10 @@
 //   reading, so it never holds more than the limit plus one read);
 // - limits.inbound_queue frames, or 4 x max_frame_bytes bytes, handed to the actor and
 //   not yet handled: reading pauses until it catches up (TCP pushes back on the client);
-// - a write that makes no progress for limits.write_timeout_ms: close 1008;
+// - a write that makes no progress for limits.write_timeout_ms: close 1008 (the io
+//   thread's session_watch looks every quarter of it, so within 1.25 x the limit);
+// - a peer silent (no data, no control frame) for limits.ping_ms: a WebSocket ping; for
+//   twice that: the socket is cut (session_watch, again within a quarter of it);
 // - after sending a close frame the session keeps reading (and discarding) until the
 //   peer's close, for at most 2000 ms, so the client learns why; then the socket is cut.
 //   A close asked for while writes are queued lets them go out first, within the same
@@ -25,6 +28,7 @@
 #include "transport/net.hpp"
 #include "transport/outbound_queue.hpp"
 #include "transport/session_registry.hpp"
+#include "transport/session_watch.hpp"
 #include "transport/stream_ops.hpp"
 #include "transport/write_lane.hpp"
 
@@ -32,7 +36,6 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <optional>
 #include <string>
 #include <utility>
 
@@ -52,15 +55,13 @@ template <class Stream>
 class ws_session : public actors::connection_sink,
                    public live_session,
                    public lane_writer,
+                   public watched_session,
                    public std::enable_shared_from_this<ws_session<Stream>> {
 public:
   ws_session(Stream&& stream, actors::node_context& ctx, session_registry& registry)
-      : ws_(std::move(stream)), ctx_(ctx), registry_(registry), lane_(lane_of(ws_)),
-        queue_(std::min(write_batch_bytes, static_cast<std::size_t>(ctx.limits.max_frame_bytes))),
-        write_timer_(ws_.get_executor()), linger_timer_(ws_.get_executor()),
-        max_frame_bytes_(static_cast<std::size_t>(ctx.limits.max_frame_bytes)),
-        max_unhandled_frames_(ctx.limits.inbound_queue),
-        max_unhandled_bytes_(4 * ctx.limits.max_frame_bytes) {
+      : ws_(std::move(stream)), ctx_(ctx), registry_(registry), lane_(service_of<write_lane>(ws_)),
+        watch_(service_of<session_watch>(ws_)),
+        queue_(std::min(write_batch_bytes, static_cast<std::size_t>(ctx.limits.max_frame_bytes))) {
     remote_ = remote_of(beast::get_lowest_layer(ws_));
     // The size limit is enforced here, while reading (see on_read): Beast 1.74's own
     // check tears the socket down with unread data, and the client sees 1006, not 1009.
@@ -74,8 +75,9 @@ public:
     expire_never(beast::get_lowest_layer(ws_));
     websocket::stream_base::timeout timeouts;
     timeouts.handshake_timeout = std::chrono::seconds(10);
-    timeouts.idle_timeout = std::chrono::seconds(60); // Beast pings a silent peer at half of it
-    timeouts.keep_alive_pings = true;
+    // A silent peer is pinged and cut by the io thread's session_watch, not by a timer
+    // of Beast's per connection.
+    timeouts.idle_timeout = websocket::stream_base::none();
     ws_.set_option(timeouts);
     ws_.set_option(websocket::stream_base::decorator(
         [sub = std::move(subprotocol)](websocket::response_type& res) {
@@ -140,7 +142,7 @@ public:
     const auto frames = unhandled_frames_.fetch_sub(1) - 1;
     const auto held =
         unhandled_bytes_.fetch_sub(static_cast<int64_t>(bytes)) - static_cast<int64_t>(bytes);
-    if (read_paused_.load() && frames < max_unhandled_frames_ && held < max_unhandled_bytes_) {
+    if (read_paused_.load() && frames < max_unhandled_frames() && held < max_unhandled_bytes()) {
       net::post(ws_.get_executor(), [s = self()] { s->resume_reading(); });
     }
   }
@@ -163,11 +165,18 @@ public:
 private:
   std::shared_ptr<ws_session> self() { return this->shared_from_this(); }
 
+  // Read from the node's limits when needed, not copied into every session.
+  std::size_t max_frame_bytes() const {
+    return static_cast<std::size_t>(ctx_.limits.max_frame_bytes);
+  }
+  int64_t max_unhandled_frames() const { return ctx_.limits.inbound_queue; }
+  int64_t max_unhandled_bytes() const { return 4 * ctx_.limits.max_frame_bytes; }
+
   /// Every stream here runs on an io_context (the node's io threads, or the one of the
   /// fuzz target's in-memory stream).
-  static write_lane& lane_of(websocket::stream<Stream>& ws) {
+  template <class Service> static Service& service_of(websocket_stream<Stream>& ws) {
     auto& context = net::query(ws.get_executor(), net::execution::context);
-    return net::use_service<write_lane>(static_cast<net::io_context&>(context));
+    return net::use_service<Service>(static_cast<net::io_context&>(context));
   }
 
   void on_accept(beast::error_code ec) {
@@ -178,6 +187,13 @@ private:
     registry_.add(self());
     conn_ = actors::connection_handle::spawn(ctx_, enc_, this->weak_from_this(), remote_);
     ws_.text(enc_ == protocol::encoding::json);
+    // The decorator was for the handshake response: drop it and the subprotocol it holds.
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type&) {}));
+    // Pings and pongs from the peer count as hearing from it. Called from within a read,
+    // which holds the session.
+    ws_.control_callback([this](websocket::frame_type, beast::string_view) { heard(); });
+    heard();
+    watch_.watch_silence(self(), std::chrono::milliseconds(ctx_.limits.ping_ms));
     do_read();
   }
 
@@ -190,22 +206,27 @@ private:
     // connection would hold that while it waits. The first read of a message asks for
     // first_read_bytes only; the rest follows from Beast's own buffer, without a system
     // call (64 rather than 512: 0.4 KiB less per idle connection, publishes unchanged).
-    const auto limit = buffer_.size() == 0 ? std::min(first_read_bytes, max_frame_bytes_ + 1)
-                                           : max_frame_bytes_ + 1 - buffer_.size();
-    ws_.async_read_some(buffer_, limit, beast::bind_front_handler(&ws_session::on_read, self()));
+    const auto limit = buffer_.size() == 0 ? std::min(first_read_bytes, max_frame_bytes() + 1)
+                                           : max_frame_bytes() + 1 - buffer_.size();
+    // Into a buffer sequence, not the dynamic buffer: Beast's dynamic-buffer read is one
+    // more operation around this one, held (with its executor) while the read waits.
+    ws_.async_read_some(buffer_.prepare(limit),
+                        beast::bind_front_handler(&ws_session::on_read, self()));
   }
 
-  void on_read(beast::error_code ec, std::size_t) {
+  void on_read(beast::error_code ec, std::size_t bytes) {
     reading_ = false;
+    buffer_.commit(bytes);
     if (ec) {
       if (ec != websocket::error::closed && ec != net::error::operation_aborted) {
         log().debug("ws.read_failed remote={} error=\"{}\"", remote_, ec.message());
       }
       return finish();
     }
-    if (buffer_.size() > max_frame_bytes_) {
+    heard();
+    if (buffer_.size() > max_frame_bytes()) {
       log().info("ws.closed remote={} code=1009 reason=frame_too_large limit={}", remote_,
-                 max_frame_bytes_);
+                 max_frame_bytes());
       buffer_ = beast::flat_buffer{};
       return begin_close({static_cast<websocket::close_code>(close_too_big), "frame too large"});
     }
@@ -219,7 +240,7 @@ private:
     conn_.frame({static_cast<const char*>(buffer_.data().data()), buffer_.size()});
     // Give the message buffer back between messages: an idle connection holds none.
     buffer_ = beast::flat_buffer{};
-    if (frames < max_unhandled_frames_ && held < max_unhandled_bytes_) {
+    if (frames < max_unhandled_frames() && held < max_unhandled_bytes()) {
       return do_read();
     }
     // The actor is behind: stop reading, so TCP pushes back on the client. No operation
@@ -232,8 +253,8 @@ private:
 
   void resume_reading() {
     if (!read_paused_ || reading_ || closing_ || finished_ ||
-        unhandled_frames_.load() >= max_unhandled_frames_ ||
-        unhandled_bytes_.load() >= max_unhandled_bytes_) {
+        unhandled_frames_.load() >= max_unhandled_frames() ||
+        unhandled_bytes_.load() >= max_unhandled_bytes()) {
       return;
     }
     read_paused_ = false;
@@ -270,30 +291,44 @@ private:
     in_flight_ = queue_.take_frame(wbuf_, enc_ == protocol::encoding::json);
     urgent_ = urgent_ && !queue_.empty();
     write_started_ = std::chrono::steady_clock::now();
-    if (!write_timer_armed_) {
-      arm_write_timer(std::chrono::milliseconds(ctx_.limits.write_timeout_ms));
-    }
+    watch_.watch_write(self(), std::chrono::milliseconds(ctx_.limits.write_timeout_ms));
     ws_.async_write(net::buffer(wbuf_), beast::bind_front_handler(&ws_session::on_write, self()));
   }
 
-  /// One timer per session, not one per write (a write is often a few microseconds):
-  /// when it fires it looks at the write in progress and waits again for the rest of
-  /// its time, or disarms when nothing is being written.
-  void arm_write_timer(std::chrono::steady_clock::duration after) {
-    write_timer_armed_ = true;
-    write_timer_.expires_after(after);
-    write_timer_.async_wait([s = self()](beast::error_code ec) {
-      s->write_timer_armed_ = false;
-      if (ec || !s->writing_ || s->closing_ || s->finished_) {
-        return;
-      }
-      const auto timeout = std::chrono::milliseconds(s->ctx_.limits.write_timeout_ms);
-      const auto stuck = std::chrono::steady_clock::now() - s->write_started_;
-      if (stuck >= timeout) {
-        return s->on_write_timeout();
-      }
-      s->arm_write_timer(timeout - stuck);
-    });
+  bool check_write(time_point now) override {
+    if (!writing_ || closing_ || finished_) {
+      return false;
+    }
+    if (now - write_started_ < std::chrono::milliseconds(ctx_.limits.write_timeout_ms)) {
+      return true;
+    }
+    on_write_timeout();
+    return false;
+  }
+
+  /// Pings a peer silent for limits.ping_ms and cuts one silent for twice that.
+  bool check_silence(time_point now) override {
+    if (finished_ || closing_) {
+      return false; // a closing session ends by the close linger
+    }
+    const auto ping = std::chrono::milliseconds(ctx_.limits.ping_ms);
+    const auto silent = now - last_heard_;
+    if (silent >= 2 * ping) {
+      log().info("ws.closed remote={} reason=silent silent_ms={}", remote_,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(silent).count());
+      cut(beast::get_lowest_layer(ws_)); // the read in progress ends, and so the session
+      return false;
+    }
+    if (silent >= ping && !pinged_ && !close_) {
+      pinged_ = true;
+      ws_.async_ping({}, [s = self()](beast::error_code) {});
+    }
+    return true;
+  }
+
+  void heard() {
+    last_heard_ = std::chrono::steady_clock::now();
+    pinged_ = false;
   }
 
   void on_write_timeout() {
@@ -331,9 +366,8 @@ private:
     if (finished_ || close_ || closing_) {
       return;
     }
-    websocket::close_reason why{static_cast<websocket::close_code>(code)};
-    why.reason = std::move(reason);
-    close_ = std::move(why);
+    close_ = std::make_unique<websocket::close_reason>(static_cast<websocket::close_code>(code));
+    close_->reason = std::move(reason);
     // What is queued goes out first, but a peer that does not read gets no longer than
     // the linger for it.
     arm_linger();
@@ -348,8 +382,9 @@ private:
       return;
     }
     linger_armed_ = true;
-    linger_timer_.expires_after(close_linger);
-    linger_timer_.async_wait([s = self()](beast::error_code ec) {
+    linger_timer_ = std::make_unique<net::steady_timer>(ws_.get_executor());
+    linger_timer_->expires_after(close_linger);
+    linger_timer_->async_wait([s = self()](beast::error_code ec) {
       if (!ec) {
         log().debug("ws.close_linger_expired remote={}", s->remote_);
         cut(beast::get_lowest_layer(s->ws_));
@@ -373,40 +408,41 @@ private:
       return;
     }
     finished_ = true;
-    write_timer_.cancel();
-    linger_timer_.cancel();
+    if (linger_timer_) {
+      linger_timer_->cancel();
+    }
     conn_.closed();
     registry_.remove(this);
     paused_self_.reset();
   }
 
-  websocket::stream<Stream> ws_;
+  websocket_stream<Stream> ws_;
   beast::flat_buffer buffer_; ///< the message being read
   actors::node_context& ctx_;
   session_registry& registry_;
   write_lane& lane_;
+  session_watch& watch_;
   actors::connection_handle conn_;
   protocol::encoding enc_ = protocol::encoding::json;
   std::string remote_;
   outbound_queue queue_;
-  std::string wbuf_;              ///< the frame being written
-  std::size_t in_flight_ = 0;     ///< messages in wbuf_
-  net::steady_timer write_timer_; ///< limits.write_timeout_ms for the write in progress
-  std::chrono::steady_clock::time_point write_started_{}; ///< of the last write
-  net::steady_timer linger_timer_;
-  const std::size_t max_frame_bytes_;
-  const int64_t max_unhandled_frames_;
-  const int64_t max_unhandled_bytes_;
+  std::string wbuf_;                                ///< the frame being written
+  std::size_t in_flight_ = 0;                       ///< messages in wbuf_
+  time_point write_started_{};                      ///< of the last write
+  time_point last_heard_{};                         ///< the last bytes read from the peer
+  std::unique_ptr<net::steady_timer> linger_timer_; ///< made when a close begins
   std::atomic<std::size_t> backlog_{0};
   std::atomic<bool> notify_drained_{false};
   std::atomic<int64_t> unhandled_frames_{0}; ///< handed to the actor, not yet handled
   std::atomic<int64_t> unhandled_bytes_{0};
   std::atomic<bool> read_paused_{false};
-  std::optional<websocket::close_reason> close_; ///< asked for; sent after queued writes
-  std::shared_ptr<ws_session> paused_self_;      ///< while reading is paused
+  /// Asked for; sent after queued writes. Behind a pointer, like linger_timer_: a close
+  /// reason is 144 bytes, and most connections never hold one.
+  std::unique_ptr<websocket::close_reason> close_;
+  std::shared_ptr<ws_session> paused_self_; ///< while reading is paused
+  bool pinged_ = false;                     ///< since last_heard_
   bool reading_ = false;
   bool writing_ = false;
-  bool write_timer_armed_ = false;
   bool urgent_ = false; ///< something queued must not wait for a write round
   bool linger_armed_ = false;
   bool closing_ = false; ///< the close frame is on its way

@@ -1,10 +1,12 @@
-// How connections end: a peer that never reads is closed after the write timeout, close
-// codes arrive even while the client is still sending, and input in any slicing works.
+// How connections end: a peer that never reads is closed after the write timeout, a
+// silent one after twice ping_ms, close codes arrive even while the client is still
+// sending, and input in any slicing works.
 
 #include "tests/support/protocol_helpers.hpp"
 #include "tests/support/raw_socket.hpp"
 #include "tests/support/test_node.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -153,6 +155,70 @@ TEST(Closing, AHandshakeAndFramesWrittenOneByteAtATimeWork) {
   }
   EXPECT_NE(got.find(R"("id":1,"ok")"), std::string::npos) << got;
   EXPECT_NE(got.find(R"("id":2,"ok":{"seq":1)"), std::string::npos) << got;
+}
+
+/// What a raw connection receives until it closes or `timeout` passes; with
+/// `answer_pings`, each ping is answered with a pong as a WebSocket client would.
+struct heard_until_closed {
+  std::vector<ws_frame> frames;
+  bool closed = false;
+  std::chrono::steady_clock::duration after{}; ///< from the start to the close
+};
+
+heard_until_closed listen(raw_socket& s, std::chrono::milliseconds timeout, bool answer_pings) {
+  heard_until_closed heard;
+  std::string got = "\r\n\r\n"; // the handshake response was read already
+  std::size_t answered = 0;
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < timeout) {
+    auto chunk = s.read(50ms);
+    if (!chunk) {
+      heard.closed = true;
+      heard.after = std::chrono::steady_clock::now() - start;
+      break;
+    }
+    got += *chunk;
+    heard.frames = ws_frames_in(got);
+    for (; answer_pings && answered < heard.frames.size(); ++answered) {
+      if (heard.frames[answered].opcode == 9) {
+        EXPECT_TRUE(s.write(ws_client_frame(heard.frames[answered].payload, 10)));
+      }
+    }
+  }
+  return heard;
+}
+
+std::size_t pings_in(const heard_until_closed& heard) {
+  return static_cast<std::size_t>(std::count_if(heard.frames.begin(), heard.frames.end(),
+                                                [](const ws_frame& f) { return f.opcode == 9; }));
+}
+
+TEST(Closing, ASilentPeerIsPingedAfterPingMsAndCutAfterTwice) {
+  test_node node{[](runtime::node_config& cfg) { cfg.limits.ping_ms = 1000; }};
+  raw_socket quiet{node.port()};
+  ASSERT_TRUE(quiet.handshake(node.port()));
+  ASSERT_TRUE(wait_for([&] { return node.get().live_connections() == 1; }));
+  const auto heard = listen(quiet, 8s, false);
+  ASSERT_TRUE(heard.closed);
+  EXPECT_EQ(pings_in(heard), 1u);
+  // Silent since the handshake: never cut before twice ping_ms.
+  EXPECT_GE(heard.after, 2000ms - 100ms);
+  EXPECT_TRUE(wait_for([&] { return node.get().live_connections() == 0; }));
+  expect_node_serves(node.port());
+}
+
+TEST(Closing, APeerThatAnswersPingsStaysConnectedThoughItSendsNothingElse) {
+  test_node node{[](runtime::node_config& cfg) { cfg.limits.ping_ms = 1000; }};
+  raw_socket peer{node.port()};
+  ASSERT_TRUE(peer.handshake(node.port()));
+  ASSERT_TRUE(peer.write(ws_client_frame(R"({"op":"connect"})")));
+  const auto heard = listen(peer, 3500ms, true);
+  EXPECT_FALSE(heard.closed);
+  EXPECT_GE(pings_in(heard), 2u);
+  ASSERT_TRUE(peer.write(ws_client_frame(R"({"id":7,"op":"ping"})")));
+  const auto reply = listen(peer, 1s, true);
+  ASSERT_FALSE(reply.frames.empty());
+  EXPECT_NE(reply.frames.back().payload.find(R"("id":7,"ok")"), std::string::npos);
 }
 
 } // namespace

@@ -148,22 +148,23 @@ std::string ws_client_frame(const std::string& payload, uint8_t opcode) {
   return out;
 }
 
-uint16_t ws_close_code_in(const std::string& bytes) {
+std::vector<ws_frame> ws_frames_in(const std::string& bytes) {
+  std::vector<ws_frame> frames;
   auto pos = bytes.find("\r\n\r\n");
   pos = pos == std::string::npos ? 0 : pos + 4;
   while (pos + 2 <= bytes.size()) {
-    const auto op = static_cast<uint8_t>(bytes[pos]) & 0x0f;
+    const auto op = static_cast<uint8_t>(static_cast<uint8_t>(bytes[pos]) & 0x0f);
     uint64_t len = static_cast<uint8_t>(bytes[pos + 1]) & 0x7f;
     std::size_t header = 2;
     if (len == 126) {
       if (pos + 4 > bytes.size()) {
-        return 0;
+        break;
       }
       len = (static_cast<uint8_t>(bytes[pos + 2]) << 8) | static_cast<uint8_t>(bytes[pos + 3]);
       header = 4;
     } else if (len == 127) {
       if (pos + 10 > bytes.size()) {
-        return 0;
+        break;
       }
       len = 0;
       for (int i = 0; i < 8; ++i) {
@@ -171,11 +172,21 @@ uint16_t ws_close_code_in(const std::string& bytes) {
       }
       header = 10;
     }
-    if (op == 8 && len >= 2 && pos + header + 2 <= bytes.size()) {
-      return static_cast<uint16_t>((static_cast<uint8_t>(bytes[pos + header]) << 8) |
-                                   static_cast<uint8_t>(bytes[pos + header + 1]));
+    if (pos + header + len > bytes.size()) {
+      break;
     }
+    frames.push_back({op, bytes.substr(pos + header, len)});
     pos += header + len;
+  }
+  return frames;
+}
+
+uint16_t ws_close_code_in(const std::string& bytes) {
+  for (const auto& f : ws_frames_in(bytes)) {
+    if (f.opcode == 8 && f.payload.size() >= 2) {
+      return static_cast<uint16_t>((static_cast<uint8_t>(f.payload[0]) << 8) |
+                                   static_cast<uint8_t>(f.payload[1]));
+    }
   }
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace switchyard::testing {
 
@@ -46,6 +47,15 @@ std::string ws_upgrade_request(uint16_t port, const std::string& subprotocol = "
 
 /// One client frame (masked, FIN set) with `opcode` (1 text, 2 binary, 8 close).
 std::string ws_client_frame(const std::string& payload, uint8_t opcode = 1);
+
+/// One frame the server sent (servers do not mask).
+struct ws_frame {
+  uint8_t opcode = 0; ///< 1 text, 2 binary, 8 close, 9 ping, 10 pong
+  std::string payload;
+};
+
+/// The complete frames in server bytes (after the handshake response, if there is one).
+std::vector<ws_frame> ws_frames_in(const std::string& server_bytes);
 
 /// The close code of the first close frame found in server bytes (after the handshake
 /// response), or 0.
