@@ -61,7 +61,7 @@ void dispatch(connection_actor* self, protocol::client_message& msg) {
   case op::unsubscribe:
     return on_unsubscribe(self, msg);
   case op::publish:
-    return on_publish(self, msg);
+    return; // a connected client's publishes go through on_publish (handle_frame)
   case op::history:
     return on_history(self, msg);
   case op::ping:
@@ -82,13 +82,22 @@ void dispatch(connection_actor* self, protocol::client_message& msg) {
 void handle_frame(connection_actor* self, client_frame& frame) {
   auto& st = self->state;
   if (!st.closing) {
+    publish_run run;
     for (auto& item : frame.messages) {
       if (auto* err = std::get_if<protocol::decode_error>(&item)) {
         send_error(self, err->id, protocol::error_code::bad_request, err->message);
-      } else {
-        dispatch(self, std::get<protocol::client_message>(item));
+        continue;
       }
+      auto& msg = std::get<protocol::client_message>(item);
+      if (msg.kind == protocol::op::publish && st.connected) {
+        on_publish(self, msg, run);
+        continue;
+      }
+      // Publishes before another op reach their topic before it acts.
+      send_publishes(self, run);
+      dispatch(self, msg);
     }
+    send_publishes(self, run);
     if (!frame.clean) {
       count_bad_frame(self, frame.bad_snippet);
     }
@@ -331,13 +340,13 @@ void with_topic(connection_actor* self, const std::string& topic, topic_callback
             [=](caf::error&) { on_result(nullptr); });
 }
 
-void op_started(connection_actor* self) {
-  ++self->state.ops_in_flight;
+void op_started(connection_actor* self, std::size_t n) {
+  self->state.ops_in_flight += n;
 }
 
-void op_finished(connection_actor* self) {
+void op_finished(connection_actor* self, std::size_t n) {
   auto& st = self->state;
-  --st.ops_in_flight;
+  st.ops_in_flight -= n;
   output_batch batch{self};
   while (!st.deferred.empty() && st.ops_in_flight < max_ops_in_flight(st)) {
     auto frame = std::move(st.deferred.front());

@@ -1,6 +1,7 @@
 // The request/reply ops of a connection: connect, publish, history.
 
 #include "actors/connection_state.hpp"
+#include "actors/failure.hpp"
 #include "actors/log.hpp"
 #include "protocol/codec.hpp"
 
@@ -130,38 +131,64 @@ namespace {
 /// How often a publish is sent again when its topic stopped before taking it.
 constexpr int publish_attempts = 3;
 
-void publish_to(connection_actor* self, const std::string& name, publish_request req,
-                std::optional<int64_t> id, int attempt) {
-  with_topic(self, name, [=](const topic_actor* topic) {
-    if (topic == nullptr) {
-      send_error(self, id, protocol::error_code::unavailable, "topic '" + name + "' is unavailable",
-                 1000);
-      return op_finished(self);
+/// The acks of a run in one message (JSON: one per line), so a run costs one hand-over
+/// to the socket whatever its length. Events the topic did not take (full) are answered
+/// with an error each.
+std::string encode_acks(connection_actor* self, const publish_run& run, const publish_acks& acks) {
+  const auto enc = self->state.enc;
+  std::string out;
+  for (std::size_t i = 0; i < run.ids.size() && i < acks.events.size(); ++i) {
+    if (acks.events[i].refused) {
+      send_failure(self, run.ids[i], topic_full(run.topic), "publish to '" + run.topic + "'");
+      continue;
     }
-    self->request(*topic, caf::infinite, publish_atom::value, req)
+    if (!run.ids[i]) {
+      continue;
+    }
+    if (!out.empty() && enc == protocol::encoding::json) {
+      out += '\n';
+    }
+    out += protocol::encode_publish_ok(enc, *run.ids[i], acks.events[i].seq, acks.events[i].dup);
+  }
+  return out;
+}
+
+/// Sends a run of publishes to its topic; each publish of it is answered on its own.
+void publish_to(connection_actor* self, std::shared_ptr<const publish_run> run, int attempt) {
+  with_topic(self, run->topic, [=](const topic_actor* topic) {
+    if (topic == nullptr) {
+      for (const auto& id : run->ids) {
+        send_error(self, id, protocol::error_code::unavailable,
+                   "topic '" + run->topic + "' is unavailable", 1000);
+      }
+      return op_finished(self, run->ids.size());
+    }
+    self->request(*topic, caf::infinite, publish_atom::value, run->batch)
         .then(
-            [=](uint64_t seq, bool dup) {
-              if (id) {
-                send_message(self, protocol::encode_publish_ok(self->state.enc, *id, seq, dup));
+            [=](const publish_acks& acks) {
+              if (auto out = encode_acks(self, *run, acks); !out.empty()) {
+                send_message(self, std::move(out));
               }
-              op_finished(self);
+              op_finished(self, run->ids.size());
             },
             [=](caf::error& err) {
               if (err == caf::sec::request_receiver_down && attempt < publish_attempts) {
-                // The topic stopped (idle) before it took the publish: nothing of it
+                // The topic stopped (idle) before it took the publishes: nothing of them
                 // happened, and the registry starts a new one.
-                self->state.targets.forget(name);
-                return publish_to(self, name, req, id, attempt + 1);
+                self->state.targets.forget(run->topic);
+                return publish_to(self, run, attempt + 1);
               }
-              send_failure(self, id, err, "publish to '" + name + "'");
-              op_finished(self);
+              for (const auto& id : run->ids) {
+                send_failure(self, id, err, "publish to '" + run->topic + "'");
+              }
+              op_finished(self, run->ids.size());
             });
   });
 }
 
 } // namespace
 
-void on_publish(connection_actor* self, protocol::client_message& msg) {
+void on_publish(connection_actor* self, protocol::client_message& msg, publish_run& run) {
   auto& st = self->state;
   if (auto why = unsupported_publish(msg)) {
     return send_error(self, msg.id, protocol::error_code::bad_request, *why);
@@ -170,11 +197,23 @@ void on_publish(connection_actor* self, protocol::client_message& msg) {
     return send_error(self, msg.id, protocol::error_code::too_large,
                       "the event would exceed limits.max_frame_bytes for its subscribers");
   }
-  publish_request req;
-  req.data = std::make_shared<const std::string>(std::move(msg.data));
-  req.key = msg.key.value_or("");
-  op_started(self);
-  publish_to(self, msg.topic, std::move(req), msg.id, 1);
+  if (!run.ids.empty() && run.topic != msg.topic) {
+    send_publishes(self, run);
+  }
+  if (run.ids.empty()) {
+    run.topic = std::move(msg.topic);
+    run.batch = std::make_shared<publish_batch>();
+  }
+  run.batch->events.push_back({std::move(msg.data), msg.key.value_or(""), ""});
+  run.ids.push_back(msg.id);
+}
+
+void send_publishes(connection_actor* self, publish_run& run) {
+  if (run.ids.empty()) {
+    return;
+  }
+  op_started(self, run.ids.size());
+  publish_to(self, std::make_shared<const publish_run>(std::exchange(run, publish_run{})), 1);
 }
 
 void on_history(connection_actor* self, const protocol::client_message& msg) {

@@ -140,8 +140,9 @@ void close_connection(connection_actor* self, uint16_t code, std::string reason)
 /// when the registry refused. Calls for one topic run in the order they were made.
 void with_topic(connection_actor* self, const std::string& topic, topic_callback fn);
 /// Accounting of requests waiting for another actor (see connection_state).
-void op_started(connection_actor* self);
-void op_finished(connection_actor* self);
+/// `n`: the requests it stands for (a publish_batch counts each of its events).
+void op_started(connection_actor* self, std::size_t n = 1);
+void op_finished(connection_actor* self, std::size_t n = 1);
 
 // connection_subscribe.cpp
 void on_subscribe(connection_actor* self, protocol::client_message& msg);
@@ -155,8 +156,21 @@ void on_demoted(connection_actor* self, const std::string& topic, uint64_t gener
 void refill(connection_actor* self);
 
 // connection_ops.cpp
+
+/// Publishes of the frame being handled, consecutive and to one topic: they travel to it
+/// as one publish_batch.
+struct publish_run {
+  std::string topic;
+  publish_batch_ptr batch;
+  std::vector<std::optional<int64_t>> ids; ///< one per event, in order
+};
+
 void on_connect(connection_actor* self, const protocol::client_message& msg);
-void on_publish(connection_actor* self, protocol::client_message& msg);
+/// Adds the publish to `run` (sending the run first if it is for another topic), or
+/// answers it with an error.
+void on_publish(connection_actor* self, protocol::client_message& msg, publish_run& run);
+/// Sends the run's publishes, if any, and empties it.
+void send_publishes(connection_actor* self, publish_run& run);
 void on_history(connection_actor* self, const protocol::client_message& msg);
 
 } // namespace switchyard::actors

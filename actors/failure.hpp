@@ -27,6 +27,13 @@ inline caf::error make_failure(failure f, std::string message) {
                     caf::make_message(std::move(message)));
 }
 
+/// A topic already holds topics.max_pending publishes waiting for the store.
+inline caf::error topic_full(const std::string& topic) {
+  return make_failure(failure::overloaded,
+                      "topic '" + topic +
+                          "' has topics.max_pending publishes waiting for the store; retry");
+}
+
 /// The failure an error carries; nullopt for CAF's own errors (a dead receiver...).
 inline std::optional<failure> failure_of(const caf::error& err) {
   if (err.category() != failure_category) {

@@ -29,6 +29,8 @@ struct reply_address {
   caf::strong_actor_ptr source;
   caf::response_promise::forwarding_stack stages;
   caf::message_id id;
+  uint32_t events = 1;  ///< how many consecutive events of the batch the reply covers
+  uint32_t refused = 0; ///< events of its publish_batch after those, not taken (full)
 
   /// The promise to answer it, for `self` (the calling actor) to deliver.
   caf::response_promise promise(caf::local_actor* self) const {
@@ -37,7 +39,8 @@ struct reply_address {
 };
 
 /// One writer per topic: assigns seq, appends through the store writer, fans out.
-///   publish     (from connections) -> (seq, dup) once durable | failure
+///   publish     (from connections) a run of events -> one (seq, dup) each once all are
+///               durable | failure
 ///   subscribe   the sender gets (events_atom, event_batch_ptr) for every later batch;
 ///               -> the durable last seq (events after it arrive as batches)
 ///   promote     the sender's socket gets live events written directly (direct_delivery)
@@ -54,7 +57,7 @@ struct reply_address {
 ///   passivate   (from its supervisor) stop now if idle
 ///   tick        (from the supervisor) stop if idle for topics.idle_ms
 using topic_actor = caf::typed_actor<
-    caf::replies_to<publish_atom, publish_request>::with<uint64_t, bool>,
+    caf::replies_to<publish_atom, publish_batch_ptr>::with<publish_acks>,
     caf::replies_to<subscribe_atom, protocol::encoding>::with<uint64_t>,
     caf::reacts_to<promote_atom, direct_delivery>, caf::replies_to<unsub_atom>::with<bool>,
     caf::reacts_to<committed_atom, store::append_batch>, caf::reacts_to<flush_atom>,
@@ -66,8 +69,9 @@ using topic_actor = caf::typed_actor<
 /// costs no publisher a truthful answer.
 struct append_request {
   store::append_batch batch;
-  std::vector<reply_address> replies; ///< one per event, in order: (seq, dup) or an error
-  topic_actor topic;                  ///< told `committed` or `refused` afterwards
+  /// One per publish_batch, in order, each covering its events: publish_acks or an error.
+  std::vector<reply_address> replies;
+  topic_actor topic; ///< told `committed` or `refused` afterwards
 };
 
 /// The one actor that writes the store (group commit), on its own thread.
@@ -109,7 +113,8 @@ using registry_actor = supervisor_actor<topic_actor>;
 
 // Local-only message types: they never cross the middleman, so they need no
 // serialization (CAF 0.17 asks either for an inspect() or for this explicit allowance).
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::publish_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::publish_batch_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::publish_acks)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::event_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::direct_delivery)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::read_request)

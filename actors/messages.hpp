@@ -14,13 +14,34 @@
 
 namespace switchyard::actors {
 
-/// A client's publish as the connection hands it to the topic actor. The data is shared:
-/// the connection keeps it to send the publish again when the topic stopped (idle)
-/// before it took it.
+/// A client's publish as the connection hands it to the topic actor.
 struct publish_request {
-  std::shared_ptr<const std::string> data; ///< MessagePack bytes
+  std::string data; ///< MessagePack bytes
   std::string key;
   std::string idem;
+};
+
+/// A connection's run of publishes to one topic (consecutive in one client frame, often
+/// just one): one request to the topic and one reply, instead of one of each per event.
+struct publish_batch {
+  std::vector<publish_request> events;
+};
+/// Shared, not copied: the topic moves the events out as it stages them, and the
+/// connection keeps the pointer to send them again when its request bounced off a topic
+/// that had stopped (idle) before taking it, so the topic never touched them.
+using publish_batch_ptr = std::shared_ptr<publish_batch>;
+
+/// The topic's answer to a publish_batch once every event of it is durable: one per
+/// event, in order.
+struct publish_ack {
+  uint64_t seq = 0;
+  bool dup = false; ///< the idem token was seen before: `seq` is the first publish's
+  /// Not taken: the topic already had topics.max_pending publishes waiting (a batch may
+  /// fit only in part; its first events are taken).
+  bool refused = false;
+};
+struct publish_acks {
+  std::vector<publish_ack> events;
 };
 
 /// One durable event, encoded once per encoding that some subscriber uses

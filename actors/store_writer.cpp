@@ -172,8 +172,15 @@ void flush(writer_pointer self) {
       refuse(self, req, make_failure(failure::not_stored, "publish was not stored; retry"));
       continue;
     }
-    for (std::size_t e = 0; e < req.replies.size(); ++e) {
-      req.replies[e].promise(self).deliver(req.batch.events[e].seq, false);
+    std::size_t e = 0;
+    for (const auto& reply : req.replies) {
+      publish_acks acks;
+      acks.events.reserve(reply.events + reply.refused);
+      for (uint32_t n = 0; n < reply.events; ++n) {
+        acks.events.push_back({req.batch.events[e++].seq, false, false});
+      }
+      acks.events.resize(acks.events.size() + reply.refused, {0, false, true});
+      reply.promise(self).deliver(std::move(acks));
     }
     self->send(req.topic, committed_atom::value, std::move(req.batch));
   }

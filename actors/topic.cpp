@@ -5,6 +5,7 @@
 #include "actors/node_context.hpp"
 #include "actors/topic_state.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <stdexcept>
@@ -34,7 +35,7 @@ struct topic_actor_state {
   node_context* ctx = nullptr;
   store_writer_actor writer;
   std::vector<subscriber> subscribers;
-  /// One per staged event, in order (in-flight ones travel with their batch).
+  /// One per staged publish_batch, in order (in-flight ones travel with their batch).
   std::vector<reply_address> staged_replies;
   std::size_t json_subscribers = 0;
   std::size_t msgpack_subscribers = 0;
@@ -169,21 +170,31 @@ void stop_if_asked(topic_pointer self) {
 
 topic_actor::behavior_type topic_behavior(topic_pointer self) {
   return {
-      [=](publish_atom, publish_request& req) -> caf::result<uint64_t, bool> {
+      [=](publish_atom, const publish_batch_ptr& batch) -> caf::result<publish_acks> {
         auto& st = self->state;
-        if (st.log.full()) {
-          return make_failure(failure::overloaded, "topic '" + st.log.topic() +
-                                                       "' has topics.max_pending publishes "
-                                                       "waiting for the store; retry");
+        auto& req = *batch;
+        if (req.events.empty()) {
+          return publish_acks{};
+        }
+        // A batch that fits only in part: its first events are taken, the rest refused.
+        const auto taken = std::min(st.log.room(), req.events.size());
+        if (taken == 0) {
+          return topic_full(st.log.topic());
         }
         st.last_active = steady::now();
         st.used = true;
         // Taking the promise marks the request as answered later; the answer goes to
         // its address from whichever actor gives it.
-        auto rp = self->make_response_promise<uint64_t, bool>();
-        const caf::response_promise& taken = rp;
-        st.staged_replies.push_back({taken.source(), taken.stages(), taken.id()});
-        st.log.stage(now_ms(), *req.data, std::move(req.key), std::move(req.idem));
+        auto rp = self->make_response_promise<publish_acks>();
+        const caf::response_promise& promise = rp;
+        st.staged_replies.push_back({promise.source(), promise.stages(), promise.id(),
+                                     static_cast<uint32_t>(taken),
+                                     static_cast<uint32_t>(req.events.size() - taken)});
+        const auto ts = now_ms();
+        for (std::size_t i = 0; i < taken; ++i) {
+          auto& ev = req.events[i];
+          st.log.stage(ts, std::move(ev.data), std::move(ev.key), std::move(ev.idem));
+        }
         flush_soon(self);
         return rp;
       },

@@ -30,6 +30,8 @@ public:
 
   /// True when max_pending events are staged or in flight: refuse the next publish.
   bool full() const { return staged_.size() + inflight_ >= max_pending_; }
+  /// How many more publishes may be staged before full().
+  std::size_t room() const { return full() ? 0 : max_pending_ - staged_.size() - inflight_; }
   /// Nothing staged and nothing in flight.
   bool idle() const { return staged_.empty() && inflight_ == 0; }
 

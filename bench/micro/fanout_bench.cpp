@@ -67,9 +67,10 @@ private:
 
 /// A subscriber that only counts the events of the batches it receives: a connection
 /// actor's fanout handler without the socket.
-/// Takes the publishers' replies (seq, dup) that the benchmark does not wait for.
+/// Takes the publishers' replies (publish_acks) that the benchmark does not wait for.
 caf::behavior reply_sink(caf::event_based_actor*, tally* replies) {
-  return {[=](uint64_t, bool) { replies->add(1); }, [=](caf::error&) { replies->add(1); }};
+  return {[=](const publish_acks& acks) { replies->add(acks.events.size()); },
+          [=](caf::error&) { replies->add(1); }};
 }
 
 caf::behavior counting_subscriber(caf::event_based_actor*, tally* delivered) {
@@ -156,8 +157,9 @@ public:
   /// in a sink that drops them).
   void publish(int64_t events, const std::string& data) {
     for (int64_t i = 0; i < events; ++i) {
-      caf::send_as(reply_sink_, topic_, publish_atom::value,
-                   publish_request{std::make_shared<const std::string>(data), "", ""});
+      auto one = std::make_shared<publish_batch>();
+      one->events.push_back({data, "", ""});
+      caf::send_as(reply_sink_, topic_, publish_atom::value, std::move(one));
     }
   }
 

@@ -3,6 +3,7 @@
 #include "tests/support/protocol_helpers.hpp"
 #include "tests/support/test_node.hpp"
 
+#include <map>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -183,6 +184,45 @@ TEST(PubSub, ClientFramesMayCarrySeveralMessages) {
     events += m.contains("push") ? 1 : 0;
   }
   EXPECT_EQ(events, 1);
+}
+
+TEST(PubSub, PublishesSharingAFrameAreEachAnsweredAndStoredInFrameOrder) {
+  test_node node;
+  ws_client c{node.port()};
+  connect(c);
+  // Runs for topic a, split by a publish to b, a refused publish and one without id.
+  c.send_text(R"({"id":1,"op":"publish","topic":"a","data":1})"
+              "\n"
+              R"({"id":2,"op":"publish","topic":"a","data":2})"
+              "\n"
+              R"({"id":3,"op":"publish","topic":"b","data":3})"
+              "\n"
+              R"({"id":4,"op":"publish","topic":"a","data":4,"ttl_ms":5})"
+              "\n"
+              R"({"id":5,"op":"publish","topic":"a","data":5})"
+              "\n"
+              R"({"op":"publish","topic":"a","data":6})"
+              "\n"
+              R"({"id":7,"op":"publish","topic":"a","data":7})");
+  std::map<int, json> replies;
+  while (replies.size() < 6) {
+    auto msg = c.next();
+    ASSERT_TRUE(msg.has_value()) << replies.size() << " replies";
+    auto reply = json::parse(*msg);
+    replies[reply.value("id", 0)] = reply;
+  }
+  EXPECT_EQ(replies[1]["ok"]["seq"], 1);
+  EXPECT_EQ(replies[2]["ok"]["seq"], 2);
+  EXPECT_EQ(replies[3]["ok"]["seq"], 1);
+  EXPECT_EQ(replies[4]["error"]["code"], "bad_request");
+  EXPECT_EQ(replies[5]["ok"]["seq"], 3);
+  EXPECT_EQ(replies[7]["ok"]["seq"], 5);
+  auto history = json::parse(c.request(R"("op":"history","topic":"a","from_seq":1)", 8));
+  std::vector<int> data;
+  for (const auto& ev : history["ok"]["events"]) {
+    data.push_back(ev["data"].get<int>());
+  }
+  EXPECT_EQ(data, (std::vector<int>{1, 2, 5, 6, 7}));
 }
 
 TEST(PubSub, HealthEndpointsAnswerOverHttp) {

@@ -62,11 +62,16 @@ protected:
 
   uint64_t publish(const topic_actor& t, std::string data) {
     uint64_t seq = 0;
-    publish_request req{std::make_shared<const std::string>(std::move(data)), "", ""};
+    auto req = std::make_shared<publish_batch>();
+    req->events.push_back({std::move(data), "", ""});
     (*self_)
         ->request(t, 5s, publish_atom::value, std::move(req))
-        .receive([&](uint64_t s, bool) { seq = s; },
-                 [](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
+        .receive(
+            [&](const publish_acks& acks) {
+              ASSERT_EQ(acks.events.size(), 1u);
+              seq = acks.events[0].seq;
+            },
+            [](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
     return seq;
   }
 
