@@ -148,7 +148,7 @@ void publisher::finish() {
     return;
   }
   running_ = false;
-  flow_.done.fetch_add(1, std::memory_order_relaxed);
+  flow_.done.fetch_add(1, std::memory_order_release); // after its last `expected`
 }
 
 } // namespace switchyard::bench

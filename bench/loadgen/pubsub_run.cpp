@@ -88,6 +88,11 @@ phase_times measure(session& s, const bench_options& o, const pubsub_plan& plan)
       t.t0_ns + seconds_ns(o.duration_s), [&s] { return s.flow.done.load() == s.pubs.size(); },
       meter);
   s.flow.stop = true;
+  // A publisher counts what it sent just after sending it: draining starts once each
+  // one has seen the stop, or a send of its last moment would be missed (bounded: a
+  // publisher whose connection closed never finishes).
+  wait_until(
+      mono_ns() + seconds_ns(5), [&s] { return s.flow.done.load() == s.pubs.size(); }, meter);
   t.pub_end_ns = mono_ns();
   // Gap-covered events will never come: count them as settled.
   const auto settled = [&s] { return s.subs->delivered() + s.subs->gap_events(); };
