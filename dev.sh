@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(g++ cmake make pkg-config ccache libcaf-dev libboost-dev libmsgpack-cxx-dev
-  liblmdb-dev libspdlog-dev nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev)
+  liblmdb-dev libspdlog-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libgtest-dev
+  libbenchmark-dev)
 JOBS="${JOBS:-2}"
 CMAKE_EXTRA=()  # more -D options for configure_and_build
 NICE=()         # e.g. (nice -n 10) for a build that should yield the CPU

@@ -44,6 +44,7 @@ find_package(Boost 1.74 REQUIRED)
 find_package(msgpack REQUIRED CONFIG)          # target msgpackc-cxx
 find_package(spdlog REQUIRED CONFIG)
 find_package(nlohmann_json 3 REQUIRED CONFIG)
+find_package(simdjson REQUIRED CONFIG)         # the fast path of the JSON decoder
 find_package(CLI11 REQUIRED CONFIG)
 find_package(GTest REQUIRED CONFIG)
 find_package(benchmark CONFIG)

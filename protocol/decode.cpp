@@ -1,7 +1,9 @@
 // Splitting client frames into messages and parsing each in its encoding. Both encodings
 // end in the same field rules (detail::decode_fields, over a JSON object); only `data`
-// bypasses them and becomes MessagePack bytes directly. nlohmann-json and msgpack-c throw
-// on bad input: every throw is caught in this file.
+// bypasses them and becomes MessagePack bytes directly. JSON is parsed by simdjson when it
+// can build the same value (json_fast_parse.cpp), otherwise by nlohmann-json, whose
+// errors are the protocol's. nlohmann-json and msgpack-c throw on bad input: every throw
+// is caught in this file.
 
 #include "protocol/codec.hpp"
 #include "protocol/detail/json_value.hpp"
@@ -36,13 +38,17 @@ std::string too_many(const decode_limits& limits) {
 decoded_message decode_json_message(std::string_view line, std::size_t line_start,
                                     const decode_limits& limits) {
   json msg;
-  try {
-    msg = detail::parse_json_limited(line, limits.max_depth);
-  } catch (const detail::depth_exceeded&) {
-    return fail(too_deep(limits));
-  } catch (const json::parse_error& e) {
-    const std::size_t at = line_start + (e.byte > 0 ? e.byte - 1 : 0);
-    return fail("malformed JSON at byte " + std::to_string(at));
+  if (auto fast = detail::parse_json_fast(line, limits.max_depth)) {
+    msg = std::move(*fast);
+  } else {
+    try {
+      msg = detail::parse_json_limited(line, limits.max_depth);
+    } catch (const detail::depth_exceeded&) {
+      return fail(too_deep(limits));
+    } catch (const json::parse_error& e) {
+      const std::size_t at = line_start + (e.byte > 0 ? e.byte - 1 : 0);
+      return fail("malformed JSON at byte " + std::to_string(at));
+    }
   }
   if (!msg.is_object()) {
     return fail("message must be a JSON object");

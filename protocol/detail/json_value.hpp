@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,11 @@ struct depth_exceeded : std::exception {
 /// the parser meets one (the parser itself is iterative, so a deep bomb costs no stack).
 /// Throws depth_exceeded or nlohmann::ordered_json::parse_error; callers catch at their boundary.
 nlohmann::ordered_json parse_json_limited(std::string_view text, std::size_t max_depth);
+
+/// The value parse_json_limited would return, built from simdjson's parse (much faster),
+/// or nullopt when simdjson refuses the text or might read it differently (then
+/// parse_json_limited decides, with its errors). Texts over 64 KiB always give nullopt.
+std::optional<nlohmann::ordered_json> parse_json_fast(std::string_view text, std::size_t max_depth);
 
 /// Appends `value` as MessagePack: integers keep their sign class and the smallest
 /// integer format, floats are always float64 (no float32 narrowing).
