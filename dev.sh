@@ -89,7 +89,7 @@ case "${1:-start}" in
     shift || true
     deps
     configure_and_build build/release Release "" switchyard
-    say "starting switchyard on 127.0.0.1:7400 (data in ./data); Ctrl-C stops it"
+    say "starting switchyard (127.0.0.1:7400 and ./data unless your options say otherwise; its log names both); Ctrl-C stops it"
     exec build/release/runtime/switchyard "$@"
     ;;
   test)
