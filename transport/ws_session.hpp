@@ -311,6 +311,10 @@ private:
     if (finished_ || closing_) {
       return false; // a closing session ends by the close linger
     }
+    if (read_paused_.load()) {
+      heard(); // reading waits for its actor: the peer sent more than it has taken yet
+      return true;
+    }
     const auto ping = std::chrono::milliseconds(ctx_.limits.ping_ms);
     const auto silent = now - last_heard_;
     if (silent >= 2 * ping) {
