@@ -309,17 +309,18 @@ void with_topic(connection_actor* self, const std::string& topic, topic_callback
     }
     st.targets.forget(topic); // stopped (idle, or crashed): look the new one up
   }
-  auto pending = std::find_if(st.lookups.begin(), st.lookups.end(),
-                              [&](const auto& entry) { return entry.first == topic; });
-  if (pending != st.lookups.end()) {
+  const auto lookup_of = [](connection_state& s, const std::string& name) {
+    return std::find_if(s.lookups.begin(), s.lookups.end(),
+                        [&](const auto& entry) { return entry.first == name; });
+  };
+  if (auto pending = lookup_of(st, topic); pending != st.lookups.end()) {
     pending->second.push_back(std::move(fn));
     return;
   }
   st.lookups.emplace_back(topic, std::vector<topic_callback>{}).second.push_back(std::move(fn));
   auto on_result = [=](const topic_actor* handle) {
     auto& s = self->state;
-    auto entry = std::find_if(s.lookups.begin(), s.lookups.end(),
-                              [&](const auto& e) { return e.first == topic; });
+    auto entry = lookup_of(s, topic);
     auto callbacks = std::move(entry->second);
     s.lookups.erase(entry);
     if (s.lookups.empty()) {

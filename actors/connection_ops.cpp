@@ -131,10 +131,10 @@ namespace {
 /// How often a publish is sent again when its topic stopped before taking it.
 constexpr int publish_attempts = 3;
 
-/// The acks of a run in one message (JSON: one per line), so a run costs one hand-over
-/// to the socket whatever its length. Events the topic did not take (full) are answered
-/// with an error each.
-std::string encode_acks(connection_actor* self, const publish_run& run, const publish_acks& acks) {
+/// Answers each publish of a run: the ones the topic did not take (full) with an error
+/// each, the stored ones with their acks in one message (JSON: one per line), so a run
+/// costs one hand-over to the socket whatever its length.
+void answer_run(connection_actor* self, const publish_run& run, const publish_acks& acks) {
   const auto enc = self->state.enc;
   std::string out;
   for (std::size_t i = 0; i < run.ids.size() && i < acks.events.size(); ++i) {
@@ -150,7 +150,9 @@ std::string encode_acks(connection_actor* self, const publish_run& run, const pu
     }
     out += protocol::encode_publish_ok(enc, *run.ids[i], acks.events[i].seq, acks.events[i].dup);
   }
-  return out;
+  if (!out.empty()) {
+    send_message(self, std::move(out));
+  }
 }
 
 /// Sends a run of publishes to its topic; each publish of it is answered on its own.
@@ -166,9 +168,7 @@ void publish_to(connection_actor* self, std::shared_ptr<const publish_run> run, 
     self->request(*topic, caf::infinite, publish_atom::value, run->batch)
         .then(
             [=](const publish_acks& acks) {
-              if (auto out = encode_acks(self, *run, acks); !out.empty()) {
-                send_message(self, std::move(out));
-              }
+              answer_run(self, *run, acks);
               op_finished(self, run->ids.size());
             },
             [=](caf::error& err) {

@@ -86,5 +86,18 @@ TEST(TopicState, FullAtMaxPendingCountingStagedAndInFlight) {
   EXPECT_TRUE(t.idle());
 }
 
+TEST(TopicState, RoomIsWhatMaxPendingLeavesOfStagedAndInFlight) {
+  topic_state t{"a", "t", 3};
+  EXPECT_EQ(t.room(), 3u);
+  t.stage(1, "\xc0", "", "");
+  auto inflight = t.take_batch();
+  t.stage(1, "\xc0", "", "");
+  EXPECT_EQ(t.room(), 1u);
+  t.stage(1, "\xc0", "", "");
+  EXPECT_EQ(t.room(), 0u);
+  t.commit(std::move(inflight), false, false);
+  EXPECT_EQ(t.room(), 1u);
+}
+
 } // namespace
 } // namespace switchyard::actors
