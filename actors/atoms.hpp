@@ -5,19 +5,28 @@
 
 namespace switchyard::actors {
 
+using ack_atom = caf::atom_constant<caf::atom("ack")>;
+using advanced_atom = caf::atom_constant<caf::atom("advanced")>;
 using append_atom = caf::atom_constant<caf::atom("append")>;
+using attach_atom = caf::atom_constant<caf::atom("attach")>;
 using closed_atom = caf::atom_constant<caf::atom("closed")>;
 using committed_atom = caf::atom_constant<caf::atom("committed")>;
 using count_atom = caf::atom_constant<caf::atom("count")>;
 using crash_atom = caf::atom_constant<caf::atom("crash")>;
 using demoted_atom = caf::atom_constant<caf::atom("demoted")>;
+using detach_atom = caf::atom_constant<caf::atom("detach")>;
 using events_atom = caf::atom_constant<caf::atom("events")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using frame_atom = caf::atom_constant<caf::atom("frame")>;
+using group_atom = caf::atom_constant<caf::atom("group")>;
+using join_atom = caf::atom_constant<caf::atom("join")>;
+using leave_atom = caf::atom_constant<caf::atom("leave")>;
 using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
+using nack_atom = caf::atom_constant<caf::atom("nack")>;
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
 using promote_atom = caf::atom_constant<caf::atom("promote")>;
 using publish_atom = caf::atom_constant<caf::atom("publish")>;
+using queued_atom = caf::atom_constant<caf::atom("queued")>;
 using read_atom = caf::atom_constant<caf::atom("read")>;
 using recover_atom = caf::atom_constant<caf::atom("recover")>;
 using refused_atom = caf::atom_constant<caf::atom("refused")>;

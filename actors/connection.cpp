@@ -71,6 +71,7 @@ void dispatch(connection_actor* self, protocol::client_message& msg) {
     return;
   case op::ack:
   case op::nack:
+    return on_ack(self, msg);
   case op::presence:
     break;
   }
@@ -128,7 +129,12 @@ caf::behavior connection(connection_actor* self, node_context* ctx, protocol::en
   st.conn_id = ctx->next_conn_id++;
   st.reader = reader_for(*ctx, st.conn_id);
   st.capacity = static_cast<std::size_t>(ctx->limits.outbound_queue);
-  self->set_down_handler([=](caf::down_msg& dm) { on_topic_down(self, dm); });
+  self->set_down_handler([=](caf::down_msg& dm) {
+    output_batch batch{self};
+    if (!on_group_down(self, dm)) {
+      on_topic_down(self, dm);
+    }
+  });
   log().debug("conn.opened conn={} remote={}", st.conn_id, st.remote);
   return {
       [=](frame_atom, client_frame& frame) {
@@ -139,6 +145,7 @@ caf::behavior connection(connection_actor* self, node_context* ctx, protocol::en
         output_batch batch{self};
         on_events(self, events);
       },
+      [=](queued_atom, const queued_batch& events) { on_queued(self, events); },
       [=](demoted_atom, const std::string& topic, uint64_t generation) {
         on_demoted(self, topic, generation);
       },
@@ -279,6 +286,10 @@ void send_failure(connection_actor* self, std::optional<int64_t> id, const caf::
   case failure::topic_unavailable:
   case failure::stopping:
     return send_error(self, id, unavailable, message, 1000);
+  case failure::not_found:
+    return send_error(self, id, not_found, message);
+  case failure::bad_request:
+    return send_error(self, id, bad_request, message);
   }
 }
 

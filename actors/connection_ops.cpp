@@ -1,5 +1,6 @@
 // The request/reply ops of a connection: connect, publish, history.
 
+#include "actors/clock.hpp"
 #include "actors/connection_state.hpp"
 #include "actors/failure.hpp"
 #include "actors/log.hpp"
@@ -47,17 +48,6 @@ bool event_too_large(const connection_state& st, const protocol::client_message&
          protocol::encode_event_push(protocol::encoding::msgpack, msg.topic, ev).size() > limit;
 }
 
-/// Fields this node does not serve yet: refused with bad_request, never ignored.
-std::optional<std::string> unsupported_publish(const protocol::client_message& msg) {
-  if (msg.idem) {
-    return "field 'idem' is not supported by this node yet (publishes are not deduplicated)";
-  }
-  if (msg.ttl_ms) {
-    return "field 'ttl_ms' is not supported by this node yet";
-  }
-  return std::nullopt;
-}
-
 /// The history reply, with as many of `page`'s events as fit in one frame.
 void send_history(connection_actor* self, int64_t id, const std::string& topic, uint64_t from,
                   const store::history_page& page) {
@@ -65,8 +55,9 @@ void send_history(connection_actor* self, int64_t id, const std::string& topic, 
   const auto limit = static_cast<std::size_t>(st.ctx->limits.max_frame_bytes);
   std::vector<protocol::event_view> views;
   views.reserve(page.events.size());
+  const auto now = now_ms();
   for (const auto& rec : page.events) {
-    views.push_back({rec.seq, rec.ts_ms, rec.key, rec.idem, rec.data});
+    views.push_back({rec.seq, rec.ts_ms, rec.key, rec.idem, rec.data, {}, 0, rec.expired_at(now)});
   }
   // The page's last_seq is from the same snapshot as its events.
   const auto next_after = [&](std::size_t n) {
@@ -190,8 +181,9 @@ void publish_to(connection_actor* self, std::shared_ptr<const publish_run> run, 
 
 void on_publish(connection_actor* self, protocol::client_message& msg, publish_run& run) {
   auto& st = self->state;
-  if (auto why = unsupported_publish(msg)) {
-    return send_error(self, msg.id, protocol::error_code::bad_request, *why);
+  if (protocol::is_dead_letter_topic(msg.topic)) {
+    return send_error(self, msg.id, protocol::error_code::forbidden,
+                      "topic '" + msg.topic + "' is written only by the node (dead letters)");
   }
   if (event_too_large(st, msg)) {
     return send_error(self, msg.id, protocol::error_code::too_large,
@@ -204,7 +196,8 @@ void on_publish(connection_actor* self, protocol::client_message& msg, publish_r
     run.topic = std::move(msg.topic);
     run.batch = std::make_shared<publish_batch>();
   }
-  run.batch->events.push_back({std::move(msg.data), msg.key.value_or(""), ""});
+  run.batch->events.push_back(
+      {std::move(msg.data), msg.key.value_or(""), msg.idem.value_or(""), msg.ttl_ms.value_or(0)});
   run.ids.push_back(msg.id);
 }
 

@@ -34,6 +34,14 @@ struct topic_subscription {
   std::shared_ptr<std::atomic<uint64_t>> cursor; ///< the last seq the topic wrote directly
 };
 
+/// One queue-group membership of this connection.
+struct queue_membership {
+  group_actor group; ///< null until the group confirmed the join; monitored
+};
+/// Memberships are keyed by topic and group: one connection may be a fanout subscriber
+/// of a topic and a member of several of its groups.
+using queue_key = std::pair<std::string, std::string>;
+
 /// Topic handles for publishing, most recently used first; small and unmonitored (a
 /// handle found dead is looked up again), so a connection publishing to many topics
 /// holds a bounded amount.
@@ -88,6 +96,7 @@ struct connection_state {
   // A map, not a hash table: most connections hold a few subscriptions, and a hash table
   // keeps its bucket array (~120 bytes) once it has held one.
   std::map<std::string, topic_subscription> subs;
+  std::map<queue_key, queue_membership> queues;
   topic_cache targets;
   /// Registry look-ups in flight, with what waits for each (a vector: rarely more than one).
   std::vector<std::pair<std::string, std::vector<topic_callback>>> lookups;
@@ -154,6 +163,20 @@ void on_demoted(connection_actor* self, const std::string& topic, uint64_t gener
 /// Reports pending gaps and asks the store for catching-up subscriptions while the
 /// outbound queue has room.
 void refill(connection_actor* self);
+
+/// Resolves a `from` of kind since_ms into a seq (a store read); calls `then` with the
+/// position to use, or with nullopt after answering the client with an error.
+void resolve_start(connection_actor* self, const std::string& topic, std::optional<int64_t> id,
+                   protocol::start_position from,
+                   std::function<void(std::optional<protocol::start_position>)> then);
+
+// connection_queue.cpp
+void on_queue_subscribe(connection_actor* self, protocol::client_message& msg);
+void on_queue_unsubscribe(connection_actor* self, const protocol::client_message& msg);
+void on_ack(connection_actor* self, const protocol::client_message& msg);
+void on_queued(connection_actor* self, const queued_batch& batch);
+/// A group this connection is a member of went away; false when `dm` is not a group's.
+bool on_group_down(connection_actor* self, const caf::down_msg& dm);
 
 // connection_ops.cpp
 

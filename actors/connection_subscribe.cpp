@@ -2,6 +2,7 @@
 // a slow client, catch-up from the store, and re-subscription after a topic restart.
 // The replay/live hand-off itself is the plain class `subscription`.
 
+#include "actors/clock.hpp"
 #include "actors/connection_state.hpp"
 #include "actors/failure.hpp"
 #include "actors/log.hpp"
@@ -134,8 +135,10 @@ void on_replay_read(connection_actor* self, const std::string& name, uint64_t ge
                st.tenant, name, result.status.message);
   }
   const auto& events = result.page.events;
+  const auto now = now_ms();
   for (const auto& rec : events) {
-    if (!ts->sub.on_replayed(rec.seq)) {
+    // An event past its ttl is not replayed (it counts as delivered: it is no gap).
+    if (!ts->sub.on_replayed(rec.seq) || rec.expired_at(now)) {
       continue;
     }
     protocol::event_view ev{rec.seq, rec.ts_ms, rec.key, rec.idem, rec.data};
@@ -261,24 +264,57 @@ void join(connection_actor* self, join_request req) {
   });
 }
 
-/// Fields of `subscribe` this node does not serve yet: refused, never ignored.
+/// Fields of `subscribe` this node does not serve yet, or that do not apply to fanout:
+/// refused, never ignored.
 std::optional<std::string> unsupported(const protocol::client_message& msg) {
-  if (msg.queue_mode || msg.group) {
-    return "mode 'queue' and 'group' are not supported by this node yet";
-  }
   if (msg.presence) {
     return "field 'presence' is not supported by this node yet";
   }
-  if (msg.max_inflight) {
-    return "field 'max_inflight' is not supported by this node yet";
+  if (msg.queue_mode) {
+    return std::nullopt;
   }
-  if (msg.ack_wait_ms) {
-    return "field 'ack_wait_ms' is not supported by this node yet";
+  for (auto [field, given] : {std::pair{"group", msg.group.has_value()},
+                              {"max_inflight", msg.max_inflight.has_value()},
+                              {"ack_wait_ms", msg.ack_wait_ms.has_value()}}) {
+    if (given) {
+      return std::string("field '") + field + "' applies only to mode \"queue\"";
+    }
   }
   return std::nullopt;
 }
 
 } // namespace
+
+void resolve_start(connection_actor* self, const std::string& topic, std::optional<int64_t> id,
+                   protocol::start_position from,
+                   std::function<void(std::optional<protocol::start_position>)> then) {
+  if (from.from != protocol::start_position::kind::since_ms) {
+    return then(from);
+  }
+  // since_ms becomes a seq before joining: events published meanwhile have later seqs,
+  // so they are replayed or arrive live, never skipped.
+  auto& st = self->state;
+  read_request since;
+  since.what = read_request::kind::since;
+  since.tenant = st.tenant;
+  since.topic = topic;
+  since.since_ms = from.value;
+  auto failed = [=] {
+    send_error(self, id, protocol::error_code::internal,
+               "the event store could not be read; retry");
+    then(std::nullopt);
+  };
+  self->request(st.reader, caf::infinite, read_atom::value, std::move(since))
+      .then(
+          [=](read_result& result) {
+            if (!result.status.ok()) {
+              return failed();
+            }
+            then(protocol::start_position{protocol::start_position::kind::seq,
+                                          static_cast<int64_t>(result.seq)});
+          },
+          [=](caf::error&) { failed(); });
+}
 
 void on_subscribe(connection_actor* self, protocol::client_message& msg) {
   auto& st = self->state;
@@ -286,13 +322,16 @@ void on_subscribe(connection_actor* self, protocol::client_message& msg) {
   if (auto why = unsupported(msg)) {
     return send_error(self, msg.id, bad_request, *why);
   }
-  if (st.subs.count(msg.topic) > 0) {
-    return send_error(self, msg.id, bad_request, "already subscribed to '" + msg.topic + "'");
-  }
-  if (static_cast<int64_t>(st.subs.size()) >= st.ctx->limits.max_subscriptions) {
+  if (static_cast<int64_t>(st.subs.size() + st.queues.size()) >= st.ctx->limits.max_subscriptions) {
     return send_error(self, msg.id, protocol::error_code::too_large,
                       "limit of " + std::to_string(st.ctx->limits.max_subscriptions) +
                           " subscriptions reached");
+  }
+  if (msg.queue_mode) {
+    return on_queue_subscribe(self, msg);
+  }
+  if (st.subs.count(msg.topic) > 0) {
+    return send_error(self, msg.id, bad_request, "already subscribed to '" + msg.topic + "'");
   }
   join_request req;
   req.name = msg.topic;
@@ -301,44 +340,28 @@ void on_subscribe(connection_actor* self, protocol::client_message& msg) {
   req.from = msg.from;
   st.subs.emplace(req.name, topic_subscription{req.generation});
   op_started(self);
-  if (!req.from || req.from->from != protocol::start_position::kind::since_ms) {
+  if (!req.from) {
     return join(self, std::move(req));
   }
-  // since_ms becomes a seq before joining: events published meanwhile have later seqs,
-  // so they are replayed or arrive live, never skipped.
-  read_request since;
-  since.what = read_request::kind::since;
-  since.tenant = st.tenant;
-  since.topic = req.name;
-  since.since_ms = req.from->value;
-  self->request(st.reader, caf::infinite, read_atom::value, std::move(since))
-      .then(
-          [=](read_result& result) mutable {
-            if (!result.status.ok()) {
-              if (find_sub(self, req.name, req.generation) != nullptr) {
-                self->state.subs.erase(req.name);
-              }
-              send_error(self, req.id, protocol::error_code::internal,
-                         "the event store could not be read; retry");
-              return op_finished(self);
-            }
-            req.from = protocol::start_position{protocol::start_position::kind::seq,
-                                                static_cast<int64_t>(result.seq)};
-            join(self, std::move(req));
-          },
-          [=](caf::error&) {
-            self->state.subs.erase(req.name);
-            send_error(self, req.id, protocol::error_code::internal,
-                       "the event store could not be read; retry");
-            op_finished(self);
-          });
+  auto from = *req.from;
+  auto name = req.name;
+  resolve_start(self, name, req.id, from,
+                [=](std::optional<protocol::start_position> start) mutable {
+                  if (!start) {
+                    if (find_sub(self, req.name, req.generation) != nullptr) {
+                      self->state.subs.erase(req.name);
+                    }
+                    return op_finished(self);
+                  }
+                  req.from = start;
+                  join(self, std::move(req));
+                });
 }
 
 void on_unsubscribe(connection_actor* self, const protocol::client_message& msg) {
   auto& st = self->state;
   if (msg.group) {
-    return send_error(self, msg.id, protocol::error_code::bad_request,
-                      "field 'group' is not supported by this node yet");
+    return on_queue_unsubscribe(self, msg);
   }
   auto reply = [=, id = msg.id] {
     if (id) {

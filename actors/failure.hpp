@@ -18,6 +18,8 @@ enum class failure : uint8_t {
   not_stored,        ///< the publish was dropped before the store saw it
   topic_unavailable, ///< the topic is cut off after repeated crashes
   stopping,          ///< the node is shutting down
+  not_found,         ///< the thing named does not exist (or is not this client's)
+  bad_request,       ///< the request contradicts what exists (the message says why)
 };
 
 inline constexpr caf::atom_value failure_category = caf::atom("switchyard");

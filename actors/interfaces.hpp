@@ -52,6 +52,9 @@ struct reply_address {
 ///   flush       (from itself) send what is staged to the writer, once the publishes
 ///               already in the mailbox have been staged too
 ///   refused     (from the writer) the in-flight batch was not stored; what the store holds
+///   attach      (from a queue group) the sender gets (advanced_atom, last seq) after
+///               every commit -> the durable last seq
+///   detach      the sender stops getting them
 ///   count       -> number of subscribers
 ///   crash       fault injection for supervision tests: throws
 ///   passivate   (from its supervisor) stop now if idle
@@ -60,6 +63,7 @@ using topic_actor = caf::typed_actor<
     caf::replies_to<publish_atom, publish_batch_ptr>::with<publish_acks>,
     caf::replies_to<subscribe_atom, protocol::encoding>::with<uint64_t>,
     caf::reacts_to<promote_atom, direct_delivery>, caf::replies_to<unsub_atom>::with<bool>,
+    caf::replies_to<attach_atom>::with<uint64_t>, caf::reacts_to<detach_atom>,
     caf::reacts_to<committed_atom, store::append_batch>, caf::reacts_to<flush_atom>,
     caf::reacts_to<refused_atom, store::topic_info>, caf::replies_to<count_atom>::with<uint64_t>,
     caf::reacts_to<crash_atom>, caf::reacts_to<passivate_atom>, caf::reacts_to<tick_atom>>;
@@ -77,6 +81,7 @@ struct append_request {
 /// The one actor that writes the store (group commit), on its own thread.
 ///   append    commit with whatever else is waiting; answers the promises, tells the topic
 ///   recover   -> the topic's stored range, after every append queued before it
+///   group     a queue group's state to store with the next commit -> true once durable
 ///   flush     (from itself) commit what is pending
 ///   sync      (from itself) with store.sync async: sync the commits so far (on a syncer
 ///             actor with its own thread; the writer goes on committing meanwhile)
@@ -84,7 +89,8 @@ struct append_request {
 using store_writer_actor = caf::typed_actor<
     caf::reacts_to<append_atom, append_request>,
     caf::replies_to<recover_atom, std::string, std::string>::with<store::topic_info>,
-    caf::reacts_to<flush_atom>, caf::reacts_to<sync_atom>, caf::reacts_to<shutdown_atom>>;
+    caf::replies_to<group_atom, store::group_write>::with<bool>, caf::reacts_to<flush_atom>,
+    caf::reacts_to<sync_atom>, caf::reacts_to<shutdown_atom>>;
 
 /// Reads the store off the scheduler threads (each reader is a detached actor).
 ///   read   -> the events, history page or seq asked for; a busy store is retried
@@ -109,6 +115,27 @@ using supervisor_actor =
 /// Topics by key (registry.hpp: topic_key(tenant, topic)).
 using registry_actor = supervisor_actor<topic_actor>;
 
+/// A queue group of one topic (queue_group.hpp): hands each event to one member at a
+/// time, redelivers, dead-letters, and keeps its state in the store.
+///   join      the sender becomes a member -> the topic's last seq and the backlog |
+///             bad_request (`from` for a group that exists)
+///   leave     the sender stops being a member; what it held waits again -> true
+///   ack       the sender acks a seq it holds -> true once durable | not_found
+///   nack      the sender gives a seq back (delay_ms, reason) -> true | not_found
+///   advanced  (from the topic) events up to this seq are durable
+///   retry     (from itself) an ack_wait or nack delay is due
+///   passivate / tick  (from its supervisor) stop when idle; delete after groups.inactive_ms
+using group_actor =
+    caf::typed_actor<caf::replies_to<join_atom, group_join>::with<group_joined>,
+                     caf::replies_to<leave_atom>::with<bool>,
+                     caf::replies_to<ack_atom, uint64_t>::with<bool>,
+                     caf::replies_to<nack_atom, uint64_t, int64_t, std::string>::with<bool>,
+                     caf::reacts_to<advanced_atom, uint64_t>, caf::reacts_to<retry_atom>,
+                     caf::reacts_to<passivate_atom>, caf::reacts_to<tick_atom>>;
+
+/// Queue groups by key (queue_group.hpp: group_key(tenant, topic, group)).
+using group_registry_actor = supervisor_actor<group_actor>;
+
 } // namespace switchyard::actors
 
 // Local-only message types: they never cross the middleman, so they need no
@@ -118,9 +145,13 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::publish_acks)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::event_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::direct_delivery)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::read_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::group_join)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::group_joined)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::queued_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::read_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::append_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::append_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::group_write)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::topic_info)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::protocol::encoding)

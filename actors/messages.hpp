@@ -3,6 +3,7 @@
 // crosses the middleman, so none of these types is registered for serialization.
 
 #include "actors/connection_sink.hpp"
+#include "protocol/message.hpp"
 #include "store/event_store.hpp"
 
 #include <atomic>
@@ -19,6 +20,7 @@ struct publish_request {
   std::string data; ///< MessagePack bytes
   std::string key;
   std::string idem;
+  int64_t ttl_ms = 0;
 };
 
 /// A connection's run of publishes to one topic (consecutive in one client frame, often
@@ -72,6 +74,40 @@ struct direct_delivery {
   uint64_t generation = 0;
   std::weak_ptr<connection_sink> sink;
   std::shared_ptr<std::atomic<uint64_t>> cursor;
+};
+
+/// Who a queue group is; shared by every delivery of the group.
+struct group_names {
+  std::string tenant;
+  std::string topic;
+  std::string group;
+};
+using group_names_ptr = std::shared_ptr<const group_names>;
+
+/// A connection's request to become a member of a queue group.
+struct group_join {
+  uint32_t max_inflight = 64;
+  int64_t ack_wait_ms = 30000;
+  /// Only for a group that does not exist yet: where it starts (since_ms already
+  /// resolved to a seq by the connection).
+  std::optional<protocol::start_position> from;
+};
+
+/// The group's answer to a join: the topic's last seq, and how many events of it the
+/// group has yet to deliver.
+struct group_joined {
+  uint64_t topic_last = 0;
+  uint64_t backlog = 0;
+};
+
+/// Events a queue group hands to one member, in seq order.
+struct queued_batch {
+  group_names_ptr names;
+  struct item {
+    std::shared_ptr<const store::event_record> event;
+    uint32_t attempt = 0;
+  };
+  std::vector<item> events;
 };
 
 /// A read for a store reader: events from a seq (replay), a history page, or the

@@ -47,14 +47,22 @@ struct topic_limits {
   int64_t max_live = 10000;   ///< running topics; past it the least recently used idle ones stop
 };
 
+/// Queue groups (config area `groups`).
+struct group_limits {
+  int64_t max_deliver = 5;                         ///< attempts before dead/<topic>
+  int64_t inactive_ms = int64_t{72} * 3600 * 1000; ///< a group without members is deleted
+};
+
 struct node_context {
   caf::actor_system* system = nullptr;
   store::event_store* store = nullptr;
   caf::actor writer;               ///< store_writer_actor
   caf::actor registry;             ///< registry_actor
+  caf::actor group_registry;       ///< group_registry_actor
   std::vector<caf::actor> readers; ///< store_reader_actor, one per reader thread
   connection_limits limits;
   topic_limits topics;
+  group_limits groups;
   restart_policy restarts;
   std::string node_name;
   /// store.sync async: the writer syncs this long after a commit (0: commits sync).

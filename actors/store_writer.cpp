@@ -25,6 +25,9 @@ struct writer_state {
   node_context* ctx = nullptr;
   store::event_store* store = nullptr;
   std::vector<append_request> pending;
+  /// Queue groups' states to write with the next commit, each answered once durable.
+  std::vector<store::group_write> pending_groups;
+  std::vector<caf::typed_response_promise<bool>> group_promises;
   std::size_t pending_bytes = 0;
   bool flush_scheduled = false;
   bool sync_scheduled = false; ///< store.sync async: a periodic sync is due
@@ -116,26 +119,67 @@ caf::error store_failure(const store::status& st) {
   return make_failure(failure::store_unavailable, what);
 }
 
-/// Commits every pending append in one transaction, then answers every publisher and
-/// tells every topic. A batch the store refused alone (seq conflict) fails alone.
+/// Answers the publishers of a stored batch (duplicates with their original's seq) and
+/// leaves in the batch only the events stored, with their seqs, for the topic to fan out.
+void answer_stored(writer_pointer self, append_request& req,
+                   const std::vector<store::duplicate>& dups) {
+  auto& events = req.batch.events;
+  std::vector<publish_ack> acks;
+  acks.reserve(events.size());
+  std::size_t kept = 0;
+  uint64_t seq = events.empty() ? 0 : events.front().seq;
+  auto dup = dups.begin();
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (dup != dups.end() && dup->index == i) {
+      acks.push_back({dup->seq, true, false});
+      ++dup;
+      continue;
+    }
+    acks.push_back({seq, false, false});
+    events[i].seq = seq++;
+    if (kept != i) {
+      events[kept] = std::move(events[i]);
+    }
+    ++kept;
+  }
+  events.resize(kept);
+  std::size_t e = 0;
+  for (const auto& reply : req.replies) {
+    publish_acks out;
+    out.events.reserve(reply.events + reply.refused);
+    out.events.insert(out.events.end(), acks.begin() + static_cast<std::ptrdiff_t>(e),
+                      acks.begin() + static_cast<std::ptrdiff_t>(e + reply.events));
+    e += reply.events;
+    out.events.resize(out.events.size() + reply.refused, {0, false, true});
+    reply.promise(self).deliver(std::move(out));
+  }
+}
+
+/// Commits every pending append and group state in one transaction, then answers every
+/// publisher and group and tells every topic. A batch the store refused alone (seq
+/// conflict) fails alone.
 void flush(writer_pointer self) {
   auto& st = self->state;
   st.flush_scheduled = false;
-  if (st.pending.empty()) {
+  if (st.pending.empty() && st.pending_groups.empty()) {
     return;
   }
   auto requests = std::move(st.pending);
   st.pending.clear();
   st.pending_bytes = 0;
+  auto groups = std::move(st.pending_groups);
+  st.pending_groups.clear();
+  auto group_promises = std::move(st.group_promises);
+  st.group_promises.clear();
   std::vector<store::append_batch> batches;
   batches.reserve(requests.size());
   for (auto& req : requests) {
     batches.push_back(std::move(req.batch));
   }
-  std::vector<store::status> per_batch;
+  std::vector<store::batch_result> per_batch;
   const auto map_before = st.store->stats().map_bytes.load();
   auto result = st.fatal ? store::status{store::status::code::fatal, st.fatal_message}
-                         : st.store->append(batches, per_batch);
+                         : st.store->append(batches, per_batch, groups);
   if (const auto map_after = st.store->stats().map_bytes.load(); map_after != map_before) {
     log().info("store.map_grown from_mib={} to_mib={}", map_before >> 20, map_after >> 20);
   }
@@ -156,7 +200,13 @@ void flush(writer_pointer self) {
     for (auto& req : requests) {
       refuse(self, req, why);
     }
+    for (auto& promise : group_promises) {
+      promise.deliver(why);
+    }
     return;
+  }
+  for (auto& promise : group_promises) {
+    promise.deliver(true);
   }
   st.ctx->store_writable = true;
   ++st.ctx->store_commits;
@@ -167,21 +217,12 @@ void flush(writer_pointer self) {
     if (!per_batch[i].ok()) {
       if (uint64_t n = 0; st.failures.allow(n)) {
         log().error("store.batch_refused tenant={} topic={} error=\"{}\" suppressed={}",
-                    req.batch.tenant, req.batch.topic, per_batch[i].message, n);
+                    req.batch.tenant, req.batch.topic, per_batch[i].result.message, n);
       }
       refuse(self, req, make_failure(failure::not_stored, "publish was not stored; retry"));
       continue;
     }
-    std::size_t e = 0;
-    for (const auto& reply : req.replies) {
-      publish_acks acks;
-      acks.events.reserve(reply.events + reply.refused);
-      for (uint32_t n = 0; n < reply.events; ++n) {
-        acks.events.push_back({req.batch.events[e++].seq, false, false});
-      }
-      acks.events.resize(acks.events.size() + reply.refused, {0, false, true});
-      reply.promise(self).deliver(std::move(acks));
-    }
+    answer_stored(self, req, per_batch[i].duplicates);
     self->send(req.topic, committed_atom::value, std::move(req.batch));
   }
 }
@@ -229,6 +270,17 @@ store_writer_actor::behavior_type store_writer(writer_pointer self, node_context
           return store_failure(s);
         }
         return info;
+      },
+      [=](group_atom, store::group_write& write) -> caf::result<bool> {
+        auto& st = self->state;
+        auto promise = self->make_response_promise<bool>();
+        st.pending_groups.push_back(std::move(write));
+        st.group_promises.push_back(promise);
+        if (!st.flush_scheduled) {
+          st.flush_scheduled = true;
+          self->send(self, flush_atom::value);
+        }
+        return promise;
       },
       [=](flush_atom) { flush(self); },
       [=](sync_atom) { sync_soon(self); },

@@ -1,5 +1,6 @@
 #include "actors/topic.hpp"
 
+#include "actors/clock.hpp"
 #include "actors/failure.hpp"
 #include "actors/log.hpp"
 #include "actors/node_context.hpp"
@@ -35,6 +36,8 @@ struct topic_actor_state {
   node_context* ctx = nullptr;
   store_writer_actor writer;
   std::vector<subscriber> subscribers;
+  /// Queue groups of this topic: each is told the durable last seq after every commit.
+  std::vector<caf::actor> groups;
   /// One per staged publish_batch, in order (in-flight ones travel with their batch).
   std::vector<reply_address> staged_replies;
   std::size_t json_subscribers = 0;
@@ -61,21 +64,25 @@ struct topic_actor_state {
     }
   }
 
-  bool idle() const { return subscribers.empty() && log.idle(); }
+  bool idle() const { return subscribers.empty() && groups.empty() && log.idle(); }
 
   static inline const char* name = "topic";
 };
 
 using topic_pointer = topic_actor::stateful_pointer<topic_actor_state>;
 
-int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 void count_encoding(topic_actor_state& st, protocol::encoding enc, int delta) {
   auto& n = enc == protocol::encoding::json ? st.json_subscribers : st.msgpack_subscribers;
   n = static_cast<std::size_t>(static_cast<int64_t>(n) + delta);
+}
+
+void remove_group(topic_actor_state& st, const caf::actor_addr& who) {
+  auto it = std::find_if(st.groups.begin(), st.groups.end(),
+                         [&](const caf::actor& g) { return g.address() == who; });
+  if (it != st.groups.end()) {
+    *it = std::move(st.groups.back());
+    st.groups.pop_back();
+  }
 }
 
 void remove_subscriber(topic_actor_state& st, const caf::actor_addr& who) {
@@ -192,8 +199,7 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
                                      static_cast<uint32_t>(req.events.size() - taken)});
         const auto ts = now_ms();
         for (std::size_t i = 0; i < taken; ++i) {
-          auto& ev = req.events[i];
-          st.log.stage(ts, std::move(ev.data), std::move(ev.key), std::move(ev.idem));
+          st.log.stage(ts, std::move(req.events[i]));
         }
         flush_soon(self);
         return rp;
@@ -229,10 +235,32 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
         stop_if_asked(self);
         return true;
       },
+      [=](attach_atom) {
+        auto& st = self->state;
+        auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+        remove_group(st, sender.address());
+        st.groups.push_back(sender);
+        self->monitor(sender);
+        st.last_active = steady::now();
+        st.used = true;
+        return st.log.durable_seq();
+      },
+      [=](detach_atom) {
+        auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+        remove_group(self->state, sender.address());
+        self->demonitor(sender);
+        stop_if_asked(self);
+      },
       [=](committed_atom, store::append_batch& batch) {
         auto& st = self->state;
         fan_out(self, st.log.commit(std::move(batch), st.json_subscribers > 0,
                                     st.msgpack_subscribers > 0));
+        if (!st.groups.empty()) {
+          const auto advanced = caf::make_message(advanced_atom::value, st.log.durable_seq());
+          for (const auto& g : st.groups) {
+            tell(self, g, advanced);
+          }
+        }
         flush_soon(self);
         stop_if_asked(self);
       },
@@ -271,6 +299,7 @@ topic_actor::behavior_type topic_init(topic_pointer self, node_context* ctx, std
                        static_cast<std::size_t>(ctx->topics.max_pending)};
   self->set_down_handler([=](caf::down_msg& dm) {
     remove_subscriber(self->state, dm.source);
+    remove_group(self->state, dm.source);
     stop_if_asked(self);
   });
   // Nothing else is handled until the writer answered: appends a crashed predecessor

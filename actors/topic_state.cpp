@@ -16,12 +16,13 @@ void topic_state::recover(const store::topic_info& info) {
   inflight_ = 0;
 }
 
-void topic_state::stage(int64_t now_ms, std::string data, std::string key, std::string idem) {
+void topic_state::stage(int64_t now_ms, publish_request req) {
   store::event_record rec;
   rec.ts_ms = now_ms;
-  rec.data = std::move(data);
-  rec.key = std::move(key);
-  rec.idem = std::move(idem);
+  rec.data = std::move(req.data);
+  rec.key = std::move(req.key);
+  rec.idem = std::move(req.idem);
+  rec.ttl_ms = req.ttl_ms;
   staged_.push_back(std::move(rec));
 }
 

@@ -36,7 +36,7 @@ public:
   bool idle() const { return staged_.empty() && inflight_ == 0; }
 
   /// Stages one publish received at `now_ms`.
-  void stage(int64_t now_ms, std::string data, std::string key, std::string idem);
+  void stage(int64_t now_ms, publish_request req);
 
   /// True when staged events wait and no batch is in flight.
   bool ready_to_flush() const { return inflight_ == 0 && !staged_.empty(); }
@@ -48,7 +48,8 @@ public:
   /// binary-search by seq).
   store::append_batch take_batch();
 
-  /// The in-flight batch is durable: encodes it for the encodings asked for.
+  /// The in-flight batch is durable (without the duplicates the store left out, and
+  /// renumbered): encodes it for the encodings asked for.
   event_batch_ptr commit(store::append_batch batch, bool json, bool msgpack);
 
   /// The in-flight batch was not stored; `info` is what the store holds. Seq assignment

@@ -36,6 +36,9 @@ struct event_view {
   std::string_view key;  ///< empty: none
   std::string_view idem; ///< empty: none
   std::string_view data;
+  std::string_view group{}; ///< queue delivery: the group (empty: fanout)
+  uint32_t attempt = 0;     ///< queue delivery: 1 on the first
+  bool expired = false;     ///< history: its ttl ran out
 };
 
 struct connect_ok {
@@ -63,10 +66,16 @@ std::string encode_history_ok(encoding enc, int64_t id, std::string_view topic,
                               uint64_t last_seq);
 /// The `event` push; the topic actor calls this once per event and encoding.
 std::string encode_event_push(encoding enc, std::string_view topic, const event_view& ev);
+/// The `data` of a dead letter, as MessagePack: {topic, seq, group, attempts, data (the
+/// original's), last_error (when not empty)}.
+std::string encode_dead_letter(std::string_view topic, uint64_t seq, std::string_view group,
+                               uint32_t attempts, std::string_view data,
+                               std::string_view last_error);
 std::string encode_gap_push(encoding enc, std::string_view topic, uint64_t from, uint64_t to);
-/// The node ended a subscription; `code` is an error code (error_code::...).
+/// The node ended a subscription (of a queue group when `group` is not empty); `code` is
+/// an error code (error_code::...).
 std::string encode_unsubscribed_push(encoding enc, std::string_view topic, std::string_view code,
-                                     std::string_view message);
+                                     std::string_view message, std::string_view group = {});
 std::string encode_ping_push(encoding enc);
 
 /// Converts a JSON text value to MessagePack bytes (what a JSON client's `data` becomes).

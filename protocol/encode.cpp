@@ -172,7 +172,7 @@ std::string ok_reply(encoding enc, int64_t id, uint32_t fields, std::size_t rese
 }
 
 std::size_t event_reserve(encoding enc, std::string_view topic, const event_view& ev) {
-  const std::size_t strings = topic.size() + ev.key.size() + ev.idem.size();
+  const std::size_t strings = topic.size() + ev.key.size() + ev.idem.size() + ev.group.size();
   // JSON text of data is rarely over twice its MessagePack size (base64 is 4/3).
   return enc == encoding::json ? 112 + strings * 2 + ev.data.size() * 2
                                : 64 + strings + ev.data.size();
@@ -181,7 +181,9 @@ std::size_t event_reserve(encoding enc, std::string_view topic, const event_view
 /// An event's fields, as a push ({"push":"event",...}) or as an element of history.
 void write_event(writer& w, bool as_push, std::string_view topic, const event_view& ev) {
   const bool base64 = w.json() && msgpack_is_binary(ev.data);
-  w.begin_map(4 + static_cast<uint32_t>(as_push + !ev.key.empty() + !ev.idem.empty() + base64));
+  const bool queued = !ev.group.empty();
+  w.begin_map(4 + static_cast<uint32_t>(as_push + !ev.key.empty() + !ev.idem.empty() + base64 +
+                                        2 * queued + ev.expired));
   if (as_push) {
     w.str_field("push", "event");
   }
@@ -198,6 +200,13 @@ void write_event(writer& w, bool as_push, std::string_view topic, const event_vi
   }
   if (base64) {
     w.str_field("data_encoding", "base64");
+  }
+  if (queued) {
+    w.str_field("group", ev.group);
+    w.u64_field("attempt", ev.attempt);
+  }
+  if (ev.expired) {
+    w.bool_field("expired", true);
   }
   w.end_map();
 }
@@ -284,6 +293,24 @@ std::string encode_event_push(encoding enc, std::string_view topic, const event_
   return w.take();
 }
 
+std::string encode_dead_letter(std::string_view topic, uint64_t seq, std::string_view group,
+                               uint32_t attempts, std::string_view data,
+                               std::string_view last_error) {
+  writer w(encoding::msgpack, 96 + topic.size() + group.size() + data.size() + last_error.size());
+  w.begin_map(5 + static_cast<uint32_t>(!last_error.empty()));
+  w.str_field("topic", topic);
+  w.u64_field("seq", seq);
+  w.str_field("group", group);
+  w.u64_field("attempts", attempts);
+  w.key("data");
+  w.data(data);
+  if (!last_error.empty()) {
+    w.str_field("last_error", last_error);
+  }
+  w.end_map();
+  return w.take();
+}
+
 std::string encode_gap_push(encoding enc, std::string_view topic, uint64_t from, uint64_t to) {
   writer w(enc, 96 + topic.size());
   w.begin_map(4);
@@ -296,11 +323,14 @@ std::string encode_gap_push(encoding enc, std::string_view topic, uint64_t from,
 }
 
 std::string encode_unsubscribed_push(encoding enc, std::string_view topic, std::string_view code,
-                                     std::string_view message) {
-  writer w(enc, 96 + topic.size() + code.size() + message.size() * 2);
-  w.begin_map(4);
+                                     std::string_view message, std::string_view group) {
+  writer w(enc, 96 + topic.size() + group.size() + code.size() + message.size() * 2);
+  w.begin_map(4 + static_cast<uint32_t>(!group.empty()));
   w.str_field("push", "unsubscribed");
   w.str_field("topic", topic);
+  if (!group.empty()) {
+    w.str_field("group", group);
+  }
   w.str_field("code", code);
   w.str_field("message", message);
   w.end_map();

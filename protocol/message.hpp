@@ -59,6 +59,7 @@ struct client_message {
   /// ack / nack
   int64_t seq = 0;
   std::optional<int64_t> delay_ms;
+  std::optional<std::string> reason; ///< nack: kept as the dead letter's last_error
   /// history: exactly one of from_seq / since_ms
   std::optional<int64_t> from_seq;
   std::optional<int64_t> since_ms;
@@ -93,7 +94,17 @@ inline constexpr std::string_view unavailable = "unavailable";
 inline constexpr std::string_view internal = "internal";
 } // namespace error_code
 
-/// True when `name` is a valid topic: 1-200 bytes of [A-Za-z0-9_.:/-].
+/// True when `name` is a valid topic: 1-200 bytes of [A-Za-z0-9_.:/-] (a dead-letter
+/// topic may be longer by its prefix). Group names follow the same rule.
 bool valid_topic(std::string_view name);
+
+/// Dead letters of topic T go to `dead/T`, written only by the node.
+inline constexpr std::string_view dead_letter_prefix = "dead/";
+inline bool is_dead_letter_topic(std::string_view name) {
+  return name.substr(0, dead_letter_prefix.size()) == dead_letter_prefix;
+}
+inline std::string dead_letter_topic(std::string_view topic) {
+  return std::string(dead_letter_prefix) + std::string(topic);
+}
 
 } // namespace switchyard::protocol

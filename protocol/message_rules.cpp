@@ -23,7 +23,9 @@ std::string_view to_string(op o) {
 }
 
 bool valid_topic(std::string_view name) {
-  if (name.empty() || name.size() > 200) {
+  // A dead-letter topic may exceed the limit by its prefix (PROTOCOL.md, Reserved names).
+  const std::size_t max = 200 + (is_dead_letter_topic(name) ? dead_letter_prefix.size() : 0);
+  if (name.empty() || name.size() > max) {
     return false;
   }
   for (char c : name) {
@@ -40,6 +42,7 @@ namespace {
 using json = nlohmann::ordered_json;
 
 constexpr std::size_t max_idem_bytes = 128;
+constexpr std::size_t max_reason_bytes = 256;
 
 decode_error fail(std::optional<int64_t> id, std::string message) {
   return decode_error{id, std::move(message)};
@@ -274,6 +277,10 @@ void read_fields(field_reader& r, client_message& m, std::optional<std::string>&
     m.seq = r.integer("seq", positive, true).value_or(0);
     if (m.kind == op::nack) {
       m.delay_ms = r.integer("delay_ms", non_negative, false);
+      m.reason = r.string("reason", false);
+      if (m.reason && m.reason->size() > max_reason_bytes) {
+        r.fail("field 'reason' longer than " + std::to_string(max_reason_bytes) + " bytes");
+      }
     }
     return;
   case op::history:

@@ -149,6 +149,16 @@ std::vector<config_option> make_options() {
   opts.push_back(int_option<uint64_t>(
       "store.flush_ms", "with store.sync async: longest time a commit stays unsynced, ms",
       [](node_config& c) -> uint64_t& { return c.store.flush_ms; }, 1, 60000));
+  opts.push_back(int_option<uint64_t>(
+      "dedup.window_ms",
+      "a publish whose idem the topic saw this recently makes no new event (dup: true), ms",
+      [](node_config& c) -> uint64_t& { return c.store.dedup_window_ms; }, 1, uint64_t{1} << 40));
+  opts.push_back(int_option<int64_t>(
+      "groups.max_deliver", "attempts a queue group makes per event before it goes to dead/<topic>",
+      [](node_config& c) -> int64_t& { return c.groups.max_deliver; }, 1, 1000));
+  opts.push_back(int_option<int64_t>(
+      "groups.inactive_ms", "a queue group without members this long is deleted, ms",
+      [](node_config& c) -> int64_t& { return c.groups.inactive_ms; }, 1000, big));
   opts.push_back(int_option<int64_t>(
       "limits.max_frame_bytes", "largest client frame, bytes (bigger: close 1009)",
       [](node_config& c) -> int64_t& { return c.limits.max_frame_bytes; }, 1024, 64 << 20));

@@ -3,6 +3,7 @@
 #include "actors/atoms.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/node_context.hpp"
+#include "actors/queue_group.hpp"
 #include "actors/registry.hpp"
 #include "actors/store_reader.hpp"
 #include "actors/store_writer.hpp"
@@ -109,6 +110,7 @@ bool node::start(std::string& error) {
   ctx.store = d.store.get();
   ctx.limits = d.cfg.limits;
   ctx.topics = d.cfg.topics;
+  ctx.groups = d.cfg.groups;
   ctx.restarts = d.cfg.restarts;
   ctx.node_name = d.cfg.node_name;
   if (d.cfg.store.sync == store::store_config::sync_mode::async) {
@@ -127,6 +129,7 @@ bool node::start(std::string& error) {
     ctx.readers.push_back(caf::actor_cast<caf::actor>(reader));
   }
   ctx.registry = caf::actor_cast<caf::actor>(actors::spawn_registry(*d.system, ctx));
+  ctx.group_registry = caf::actor_cast<caf::actor>(actors::spawn_group_registry(*d.system, ctx));
   d.server = std::make_unique<transport::ws_server>(ctx, d.cfg.server);
   d.running = true;
   if (!d.server->start(error)) {
@@ -166,8 +169,11 @@ void node::stop() {
   d.server->stop();
   {
     caf::scoped_actor self{*d.system};
-    // Topics first, so every append they sent is in the writer's mailbox before its
-    // shutdown message: the writer commits it all, then quits.
+    // Groups, then topics, so every write they sent is in the writer's mailbox before
+    // its shutdown message: the writer commits it all, then quits.
+    self->request(caf::actor_cast<actors::group_registry_actor>(d.ctx->group_registry),
+                  caf::infinite, actors::shutdown_atom::value)
+        .receive([](bool) {}, [](caf::error&) {});
     self->request(d.registry(), caf::infinite, actors::shutdown_atom::value)
         .receive([](bool) {}, [](caf::error&) {});
     self->send(caf::actor_cast<actors::store_writer_actor>(d.ctx->writer),
@@ -177,6 +183,7 @@ void node::stop() {
     }
   }
   d.ctx->registry = nullptr;
+  d.ctx->group_registry = nullptr;
   d.ctx->writer = nullptr;
   d.ctx->readers.clear();
   d.system->await_all_actors_done();

@@ -14,6 +14,7 @@ namespace switchyard::store {
 struct event_store::impl {
   store_stats stats;
   lmdb_env env;
+  uint64_t dedup_window_ms = 0;
 
   /// Names LMDB could not store as a key are refused before any lookup.
   status check_names(std::string_view tenant, std::string_view topic) const {
@@ -27,10 +28,11 @@ struct event_store::impl {
     return {};
   }
 
-  /// One write transaction over every batch; a refused batch (seq_conflict, bad_name) is
-  /// left out, any other failure drops the whole transaction.
-  status append_once(std::span<const append_batch> batches, std::vector<status>& per_batch) {
-    per_batch.assign(batches.size(), status{});
+  /// One write transaction over every batch and group; a refused batch (seq_conflict,
+  /// bad_name) is left out, any other failure drops the whole transaction.
+  status append_once(std::span<const append_batch> batches, std::vector<batch_result>& per_batch,
+                     std::span<const group_write> groups) {
+    per_batch.assign(batches.size(), batch_result{});
     log_txn t(env, false);
     uint64_t next_id = 0;
     status s = t.started().ok() ? t.load_next_id(next_id) : t.started();
@@ -42,12 +44,19 @@ struct event_store::impl {
       }
       status one = check_names(b.tenant, b.topic);
       if (one.ok()) {
-        one = t.put_batch(b, next_id);
+        one = t.put_batch(b, next_id, dedup_window_ms, per_batch[i].duplicates);
       }
       if (one.value == status::code::seq_conflict || one.value == status::code::bad_name) {
-        per_batch[i] = std::move(one);
+        per_batch[i] = {std::move(one), {}};
       } else {
         s = std::move(one);
+      }
+    }
+    for (std::size_t i = 0; s.ok() && i < groups.size(); ++i) {
+      // Group names come from actors that checked them; a bad one fails like a disk error.
+      s = check_names(groups[i].tenant, groups[i].topic);
+      if (s.ok()) {
+        s = t.put_group(groups[i], next_id);
       }
     }
     if (s.ok() && next_id != first_new_id) {
@@ -62,9 +71,10 @@ struct event_store::impl {
     return s; // on failure the txn is aborted: nothing of this call is visible
   }
 
-  status append(std::span<const append_batch> batches, std::vector<status>& per_batch) {
+  status append(std::span<const append_batch> batches, std::vector<batch_result>& per_batch,
+                std::span<const group_write> groups) {
     for (;;) {
-      status s = append_once(batches, per_batch);
+      status s = append_once(batches, per_batch, groups);
       if (s.value != status::code::map_full || !env.grow()) {
         return s;
       }
@@ -161,6 +171,7 @@ event_store::~event_store() = default;
 
 std::unique_ptr<event_store> event_store::open(const store_config& cfg, std::string& error) {
   auto p = std::make_unique<impl>();
+  p->dedup_window_ms = cfg.dedup_window_ms;
   if (status s = p->env.open(cfg, p->stats); !s.ok()) {
     error = s.message;
     return nullptr;
@@ -168,9 +179,31 @@ std::unique_ptr<event_store> event_store::open(const store_config& cfg, std::str
   return std::unique_ptr<event_store>(new event_store(std::move(p)));
 }
 
-status event_store::append(std::span<const append_batch> batches, std::vector<status>& per_batch) {
-  per_batch.assign(batches.size(), status{});
-  return batches.empty() ? status{} : impl_->append(batches, per_batch);
+status event_store::append(std::span<const append_batch> batches,
+                           std::vector<batch_result>& per_batch,
+                           std::span<const group_write> groups) {
+  per_batch.assign(batches.size(), batch_result{});
+  return batches.empty() && groups.empty() ? status{} : impl_->append(batches, per_batch, groups);
+}
+
+status event_store::load_group(std::string_view tenant, std::string_view topic,
+                               std::string_view group, std::optional<group_state>& out) const {
+  out.reset();
+  if (status s = impl_->check_names(tenant, topic); !s.ok()) {
+    return s;
+  }
+  log_txn t(impl_->env, true);
+  return t.started().ok() ? t.load_group(topic_key(tenant, topic), group, out) : t.started();
+}
+
+status event_store::list_groups(std::string_view tenant, std::string_view topic,
+                                std::vector<std::pair<std::string, group_state>>& out) const {
+  out.clear();
+  if (status s = impl_->check_names(tenant, topic); !s.ok()) {
+    return s;
+  }
+  log_txn t(impl_->env, true);
+  return t.started().ok() ? t.list_groups(topic_key(tenant, topic), out) : t.started();
 }
 
 status event_store::history(std::string_view tenant, std::string_view topic, uint64_t from_seq,

@@ -22,6 +22,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace switchyard::store {
@@ -45,22 +46,57 @@ struct store_config {
   sync_mode sync = sync_mode::full;
   /// With sync_mode::async: the longest time a commit stays unsynced, in ms.
   uint64_t flush_ms = 100;
+  /// How long an event's idem token makes a repeat a duplicate, in ms.
+  uint64_t dedup_window_ms = uint64_t{72} * 3600 * 1000;
 };
 
-/// One stored event. `data` holds MessagePack bytes; `key`/`idem` are empty when absent.
+/// One stored event. `data` holds MessagePack bytes; `key`/`idem` are empty when absent;
+/// `ttl_ms` 0: it never expires.
 struct event_record {
   uint64_t seq = 0;
   int64_t ts_ms = 0;
   std::string key;
   std::string idem;
   std::string data;
+  int64_t ttl_ms = 0;
+
+  bool operator==(const event_record&) const = default;
+  /// Past ts + ttl: not delivered to queue groups nor replayed any more.
+  bool expired_at(int64_t now_ms) const { return ttl_ms > 0 && now_ms > ts_ms + ttl_ms; }
 };
 
-/// Events of one topic to append; seqs are contiguous and continue the topic's last_seq.
+/// Events of one topic to append. The first seq continues the topic's last_seq; an event
+/// whose `idem` the topic saw within store.dedup_window_ms is not stored (batch_result
+/// names it), and the events stored take the seqs from the first on, in order.
 struct append_batch {
   std::string tenant;
   std::string topic;
   std::vector<event_record> events;
+};
+
+/// A queue group's durable state: everything up to `floor` is done (acked or dead-
+/// lettered); above it, `done` lists the seqs done out of order and `pending` the ones
+/// delivered at least once and not done, with their attempts. Both lists ascend.
+struct group_state {
+  struct attempted {
+    uint64_t seq = 0;
+    uint32_t attempts = 0;
+    bool operator==(const attempted&) const = default;
+  };
+  uint64_t floor = 0;
+  int64_t created_ms = 0;
+  int64_t active_ms = 0; ///< when it last had a member (for groups.inactive_ms)
+  std::vector<attempted> pending;
+  std::vector<uint64_t> done;
+  bool operator==(const group_state&) const = default;
+};
+
+/// A group's state to store with an append (nullopt: delete the group).
+struct group_write {
+  std::string tenant;
+  std::string topic;
+  std::string group;
+  std::optional<group_state> state;
 };
 
 /// What the store knows of a topic. A topic never written has last_seq == 0.
@@ -87,6 +123,20 @@ struct status {
   bool ok() const { return value == code::ok; }
 };
 
+/// An event of a batch that was not stored: its idem was seen within the window.
+struct duplicate {
+  uint32_t index = 0; ///< position in the batch's events
+  uint64_t seq = 0;   ///< the seq of the event first stored with that idem
+  bool operator==(const duplicate&) const = default;
+};
+
+/// What append() did with one batch.
+struct batch_result {
+  status result;                     ///< not ok: nothing of the batch was stored
+  std::vector<duplicate> duplicates; ///< in index order
+  bool ok() const { return result.ok(); }
+};
+
 /// One page of a topic's history, read in one snapshot.
 struct history_page {
   std::vector<event_record> events;
@@ -109,13 +159,22 @@ public:
   event_store(const event_store&) = delete;
   event_store& operator=(const event_store&) = delete;
 
-  /// Appends the batches in ONE write transaction and commits it (group commit).
-  /// A batch that does not continue its topic (seq_conflict) or has a bad name is left
-  /// out and reported in `per_batch[i]`; the others are stored. A batch without events
-  /// is skipped. When the map is full it is enlarged (up to the ceiling) and the
-  /// transaction runs again. A non-ok result means nothing at all was stored.
-  /// One caller at a time.
-  status append(std::span<const append_batch> batches, std::vector<status>& per_batch);
+  /// Appends the batches and writes the group states in ONE write transaction and commits
+  /// it (group commit). A batch that does not continue its topic (seq_conflict) or has a
+  /// bad name is left out and reported in `per_batch[i]`; the others are stored, minus
+  /// their duplicates. A batch without events is skipped. When the map is full it is
+  /// enlarged (up to the ceiling) and the transaction runs again. A non-ok result means
+  /// nothing at all was stored. One caller at a time.
+  status append(std::span<const append_batch> batches, std::vector<batch_result>& per_batch,
+                std::span<const group_write> groups = {});
+
+  /// A queue group's stored state; `out` empty when there is none.
+  status load_group(std::string_view tenant, std::string_view topic, std::string_view group,
+                    std::optional<group_state>& out) const;
+
+  /// The names and states of a topic's stored groups, in name order.
+  status list_groups(std::string_view tenant, std::string_view topic,
+                     std::vector<std::pair<std::string, group_state>>& out) const;
 
   /// Reads up to `limit` events of a topic with seq >= from_seq, in seq order,
   /// stopping early once `max_bytes` of data were read (at least one event is returned).

@@ -125,7 +125,11 @@ status lmdb_env::open_dbs() {
   if (int rc = t.begin(env_, 0); rc != 0) {
     return lmdb_error(rc, "begin open txn");
   }
-  for (auto [name, dbi] : {std::pair{"topics", &topics_}, {"events", &events_}, {"meta", &meta_}}) {
+  for (auto [name, dbi] : {std::pair{"topics", &topics_},
+                           {"events", &events_},
+                           {"meta", &meta_},
+                           {"idem", &idem_},
+                           {"groups", &groups_}}) {
     if (int rc = mdb_dbi_open(t.get(), name, MDB_CREATE, dbi); rc != 0) {
       return lmdb_error(rc, std::string("mdb_dbi_open ") + name);
     }

@@ -1,5 +1,6 @@
 #pragma once
-// The LMDB environment and its named databases (`topics`, `events`, `meta`).
+// The LMDB environment and its named databases (`topics`, `events`, `meta`, `idem`,
+// `groups`).
 // Internal to store/. Opened once; the handles are then shared by every thread.
 
 #include "store/event_store.hpp"
@@ -36,6 +37,8 @@ public:
   MDB_dbi topics() const { return topics_; }
   MDB_dbi events() const { return events_; }
   MDB_dbi meta() const { return meta_; }
+  MDB_dbi idem() const { return idem_; }
+  MDB_dbi groups() const { return groups_; }
   /// LMDB's key size limit (511 unless LMDB was built otherwise).
   std::size_t max_key_bytes() const { return max_key_bytes_; }
 
@@ -48,6 +51,8 @@ private:
   MDB_dbi topics_ = 0;
   MDB_dbi events_ = 0;
   MDB_dbi meta_ = 0;
+  MDB_dbi idem_ = 0;
+  MDB_dbi groups_ = 0;
   std::size_t max_key_bytes_ = 0;
   std::size_t map_ceiling_ = 0;
   std::size_t map_initial_ = 0;

@@ -16,7 +16,8 @@ status corrupt(std::string message) {
   return {status::code::corrupt, std::move(message)};
 }
 
-/// Checks that the events continue the topic: last_seq + 1, last_seq + 2, ...
+/// Checks that the events continue the topic: last_seq + 1, last_seq + 2, ... (the store
+/// renumbers the events after a duplicate, so only contiguous batches are accepted).
 status check_seqs(const append_batch& batch, uint64_t last_seq) {
   uint64_t expected = last_seq + 1;
   for (const auto& ev : batch.events) {
@@ -123,20 +124,70 @@ status log_txn::put(MDB_dbi dbi, std::string_view key, std::string_view val, uns
   return rc == 0 ? status{} : lmdb_error(rc, what);
 }
 
-status log_txn::put_batch(const append_batch& batch, uint64_t& next_id) {
-  const std::string key = topic_key(batch.tenant, batch.topic);
+status log_txn::ensure_topic(const std::string& key, uint64_t& next_id, topic_record& out) {
   std::optional<topic_record> rec;
   if (status s = load_topic(key, rec); !s.ok()) {
     return s;
   }
-  if (status s = check_seqs(batch, rec ? rec->last_seq : 0); !s.ok()) {
+  if (rec) {
+    out = *rec;
+    return {};
+  }
+  out = topic_record{next_id++, 0, 0, 0};
+  return put(env_.topics(), key, encode_topic(out), 0, "mdb_put topics");
+}
+
+status log_txn::find_idem(uint64_t topic_id, const event_record& ev, uint64_t window_ms,
+                          std::optional<idem_record>& out) const {
+  out.reset();
+  const std::string k = idem_key(topic_id, ev.idem);
+  MDB_val key = to_val(k);
+  MDB_val v;
+  if (int rc = mdb_get(txn_.get(), env_.idem(), &key, &v); rc != 0) {
+    return rc == MDB_NOTFOUND ? status{} : lmdb_error(rc, "mdb_get idem");
+  }
+  const auto rec = decode_idem(to_view(v));
+  if (!rec) {
+    return corrupt("corrupt idem record");
+  }
+  // An entry older than the window no longer counts (the sweeper removes it later).
+  if (ev.ts_ms - rec->ts_ms <= static_cast<int64_t>(window_ms)) {
+    out = rec;
+  }
+  return {};
+}
+
+status log_txn::put_batch(const append_batch& batch, uint64_t& next_id, uint64_t window_ms,
+                          std::vector<duplicate>& dups) {
+  dups.clear();
+  const std::string key = topic_key(batch.tenant, batch.topic);
+  std::optional<topic_record> found;
+  if (status s = load_topic(key, found); !s.ok()) {
     return s;
   }
-  if (!rec) {
-    rec = topic_record{next_id++, 0, 0, 0};
+  if (status s = check_seqs(batch, found ? found->last_seq : 0); !s.ok()) {
+    return s;
   }
-  for (const auto& ev : batch.events) {
-    const event_key ek = make_event_key(rec->id, ev.seq);
+  topic_record rec = found ? *found : topic_record{next_id++, 0, 0, 0};
+  uint64_t seq = batch.events.front().seq;
+  for (std::size_t i = 0; i < batch.events.size(); ++i) {
+    const auto& ev = batch.events[i];
+    if (!ev.idem.empty()) {
+      std::optional<idem_record> seen;
+      if (status s = find_idem(rec.id, ev, window_ms, seen); !s.ok()) {
+        return s;
+      }
+      if (seen) {
+        dups.push_back({static_cast<uint32_t>(i), seen->seq});
+        continue;
+      }
+      status s = put(env_.idem(), idem_key(rec.id, ev.idem), encode_idem({seq, ev.ts_ms}), 0,
+                     "mdb_put idem");
+      if (!s.ok()) {
+        return s;
+      }
+    }
+    const event_key ek = make_event_key(rec.id, seq);
     encode_event(ev, buf_);
     // Not MDB_APPEND: one transaction interleaves topics, so keys do not only increase.
     // MDB_NOOVERWRITE turns a stray event past last_seq into `corrupt`, not a silent loss.
@@ -144,13 +195,82 @@ status log_txn::put_batch(const append_batch& batch, uint64_t& next_id) {
     if (!s.ok()) {
       return s;
     }
+    if (rec.first_seq == 0) {
+      rec.first_seq = seq;
+    }
+    rec.last_seq = seq++;
+    rec.last_ts_ms = ev.ts_ms;
   }
-  if (rec->first_seq == 0) {
-    rec->first_seq = batch.events.front().seq;
+  if (found && rec.last_seq == found->last_seq) {
+    return {}; // only duplicates: the topic is unchanged
   }
-  rec->last_seq = batch.events.back().seq;
-  rec->last_ts_ms = batch.events.back().ts_ms;
-  return put(env_.topics(), key, encode_topic(*rec), 0, "mdb_put topics");
+  return put(env_.topics(), key, encode_topic(rec), 0, "mdb_put topics");
+}
+
+status log_txn::put_group(const group_write& g, uint64_t& next_id) {
+  const std::string key = topic_key(g.tenant, g.topic);
+  if (!g.state) {
+    std::optional<topic_record> rec;
+    if (status s = load_topic(key, rec); !s.ok() || !rec) {
+      return s;
+    }
+    const std::string gk = group_key(rec->id, g.group);
+    MDB_val k = to_val(gk);
+    const int rc = mdb_del(txn_.get(), env_.groups(), &k, nullptr);
+    return rc == 0 || rc == MDB_NOTFOUND ? status{} : lmdb_error(rc, "mdb_del groups");
+  }
+  topic_record rec;
+  if (status s = ensure_topic(key, next_id, rec); !s.ok()) {
+    return s;
+  }
+  return put(env_.groups(), group_key(rec.id, g.group), encode_group(*g.state), 0,
+             "mdb_put groups");
+}
+
+status log_txn::load_group(const std::string& topic_key, std::string_view group,
+                           std::optional<group_state>& out) const {
+  out.reset();
+  std::optional<topic_record> rec;
+  if (status s = load_topic(topic_key, rec); !s.ok() || !rec) {
+    return s;
+  }
+  const std::string gk = group_key(rec->id, group);
+  MDB_val k = to_val(gk);
+  MDB_val v;
+  if (int rc = mdb_get(txn_.get(), env_.groups(), &k, &v); rc != 0) {
+    return rc == MDB_NOTFOUND ? status{} : lmdb_error(rc, "mdb_get groups");
+  }
+  out = decode_group(to_view(v));
+  return out ? status{} : corrupt("corrupt groups record");
+}
+
+status log_txn::list_groups(const std::string& topic_key,
+                            std::vector<std::pair<std::string, group_state>>& out) const {
+  out.clear();
+  std::optional<topic_record> rec;
+  if (status s = load_topic(topic_key, rec); !s.ok() || !rec) {
+    return s;
+  }
+  cursor c;
+  if (int rc = c.open(txn_.get(), env_.groups()); rc != 0) {
+    return lmdb_error(rc, "mdb_cursor_open groups");
+  }
+  const std::string prefix = group_key(rec->id, "");
+  MDB_val k = to_val(prefix);
+  MDB_val v;
+  int rc = mdb_cursor_get(c.get(), &k, &v, MDB_SET_RANGE);
+  for (; rc == 0; rc = mdb_cursor_get(c.get(), &k, &v, MDB_NEXT)) {
+    const auto name = to_view(k);
+    if (name.substr(0, prefix.size()) != prefix) {
+      break;
+    }
+    auto g = decode_group(to_view(v));
+    if (!g) {
+      return corrupt("corrupt groups record");
+    }
+    out.emplace_back(std::string(name.substr(prefix.size())), std::move(*g));
+  }
+  return rc == 0 || rc == MDB_NOTFOUND ? status{} : lmdb_error(rc, "mdb_cursor_get groups");
 }
 
 status log_txn::read_events(uint64_t id, uint64_t from, std::size_t limit, std::size_t max_bytes,
@@ -177,8 +297,8 @@ status log_txn::read_events(uint64_t id, uint64_t from, std::size_t limit, std::
       return {};
     }
     bytes += ev->data.size();
-    out.push_back(
-        {ek->seq, ev->ts_ms, std::string(ev->key), std::string(ev->idem), std::string(ev->data)});
+    out.push_back({ek->seq, ev->ts_ms, std::string(ev->key), std::string(ev->idem),
+                   std::string(ev->data), ev->ttl_ms});
   }
   return rc == 0 || rc == MDB_NOTFOUND ? status{} : lmdb_error(rc, "mdb_cursor_get events");
 }

@@ -40,10 +40,20 @@ public:
   status stamp();
 
   /// Writes one non-empty batch with valid names, creating the topic with id `next_id++`
-  /// when new. A batch that does not continue its topic is refused with seq_conflict
-  /// before anything is written (the transaction stays usable). map_full, io_error,
-  /// corrupt or fatal: the caller must drop the transaction.
-  status put_batch(const append_batch& batch, uint64_t& next_id);
+  /// when new. An event whose idem the topic saw within `window_ms` of its ts is left out
+  /// and listed in `dups`; the others take the seqs from the batch's first on. A batch
+  /// whose first seq does not continue its topic is refused with seq_conflict before
+  /// anything is written (the transaction stays usable). map_full, io_error, corrupt or
+  /// fatal: the caller must drop the transaction.
+  status put_batch(const append_batch& batch, uint64_t& next_id, uint64_t window_ms,
+                   std::vector<duplicate>& dups);
+
+  /// Writes (or with no state, deletes) a group, creating its topic's record when new.
+  status put_group(const group_write& g, uint64_t& next_id);
+  status load_group(const std::string& topic_key, std::string_view group,
+                    std::optional<group_state>& out) const;
+  status list_groups(const std::string& topic_key,
+                     std::vector<std::pair<std::string, group_state>>& out) const;
 
   /// Appends to `out` the events of topic `id` with seq >= from, in seq order: at most
   /// `limit`, and no event that would take the data past `max_bytes` unless `out` is empty.
@@ -54,6 +64,11 @@ public:
   status ts_at(uint64_t id, uint64_t seq, int64_t& out) const;
 
 private:
+  /// The topic's record, created with id `next_id++` (and no events) when new.
+  status ensure_topic(const std::string& key, uint64_t& next_id, topic_record& out);
+  /// True (with its record) when `ev.idem` was stored for the topic within the window.
+  status find_idem(uint64_t topic_id, const event_record& ev, uint64_t window_ms,
+                   std::optional<idem_record>& out) const;
   status put(MDB_dbi dbi, std::string_view key, std::string_view val, unsigned flags,
              const char* what);
   void begin_read();

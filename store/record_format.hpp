@@ -19,6 +19,9 @@ namespace switchyard::store {
 /// Bump it on an incompatible layout change; older binaries then refuse the records.
 inline constexpr uint8_t record_version = 1;
 
+/// Leading byte of an `events` value whose event has a ttl (the layout with ttl_ms).
+inline constexpr uint8_t event_version_ttl = 2;
+
 /// The tenant length is stored in one byte.
 inline constexpr std::size_t max_tenant_bytes = 255;
 
@@ -48,14 +51,31 @@ std::optional<event_key_fields> decode_event_key(std::string_view bytes);
 /// A decoded `events` value; the views point into the bytes it was decoded from.
 struct event_fields {
   int64_t ts_ms = 0;
+  int64_t ttl_ms = 0;
   std::string_view key;
   std::string_view idem;
   std::string_view data;
 };
-/// `events` value: version, ts_ms (8 bytes), varint length + key, varint length + idem,
-/// then data (the rest). Replaces the contents of `out` (reused to save allocations).
+/// `events` value: version, ts_ms (8 bytes), [version 2: varint ttl_ms], varint length +
+/// key, varint length + idem, then data (the rest). Replaces the contents of `out` (reused to save
+/// allocations).
 void encode_event(const event_record& ev, std::string& out);
 std::optional<event_fields> decode_event(std::string_view bytes);
+
+/// `idem` key: topic id + the token; value: the first event's seq and ts_ms (8 bytes each).
+std::string idem_key(uint64_t topic_id, std::string_view idem);
+struct idem_record {
+  uint64_t seq = 0;
+  int64_t ts_ms = 0;
+};
+std::string encode_idem(const idem_record& rec);
+std::optional<idem_record> decode_idem(std::string_view bytes);
+
+/// `groups` key: topic id + group name. Value: version, floor, created_ms, active_ms
+/// (8 bytes each), then the pending and done lists as varint counts and seq deltas.
+std::string group_key(uint64_t topic_id, std::string_view group);
+std::string encode_group(const group_state& g);
+std::optional<group_state> decode_group(std::string_view bytes);
 
 /// meta "next_topic_id" value: 8 bytes.
 std::string encode_u64(uint64_t v);

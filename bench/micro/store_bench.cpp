@@ -62,7 +62,7 @@ void BM_StoreAppend(benchmark::State& state) {
     return;
   }
   auto batches = make_batches(events, topics);
-  std::vector<store::status> per_batch;
+  std::vector<store::batch_result> per_batch;
   for (auto _ : state) {
     advance_seqs(batches);
     if (const auto st = store->append(batches, per_batch); !st.ok()) {

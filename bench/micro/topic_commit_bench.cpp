@@ -21,7 +21,7 @@ void BM_TopicCommit(benchmark::State& state) {
   actors::topic_state topic{"acme", "chat/room-1", 1u << 20};
   const auto data = msgpack_of(json_string(text(128)));
   for (int64_t i = 0; i < events; ++i) {
-    topic.stage(1700000000000 + i, data, "", "");
+    topic.stage(1700000000000 + i, {data, "", "", 0});
   }
   const auto prepared = topic.take_batch();
   for (auto _ : state) {

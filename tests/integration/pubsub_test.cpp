@@ -197,7 +197,7 @@ TEST(PubSub, PublishesSharingAFrameAreEachAnsweredAndStoredInFrameOrder) {
               "\n"
               R"({"id":3,"op":"publish","topic":"b","data":3})"
               "\n"
-              R"({"id":4,"op":"publish","topic":"a","data":4,"ttl_ms":5})"
+              R"({"id":4,"op":"publish","topic":"a","data":4,"idem":""})"
               "\n"
               R"({"id":5,"op":"publish","topic":"a","data":5})"
               "\n"

@@ -19,6 +19,7 @@ public:
   /// Throws std::runtime_error when the handshake fails.
   explicit ws_client(uint16_t port, std::string subprotocol = "", std::string target = "/ws");
   ~ws_client();
+  ws_client(ws_client&&) noexcept;
 
   /// The subprotocol the server chose ("" when none).
   const std::string& subprotocol() const;

@@ -24,11 +24,6 @@
 
 namespace switchyard::store {
 
-bool operator==(const event_record& a, const event_record& b) {
-  return a.seq == b.seq && a.ts_ms == b.ts_ms && a.key == b.key && a.idem == b.idem &&
-         a.data == b.data;
-}
-
 void PrintTo(const event_record& ev, std::ostream* os) {
   *os << "{seq=" << ev.seq << " ts=" << ev.ts_ms << " key=" << testing::PrintToString(ev.key)
       << " idem=" << testing::PrintToString(ev.idem) << " data=" << testing::PrintToString(ev.data)
@@ -41,7 +36,7 @@ using code = status::code;
 
 event_record make_event(uint64_t seq, int64_t ts, std::string data, std::string key = {},
                         std::string idem = {}) {
-  return {seq, ts, std::move(key), std::move(idem), std::move(data)};
+  return {seq, ts, std::move(key), std::move(idem), std::move(data), 0};
 }
 
 /// Events first..first+n-1 with ts 1000 + seq and data "<topic>#<seq>".
@@ -91,12 +86,12 @@ protected:
 
   /// The call's status, or else the first refused batch's.
   status append(std::vector<append_batch> batches) {
-    std::vector<status> per_batch;
+    std::vector<batch_result> per_batch;
     status s = store_->append(batches, per_batch);
     EXPECT_EQ(per_batch.size(), batches.size());
     for (auto& one : per_batch) {
       if (s.ok() && !one.ok()) {
-        s = std::move(one);
+        s = std::move(one.result);
       }
     }
     return s;
@@ -234,13 +229,14 @@ TEST_F(EventStore, ConflictingBatchIsLeftOutAndTheOthersAreStoredInOneTransactio
   ASSERT_TRUE(append({make_batch("t", "x", 1, 2)}).ok());
   std::vector<append_batch> batches{make_batch("t", "y", 1, 3), make_batch("t", "x", 3, 2),
                                     make_batch("t", "z", 2, 1)};
-  std::vector<status> per_batch;
+  std::vector<batch_result> per_batch;
   ASSERT_TRUE(store_->append(batches, per_batch).ok());
   ASSERT_EQ(per_batch.size(), 3u);
   EXPECT_TRUE(per_batch[0].ok());
   EXPECT_TRUE(per_batch[1].ok());
-  EXPECT_EQ(per_batch[2].value, code::seq_conflict);
-  EXPECT_EQ(per_batch[2].message, "seq conflict tenant='t' topic='z': expected seq 1, got 2");
+  EXPECT_EQ(per_batch[2].result.value, code::seq_conflict);
+  EXPECT_EQ(per_batch[2].result.message,
+            "seq conflict tenant='t' topic='z': expected seq 1, got 2");
   EXPECT_EQ(seqs_of(read_all("t", "x")), (seq_list{1, 2, 3, 4}));
   EXPECT_EQ(seqs_of(read_all("t", "y")), (seq_list{1, 2, 3}));
   // The refused batch created nothing: its topic is still unknown.
@@ -267,8 +263,78 @@ TEST_F(EventStore, BatchesOfOneTopicInOneAppendContinueEachOther) {
   EXPECT_EQ(info("t", "a").last_seq, 5u);
 }
 
+TEST_F(EventStore, AnIdemSeenWithinTheWindowIsLeftOutAndTheRestAreRenumbered) {
+  append_batch first = make_batch("t", "a", 1, 2);
+  first.events[0].idem = "x";
+  std::vector<batch_result> per_batch;
+  ASSERT_TRUE(store_->append(std::vector{first}, per_batch).ok());
+  EXPECT_TRUE(per_batch[0].duplicates.empty());
+  // seq 3 repeats "x" and seq 5 repeats seq 4's "y": both are left out.
+  append_batch second = make_batch("t", "a", 3, 4);
+  second.events[0].idem = "x";
+  second.events[1].idem = "y";
+  second.events[2].idem = "y";
+  ASSERT_TRUE(store_->append(std::vector{second}, per_batch).ok());
+  EXPECT_EQ(per_batch[0].duplicates, (std::vector<duplicate>{{0, 1}, {2, 3}}));
+  const auto stored = read_all("t", "a");
+  EXPECT_EQ(seqs_of(stored), (seq_list{1, 2, 3, 4}));
+  EXPECT_EQ(stored[2].data, "a#4"); // renumbered: the second batch's 2nd event is seq 3
+  EXPECT_EQ(stored[3].data, "a#6");
+  // Past the window a token counts as new (make_batch's ts is 1000 + seq).
+  store_.reset();
+  std::string error;
+  store_config cfg{dir_.string(), 64};
+  cfg.dedup_window_ms = 10;
+  store_ = event_store::open(cfg, error);
+  ASSERT_NE(store_, nullptr) << error;
+  append_batch late{"t", "a", {make_event(5, 1012, "late", {}, "x")}};
+  ASSERT_TRUE(store_->append(std::vector{late}, per_batch).ok());
+  EXPECT_TRUE(per_batch[0].duplicates.empty());
+  EXPECT_EQ(info("t", "a").last_seq, 5u);
+}
+
+TEST_F(EventStore, GroupStatesAreWrittenWithAppendsListedAndDeleted) {
+  group_state g;
+  g.floor = 7;
+  g.created_ms = 1;
+  g.active_ms = 2;
+  g.pending = {{9, 2}, {12, 1}};
+  g.done = {8, 11};
+  std::vector<batch_result> per_batch;
+  std::vector<group_write> writes{{"t", "a", "workers", g}, {"t", "a", "audit", group_state{}}};
+  ASSERT_TRUE(store_->append(std::vector{make_batch("t", "a", 1, 1)}, per_batch, writes).ok());
+  std::optional<group_state> loaded;
+  ASSERT_TRUE(store_->load_group("t", "a", "workers", loaded).ok());
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_EQ(*loaded, g);
+  // A group of a topic never written gets the topic a record (no events).
+  ASSERT_TRUE(store_->append({}, per_batch, std::vector<group_write>{{"t", "b", "w", g}}).ok());
+  ASSERT_TRUE(store_->load_group("t", "b", "w", loaded).ok());
+  EXPECT_TRUE(loaded.has_value());
+  EXPECT_EQ(info("t", "b").last_seq, 0u);
+  std::vector<std::pair<std::string, group_state>> listed;
+  ASSERT_TRUE(store_->list_groups("t", "a", listed).ok());
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].first, "audit");
+  EXPECT_EQ(listed[1].first, "workers");
+  ASSERT_TRUE(
+      store_->append({}, per_batch, std::vector<group_write>{{"t", "a", "workers", {}}}).ok());
+  ASSERT_TRUE(store_->load_group("t", "a", "workers", loaded).ok());
+  EXPECT_FALSE(loaded.has_value());
+}
+
+TEST_F(EventStore, AnEventsTtlIsStoredAndReadBack) {
+  append_batch b = make_batch("t", "a", 1, 2);
+  b.events[1].ttl_ms = 250;
+  ASSERT_TRUE(append({b}).ok());
+  EXPECT_EQ(read_all("t", "a"), b.events);
+  EXPECT_TRUE(b.events[1].expired_at(1002 + 251));
+  EXPECT_FALSE(b.events[1].expired_at(1002 + 250));
+  EXPECT_FALSE(b.events[0].expired_at(INT64_MAX));
+}
+
 TEST_F(EventStore, EmptyAppendAndEmptyBatchesStoreNothing) {
-  std::vector<status> per_batch;
+  std::vector<batch_result> per_batch;
   EXPECT_TRUE(store_->append({}, per_batch).ok());
   EXPECT_TRUE(append({append_batch{"t", "a", {}}}).ok());
   EXPECT_EQ(info("t", "a").last_seq, 0u);
@@ -445,7 +511,7 @@ std::string read_while_appending(event_store& store, uint64_t total, int readers
   std::string append_error;
   for (uint64_t seq = 1; seq <= total && append_error.empty(); ++seq) {
     std::vector<append_batch> batches{make_batch("t", "a", seq, 1), make_batch("t", "b", seq, 1)};
-    std::vector<status> per_batch;
+    std::vector<batch_result> per_batch;
     if (const status s = store.append(batches, per_batch); !s.ok()) {
       append_error = s.message;
     }
@@ -511,7 +577,7 @@ TEST_F(EventStore, PreemptedReadersNeverSeeAnUnpublishedCommit) {
   const auto end = std::chrono::steady_clock::now() + seconds;
   for (uint64_t seq = 1; std::chrono::steady_clock::now() < end && append_error.empty(); ++seq) {
     std::vector<append_batch> batches{make_batch("t", "a", seq, 1)};
-    std::vector<status> per_batch;
+    std::vector<batch_result> per_batch;
     if (const status s = store_->append(batches, per_batch); !s.ok()) {
       append_error = s.message;
     }

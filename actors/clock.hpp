@@ -1,0 +1,15 @@
+#pragma once
+// Wall-clock time as the protocol counts it (event `ts`, ttl, dedup and retention windows).
+
+#include <chrono>
+#include <cstdint>
+
+namespace switchyard::actors {
+
+/// Milliseconds since the epoch.
+inline int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+} // namespace switchyard::actors
