@@ -34,6 +34,7 @@ using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 using sync_atom = caf::atom_constant<caf::atom("sync")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using unsub_atom = caf::atom_constant<caf::atom("unsub")>;

@@ -263,6 +263,19 @@ void send_error(connection_actor* self, std::optional<int64_t> id, std::string_v
   send_message(self, protocol::encode_error(self->state.enc, id, code, message, retry_after_ms));
 }
 
+uint64_t oldest_seq(const store::history_page& page) {
+  return page.first_seq != 0 ? page.first_seq : page.last_seq + 1;
+}
+
+void send_expired(connection_actor* self, std::optional<int64_t> id, const std::string& what,
+                  uint64_t from, uint64_t oldest) {
+  send_message(self, protocol::encode_expired_error(
+                         self->state.enc, id,
+                         what + " from seq " + std::to_string(from) + ": events before seq " +
+                             std::to_string(oldest) + " are no longer kept (retention)",
+                         oldest));
+}
+
 void send_failure(connection_actor* self, std::optional<int64_t> id, const caf::error& err,
                   std::string_view what) {
   using namespace protocol::error_code;

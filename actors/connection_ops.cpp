@@ -222,6 +222,7 @@ void on_history(connection_actor* self, const protocol::client_message& msg) {
   auto id = msg.id;
   auto topic = msg.topic;
   auto from = req.from_seq;
+  const bool since = msg.since_ms.has_value();
   op_started(self);
   self->request(st.reader, caf::infinite, read_atom::value, std::move(req))
       .then(
@@ -231,6 +232,8 @@ void on_history(connection_actor* self, const protocol::client_message& msg) {
               log().error("store.read_failed conn={} tenant={} topic={} error=\"{}\"", s.conn_id,
                           s.tenant, topic, result.status.message);
               send_error(self, id, protocol::error_code::internal, "history could not be read");
+            } else if (!since && from < oldest_seq(result.page) && oldest_seq(result.page) > 1) {
+              send_expired(self, id, "history of '" + topic + "'", from, oldest_seq(result.page));
             } else if (id) {
               send_history(self, *id, topic, from, result.page);
             }

@@ -141,6 +141,11 @@ void send_message(connection_actor* self, std::string msg);
 /// An error for the message with `id`; sent without id when the message had none.
 void send_error(connection_actor* self, std::optional<int64_t> id, std::string_view code,
                 std::string_view message, std::optional<int64_t> retry_after_ms = std::nullopt);
+/// The oldest seq a topic still stores (what `expired` errors report), from a history page.
+uint64_t oldest_seq(const store::history_page& page);
+/// The `expired` error: `what` asked for seq `from`, older than the topic keeps.
+void send_expired(connection_actor* self, std::optional<int64_t> id, const std::string& what,
+                  uint64_t from, uint64_t oldest);
 /// The protocol error for a failed request to another actor.
 void send_failure(connection_actor* self, std::optional<int64_t> id, const caf::error& err,
                   std::string_view what);

@@ -288,30 +288,45 @@ std::optional<std::string> unsupported(const protocol::client_message& msg) {
 void resolve_start(connection_actor* self, const std::string& topic, std::optional<int64_t> id,
                    protocol::start_position from,
                    std::function<void(std::optional<protocol::start_position>)> then) {
-  if (from.from != protocol::start_position::kind::since_ms) {
+  using kind = protocol::start_position::kind;
+  if (from.from == kind::last) {
     return then(from);
   }
   // since_ms becomes a seq before joining: events published meanwhile have later seqs,
-  // so they are replayed or arrive live, never skipped.
+  // so they are replayed or arrive live, never skipped. A seq is checked against what
+  // retention kept.
   auto& st = self->state;
-  read_request since;
-  since.what = read_request::kind::since;
-  since.tenant = st.tenant;
-  since.topic = topic;
-  since.since_ms = from.value;
+  read_request req;
+  req.tenant = st.tenant;
+  req.topic = topic;
+  if (from.from == kind::since_ms) {
+    req.what = read_request::kind::since;
+    req.since_ms = from.value;
+  } else {
+    req.what = read_request::kind::history;
+    req.limit = 0; // the topic's range only
+  }
   auto failed = [=] {
     send_error(self, id, protocol::error_code::internal,
                "the event store could not be read; retry");
     then(std::nullopt);
   };
-  self->request(st.reader, caf::infinite, read_atom::value, std::move(since))
+  self->request(st.reader, caf::infinite, read_atom::value, std::move(req))
       .then(
           [=](read_result& result) {
             if (!result.status.ok()) {
               return failed();
             }
-            then(protocol::start_position{protocol::start_position::kind::seq,
-                                          static_cast<int64_t>(result.seq)});
+            if (from.from == kind::since_ms) {
+              return then(protocol::start_position{kind::seq, static_cast<int64_t>(result.seq)});
+            }
+            const auto oldest = oldest_seq(result.page);
+            const auto start = static_cast<uint64_t>(std::max<int64_t>(from.value, 1));
+            if (start < oldest && oldest > 1) {
+              send_expired(self, id, "subscribe to '" + topic + "'", start, oldest);
+              return then(std::nullopt);
+            }
+            then(from);
           },
           [=](caf::error&) { failed(); });
 }

@@ -85,12 +85,14 @@ struct append_request {
 ///   flush     (from itself) commit what is pending
 ///   sync      (from itself) with store.sync async: sync the commits so far (on a syncer
 ///             actor with its own thread; the writer goes on committing meanwhile)
+///   sweep     (from itself) a retention sweeper step is due; it runs inside the next
+///             commit (alone when nothing else is pending)
 ///   shutdown  commit what is pending and quit
 using store_writer_actor = caf::typed_actor<
     caf::reacts_to<append_atom, append_request>,
     caf::replies_to<recover_atom, std::string, std::string>::with<store::topic_info>,
     caf::replies_to<group_atom, store::group_write>::with<bool>, caf::reacts_to<flush_atom>,
-    caf::reacts_to<sync_atom>, caf::reacts_to<shutdown_atom>>;
+    caf::reacts_to<sweep_atom>, caf::reacts_to<sync_atom>, caf::reacts_to<shutdown_atom>>;
 
 /// Reads the store off the scheduler threads (each reader is a detached actor).
 ///   read   -> the events, history page or seq asked for; a busy store is retried

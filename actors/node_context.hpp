@@ -53,6 +53,14 @@ struct group_limits {
   int64_t inactive_ms = int64_t{72} * 3600 * 1000; ///< a group without members is deleted
 };
 
+/// The retention sweeper (config area `retention`); 0 turns a rule off.
+struct retention_limits {
+  int64_t max_age_ms = int64_t{72} * 3600 * 1000; ///< events older than this are deleted
+  int64_t max_events = 0;                         ///< per topic
+  int64_t max_bytes = 0;                          ///< per topic, bytes of data
+  int64_t sweep_ms = 1000;                        ///< how often the sweeper looks
+};
+
 struct node_context {
   caf::actor_system* system = nullptr;
   store::event_store* store = nullptr;
@@ -63,6 +71,8 @@ struct node_context {
   connection_limits limits;
   topic_limits topics;
   group_limits groups;
+  retention_limits retention;
+  int64_t dedup_window_ms = 0; ///< store.dedup_window_ms: the sweeper drops older idem entries
   restart_policy restarts;
   std::string node_name;
   /// store.sync async: the writer syncs this long after a commit (0: commits sync).

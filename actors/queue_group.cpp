@@ -43,6 +43,9 @@ struct group_actor_state {
   bool exists = false;
   int64_t created_ms = 0;
   int64_t active_ms = 0;
+  /// When a write last stored active_ms as "now" (a group with members refreshes it, so
+  /// the sweeper never takes it for inactive).
+  int64_t active_written_ms = 0;
   std::unordered_map<group_window::member_id, member_info> members;
   topic_actor topic; ///< null while (re)attaching
   uint64_t topic_last = 0;
@@ -110,7 +113,11 @@ void persist(group_pointer self) {
   st.after_next_write.clear();
   auto state = st.window.snapshot();
   state.created_ms = st.created_ms;
-  state.active_ms = st.members.empty() ? st.active_ms : now_ms();
+  if (!st.members.empty()) {
+    st.active_written_ms = now_ms();
+    st.active_ms = st.active_written_ms;
+  }
+  state.active_ms = st.active_ms;
   store::group_write write{st.names->tenant, st.names->topic, st.names->group, std::move(state)};
   auto writer = caf::actor_cast<store_writer_actor>(st.ctx->writer);
   self->request(writer, caf::infinite, group_atom::value, std::move(write))
@@ -337,31 +344,37 @@ group_actor::behavior_type group_behavior(group_pointer self) {
           create(self, join);
         }
         auto sender = caf::actor_cast<caf::actor>(self->current_sender());
-        const auto id = sender.id();
-        if (st.members.count(id) == 0) {
-          self->monitor(sender);
-        }
-        st.members[id] = {sender, join.ack_wait_ms};
-        st.window.add_member(id, join.max_inflight, join.ack_wait_ms);
-        st.last_active = std::chrono::steady_clock::now();
-        st.stop_when_idle = false;
-        group_joined out{st.topic_last, st.topic_last - std::min(st.topic_last, st.window.floor())};
-        log().debug("group.member_joined {} member={} members={}", describe(*st.names), id,
-                    st.members.size());
-        if (!created) {
+        auto rp = self->make_response_promise<group_joined>();
+        // The member gets events only after its reply, so none precedes it.
+        auto admit = [=]() mutable {
+          auto& s = self->state;
+          const auto id = sender.id();
+          if (s.members.count(id) == 0) {
+            self->monitor(sender);
+          }
+          s.members[id] = {sender, join.ack_wait_ms};
+          s.window.add_member(id, join.max_inflight, join.ack_wait_ms);
+          s.last_active = std::chrono::steady_clock::now();
+          s.stop_when_idle = false;
+          log().debug("group.member_joined {} member={} members={}", describe(*s.names), id,
+                      s.members.size());
+          rp.deliver(
+              group_joined{s.topic_last, s.topic_last - std::min(s.topic_last, s.window.floor())});
           dispatch(self);
-          return out;
+        };
+        if (!created) {
+          admit();
+          return rp;
         }
         // A new group answers once it is stored: after a restart it still exists.
-        auto rp = self->make_response_promise<group_joined>();
         st.after_next_write.push_back([=](const caf::error* err) mutable {
           if (err != nullptr) {
             rp.deliver(*err);
           } else {
-            rp.deliver(out);
+            admit();
           }
         });
-        dispatch(self);
+        persist(self);
         return rp;
       },
       [=](leave_atom) {
@@ -432,6 +445,10 @@ group_actor::behavior_type group_behavior(group_pointer self) {
       [=](tick_atom) {
         auto& st = self->state;
         if (!st.members.empty()) {
+          if (now_ms() - st.active_written_ms >= st.ctx->groups.inactive_ms / 4) {
+            st.after_next_write.push_back([](const caf::error*) {});
+            persist(self);
+          }
           return;
         }
         if (st.exists && now_ms() - st.active_ms >= st.ctx->groups.inactive_ms && idle(st)) {

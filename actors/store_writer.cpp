@@ -1,5 +1,6 @@
 #include "actors/store_writer.hpp"
 
+#include "actors/clock.hpp"
 #include "actors/failure.hpp"
 #include "actors/log.hpp"
 #include "actors/node_context.hpp"
@@ -34,6 +35,11 @@ struct writer_state {
   /// store.sync async: runs the periodic sync on its own thread, so the commits behind a
   /// slow fdatasync (tens of ms on a virtual disk) are not held up by it.
   caf::actor syncer;
+  /// A retention sweeper step runs with the next commit (alone when nothing is pending).
+  bool sweep_due = false;
+  /// What the sweeper deleted since it last said so (logged at most every few seconds).
+  store::sweep_result swept;
+  std::chrono::steady_clock::time_point swept_logged = std::chrono::steady_clock::now();
   bool fatal = false; ///< the store can no longer be used: refuse everything
   std::string fatal_message;
   rate_limited_log failures{std::chrono::seconds(1)};
@@ -119,6 +125,60 @@ caf::error store_failure(const store::status& st) {
   return make_failure(failure::store_unavailable, what);
 }
 
+/// Records per sweeper step: small, so a commit carrying one stays short.
+constexpr std::size_t sweep_budget = 512;
+/// How often the sweeper's progress is logged while it deletes.
+constexpr auto sweep_log_interval = std::chrono::seconds(5);
+
+bool sweeping_enabled(const node_context& ctx) {
+  const auto& r = ctx.retention;
+  return r.max_age_ms > 0 || r.max_events > 0 || r.max_bytes > 0 || ctx.dedup_window_ms > 0 ||
+         ctx.groups.inactive_ms > 0;
+}
+
+store::sweep_request sweep_request_now(const node_context& ctx) {
+  store::sweep_request req;
+  req.policy.max_age_ms = ctx.retention.max_age_ms;
+  req.policy.max_events = static_cast<uint64_t>(ctx.retention.max_events);
+  req.policy.max_bytes = static_cast<uint64_t>(ctx.retention.max_bytes);
+  req.policy.dedup_window_ms = ctx.dedup_window_ms;
+  req.policy.group_inactive_ms = ctx.groups.inactive_ms;
+  req.now_ms = now_ms();
+  req.budget = sweep_budget;
+  return req;
+}
+
+void schedule_flush(writer_pointer self) {
+  if (!self->state.flush_scheduled) {
+    self->state.flush_scheduled = true;
+    self->send(self, flush_atom::value);
+  }
+}
+
+/// After a sweeper step: another one right away while work remains (it queues behind
+/// the appends already waiting), else after retention.sweep_ms.
+void after_sweep(writer_pointer self, const store::sweep_result& step) {
+  auto& st = self->state;
+  st.swept.events += step.events;
+  st.swept.idem += step.idem;
+  st.swept.groups += step.groups;
+  const auto now = std::chrono::steady_clock::now();
+  const bool deleted = st.swept.events + st.swept.idem + st.swept.groups > 0;
+  if (deleted && (!step.more || now - st.swept_logged >= sweep_log_interval)) {
+    log().info("store.swept events={} idem={} groups={} more={}", st.swept.events, st.swept.idem,
+               st.swept.groups, step.more);
+    st.swept = {};
+    st.swept_logged = now;
+  }
+  if (step.more) {
+    schedule_flush(self);
+    return;
+  }
+  st.sweep_due = false;
+  self->delayed_send(self, std::chrono::milliseconds(st.ctx->retention.sweep_ms),
+                     sweep_atom::value);
+}
+
 /// Answers the publishers of a stored batch (duplicates with their original's seq) and
 /// leaves in the batch only the events stored, with their seqs, for the topic to fan out.
 void answer_stored(writer_pointer self, append_request& req,
@@ -161,7 +221,7 @@ void answer_stored(writer_pointer self, append_request& req,
 void flush(writer_pointer self) {
   auto& st = self->state;
   st.flush_scheduled = false;
-  if (st.pending.empty() && st.pending_groups.empty()) {
+  if (st.pending.empty() && st.pending_groups.empty() && !st.sweep_due) {
     return;
   }
   auto requests = std::move(st.pending);
@@ -178,8 +238,20 @@ void flush(writer_pointer self) {
   }
   std::vector<store::batch_result> per_batch;
   const auto map_before = st.store->stats().map_bytes.load();
-  auto result = st.fatal ? store::status{store::status::code::fatal, st.fatal_message}
-                         : st.store->append(batches, per_batch, groups);
+  const auto sweep = sweep_request_now(*st.ctx);
+  store::sweep_result swept;
+  const bool sweeping = st.sweep_due && !st.fatal;
+  auto result =
+      st.fatal ? store::status{store::status::code::fatal, st.fatal_message}
+               : st.store->append(batches, per_batch, groups, sweeping ? &sweep : nullptr, &swept);
+  if (!result.ok() && sweeping && result.value != store::status::code::fatal) {
+    // The sweeper must never cost a publish: commit without it, and sweep again later.
+    log().error("store.sweep_failed error=\"{}\"", result.message);
+    st.sweep_due = false;
+    self->delayed_send(self, std::chrono::milliseconds(st.ctx->retention.sweep_ms),
+                       sweep_atom::value);
+    result = st.store->append(batches, per_batch, groups);
+  }
   if (const auto map_after = st.store->stats().map_bytes.load(); map_after != map_before) {
     log().info("store.map_grown from_mib={} to_mib={}", map_before >> 20, map_after >> 20);
   }
@@ -209,6 +281,9 @@ void flush(writer_pointer self) {
     promise.deliver(true);
   }
   st.ctx->store_writable = true;
+  if (sweeping && st.sweep_due) {
+    after_sweep(self, swept);
+  }
   ++st.ctx->store_commits;
   st.ctx->store_batches += requests.size();
   schedule_sync(self);
@@ -236,6 +311,9 @@ store_writer_actor::behavior_type store_writer(writer_pointer self, node_context
     self->attach_functor(
         [syncer] { caf::anon_send_exit(syncer, caf::exit_reason::user_shutdown); });
   }
+  if (sweeping_enabled(*ctx)) {
+    self->delayed_send(self, std::chrono::milliseconds(ctx->retention.sweep_ms), sweep_atom::value);
+  }
   return {
       [=](append_atom, append_request& req) {
         auto& st = self->state;
@@ -249,10 +327,7 @@ store_writer_actor::behavior_type store_writer(writer_pointer self, node_context
         }
         // The flush message queues behind every append already in the mailbox, so one
         // transaction takes all of them: batching from backlog, never from a timer.
-        if (!st.flush_scheduled) {
-          st.flush_scheduled = true;
-          self->send(self, flush_atom::value);
-        }
+        schedule_flush(self);
       },
       [=](recover_atom, const std::string& tenant,
           const std::string& topic) -> caf::result<store::topic_info> {
@@ -276,13 +351,14 @@ store_writer_actor::behavior_type store_writer(writer_pointer self, node_context
         auto promise = self->make_response_promise<bool>();
         st.pending_groups.push_back(std::move(write));
         st.group_promises.push_back(promise);
-        if (!st.flush_scheduled) {
-          st.flush_scheduled = true;
-          self->send(self, flush_atom::value);
-        }
+        schedule_flush(self);
         return promise;
       },
       [=](flush_atom) { flush(self); },
+      [=](sweep_atom) {
+        self->state.sweep_due = true;
+        schedule_flush(self);
+      },
       [=](sync_atom) { sync_soon(self); },
       [=](shutdown_atom) {
         flush(self);

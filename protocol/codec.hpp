@@ -56,6 +56,10 @@ struct connect_ok {
 std::string encode_error(encoding enc, std::optional<int64_t> id, std::string_view code,
                          std::string_view message,
                          std::optional<int64_t> retry_after_ms = std::nullopt);
+/// The `expired` error: what was asked for is older than what the store keeps;
+/// `oldest_seq` is the oldest seq available.
+std::string encode_expired_error(encoding enc, std::optional<int64_t> id, std::string_view message,
+                                 uint64_t oldest_seq);
 std::string encode_ok_empty(encoding enc, int64_t id);
 std::string encode_connect_ok(encoding enc, int64_t id, const connect_ok& ok);
 std::string encode_subscribe_ok(encoding enc, int64_t id, std::string_view topic, uint64_t seq,

@@ -232,6 +232,23 @@ std::string encode_error(encoding enc, std::optional<int64_t> id, std::string_vi
   return w.take();
 }
 
+std::string encode_expired_error(encoding enc, std::optional<int64_t> id, std::string_view message,
+                                 uint64_t oldest_seq) {
+  writer w(enc, 112 + message.size() * 2);
+  w.begin_map(id ? 2 : 1);
+  if (id) {
+    w.i64_field("id", *id);
+  }
+  w.key("error");
+  w.begin_map(3);
+  w.str_field("code", error_code::expired);
+  w.str_field("message", message);
+  w.u64_field("oldest_seq", oldest_seq);
+  w.end_map();
+  w.end_map();
+  return w.take();
+}
+
 std::string encode_ok_empty(encoding enc, int64_t id) {
   return ok_reply(enc, id, 0, 40, [](writer&) {});
 }

@@ -18,6 +18,7 @@ struct node_config {
   actors::connection_limits limits;       ///< keys limits.*
   actors::topic_limits topics;            ///< keys topics.*
   actors::group_limits groups;            ///< keys groups.*
+  actors::retention_limits retention;     ///< keys retention.*
   actors::restart_policy restarts;        ///< keys supervision.*
   int64_t store_readers = 2;              ///< key store.readers: reader threads
   std::string node_name = "switchyard-1"; ///< reported to clients in `connect`

@@ -160,6 +160,20 @@ std::vector<config_option> make_options() {
       "groups.inactive_ms", "a queue group without members this long is deleted, ms",
       [](node_config& c) -> int64_t& { return c.groups.inactive_ms; }, 1000, big));
   opts.push_back(int_option<int64_t>(
+      "retention.max_age_ms", "events older than this are deleted (0: no age limit), ms",
+      [](node_config& c) -> int64_t& { return c.retention.max_age_ms; }, 0, big));
+  opts.push_back(int_option<int64_t>(
+      "retention.max_events",
+      "per topic: the oldest events beyond this many are deleted (0: no cap)",
+      [](node_config& c) -> int64_t& { return c.retention.max_events; }, 0, big));
+  opts.push_back(int_option<int64_t>(
+      "retention.max_bytes",
+      "per topic: the oldest events beyond this much data are deleted (0: no cap), bytes",
+      [](node_config& c) -> int64_t& { return c.retention.max_bytes; }, 0, big));
+  opts.push_back(int_option<int64_t>(
+      "retention.sweep_ms", "how often the retention sweeper looks for work, ms",
+      [](node_config& c) -> int64_t& { return c.retention.sweep_ms; }, 10, big));
+  opts.push_back(int_option<int64_t>(
       "limits.max_frame_bytes", "largest client frame, bytes (bigger: close 1009)",
       [](node_config& c) -> int64_t& { return c.limits.max_frame_bytes; }, 1024, 64 << 20));
   opts.push_back(int_option<int64_t>(

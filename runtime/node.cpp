@@ -111,6 +111,8 @@ bool node::start(std::string& error) {
   ctx.limits = d.cfg.limits;
   ctx.topics = d.cfg.topics;
   ctx.groups = d.cfg.groups;
+  ctx.retention = d.cfg.retention;
+  ctx.dedup_window_ms = static_cast<int64_t>(d.cfg.store.dedup_window_ms);
   ctx.restarts = d.cfg.restarts;
   ctx.node_name = d.cfg.node_name;
   if (d.cfg.store.sync == store::store_config::sync_mode::async) {

@@ -15,6 +15,24 @@ struct event_store::impl {
   store_stats stats;
   lmdb_env env;
   uint64_t dedup_window_ms = 0;
+  /// Where the sweeper's next step goes on (only the writer's calls touch these).
+  std::string sweep_topics_from;
+  std::string sweep_idem_from;
+
+  /// One sweeper step inside `t`.
+  status sweep_in(log_txn& t, const sweep_request& req, sweep_result& out) {
+    out = {};
+    std::size_t budget = req.budget;
+    status s = t.sweep_topics(req, sweep_topics_from, budget, out);
+    if (s.ok()) {
+      s = t.sweep_idem(req, sweep_idem_from, budget, out);
+    }
+    if (s.ok()) {
+      s = t.sweep_groups(req, budget, out);
+    }
+    out.more = out.more || budget == 0;
+    return s;
+  }
 
   /// Names LMDB could not store as a key are refused before any lookup.
   status check_names(std::string_view tenant, std::string_view topic) const {
@@ -31,7 +49,8 @@ struct event_store::impl {
   /// One write transaction over every batch and group; a refused batch (seq_conflict,
   /// bad_name) is left out, any other failure drops the whole transaction.
   status append_once(std::span<const append_batch> batches, std::vector<batch_result>& per_batch,
-                     std::span<const group_write> groups) {
+                     std::span<const group_write> groups, const sweep_request* sweep,
+                     sweep_result* swept) {
     per_batch.assign(batches.size(), batch_result{});
     log_txn t(env, false);
     uint64_t next_id = 0;
@@ -59,6 +78,9 @@ struct event_store::impl {
         s = t.put_group(groups[i], next_id);
       }
     }
+    if (s.ok() && sweep != nullptr) {
+      s = sweep_in(t, *sweep, *swept);
+    }
     if (s.ok() && next_id != first_new_id) {
       s = t.store_next_id(next_id);
     }
@@ -72,9 +94,10 @@ struct event_store::impl {
   }
 
   status append(std::span<const append_batch> batches, std::vector<batch_result>& per_batch,
-                std::span<const group_write> groups) {
+                std::span<const group_write> groups, const sweep_request* sweep,
+                sweep_result* swept) {
     for (;;) {
-      status s = append_once(batches, per_batch, groups);
+      status s = append_once(batches, per_batch, groups, sweep, swept);
       if (s.value != status::code::map_full || !env.grow()) {
         return s;
       }
@@ -181,9 +204,21 @@ std::unique_ptr<event_store> event_store::open(const store_config& cfg, std::str
 
 status event_store::append(std::span<const append_batch> batches,
                            std::vector<batch_result>& per_batch,
-                           std::span<const group_write> groups) {
+                           std::span<const group_write> groups, const sweep_request* sweep,
+                           sweep_result* swept) {
   per_batch.assign(batches.size(), batch_result{});
-  return batches.empty() && groups.empty() ? status{} : impl_->append(batches, per_batch, groups);
+  sweep_result ignored;
+  if (sweep != nullptr && swept == nullptr) {
+    swept = &ignored;
+  }
+  return batches.empty() && groups.empty() && sweep == nullptr
+             ? status{}
+             : impl_->append(batches, per_batch, groups, sweep, swept);
+}
+
+status event_store::sweep(const sweep_request& req, sweep_result& out) {
+  std::vector<batch_result> none;
+  return impl_->append({}, none, {}, &req, &out);
 }
 
 status event_store::load_group(std::string_view tenant, std::string_view topic,

@@ -123,6 +123,31 @@ struct status {
   bool ok() const { return value == code::ok; }
 };
 
+/// What the retention sweeper removes. 0 turns a rule off.
+struct retention_policy {
+  int64_t max_age_ms = int64_t{72} * 3600 * 1000; ///< events older than this
+  uint64_t max_events = 0;                        ///< per topic: the oldest beyond this many
+  uint64_t max_bytes = 0;                         ///< per topic: the oldest beyond this much data
+  int64_t dedup_window_ms = int64_t{72} * 3600 * 1000;   ///< idem entries older than this
+  int64_t group_inactive_ms = int64_t{72} * 3600 * 1000; ///< groups inactive this long
+};
+
+/// One step of the sweeper: deletes at most `budget` records, going on where the last
+/// step stopped. Events a queue group of the topic has yet to deliver (after its floor)
+/// are never deleted.
+struct sweep_request {
+  retention_policy policy;
+  int64_t now_ms = 0;
+  std::size_t budget = 512;
+};
+
+struct sweep_result {
+  uint64_t events = 0; ///< events deleted
+  uint64_t idem = 0;   ///< idem entries deleted
+  uint64_t groups = 0; ///< inactive groups deleted
+  bool more = false;   ///< the budget ran out: another step has work to do
+};
+
 /// An event of a batch that was not stored: its idem was seen within the window.
 struct duplicate {
   uint32_t index = 0; ///< position in the batch's events
@@ -165,8 +190,14 @@ public:
   /// their duplicates. A batch without events is skipped. When the map is full it is
   /// enlarged (up to the ceiling) and the transaction runs again. A non-ok result means
   /// nothing at all was stored. One caller at a time.
+  /// With `sweep`, one sweeper step runs in the same transaction (no extra sync), and
+  /// `swept` says what it did.
   status append(std::span<const append_batch> batches, std::vector<batch_result>& per_batch,
-                std::span<const group_write> groups = {});
+                std::span<const group_write> groups = {}, const sweep_request* sweep = nullptr,
+                sweep_result* swept = nullptr);
+
+  /// One sweeper step in a transaction of its own. Same caller as append().
+  status sweep(const sweep_request& req, sweep_result& out);
 
   /// A queue group's stored state; `out` empty when there is none.
   status load_group(std::string_view tenant, std::string_view topic, std::string_view group,

@@ -134,16 +134,18 @@ status lmdb_env::open_dbs() {
       return lmdb_error(rc, std::string("mdb_dbi_open ") + name);
     }
   }
-  const char version = static_cast<char>(record_version);
+  const char current = static_cast<char>(store_format);
   MDB_val key = to_val("format");
   MDB_val val;
   int rc = mdb_get(t.get(), meta_, &key, &val);
-  if (rc == MDB_NOTFOUND) {
-    val = to_val({&version, 1});
+  const bool upgrade = rc == 0 && to_view(val) == std::string_view("\x01", 1);
+  if (rc == MDB_NOTFOUND || upgrade) {
+    val = to_val({&current, 1});
     rc = mdb_put(t.get(), meta_, &key, &val, 0);
-  } else if (rc == 0 && to_view(val) != std::string_view(&version, 1)) {
-    return {status::code::corrupt, "unsupported store format in meta (this build reads version " +
-                                       std::to_string(record_version) + ")"};
+  } else if (rc == 0 && to_view(val) != std::string_view(&current, 1)) {
+    return {status::code::corrupt, "unsupported store format in meta (this build reads versions "
+                                   "1 and " +
+                                       std::to_string(store_format) + ")"};
   }
   if (rc != 0) {
     return lmdb_error(rc, "meta format");

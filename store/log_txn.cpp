@@ -200,6 +200,7 @@ status log_txn::put_batch(const append_batch& batch, uint64_t& next_id, uint64_t
     }
     rec.last_seq = seq++;
     rec.last_ts_ms = ev.ts_ms;
+    rec.bytes += ev.data.size();
   }
   if (found && rec.last_seq == found->last_seq) {
     return {}; // only duplicates: the topic is unchanged

@@ -48,6 +48,14 @@ public:
   status put_batch(const append_batch& batch, uint64_t& next_id, uint64_t window_ms,
                    std::vector<duplicate>& dups);
 
+  /// Sweeper steps (retention); each deletes while `budget` lasts and moves `from` (a key
+  /// of its table; empty: the start) to where the next step goes on.
+  status sweep_topics(const sweep_request& req, std::string& from, std::size_t& budget,
+                      sweep_result& out);
+  status sweep_idem(const sweep_request& req, std::string& from, std::size_t& budget,
+                    sweep_result& out);
+  status sweep_groups(const sweep_request& req, std::size_t& budget, sweep_result& out);
+
   /// Writes (or with no state, deletes) a group, creating its topic's record when new.
   status put_group(const group_write& g, uint64_t& next_id);
   status load_group(const std::string& topic_key, std::string_view group,
@@ -69,6 +77,11 @@ private:
   /// True (with its record) when `ev.idem` was stored for the topic within the window.
   status find_idem(uint64_t topic_id, const event_record& ev, uint64_t window_ms,
                    std::optional<idem_record>& out) const;
+  /// The lowest floor of the topic's groups (none: nullopt).
+  status min_group_floor(uint64_t topic_id, std::optional<uint64_t>& out) const;
+  /// Deletes the topic's oldest events the policy removes, up to `budget`.
+  status sweep_topic(const sweep_request& req, topic_record& rec, std::size_t& budget,
+                     sweep_result& out);
   status put(MDB_dbi dbi, std::string_view key, std::string_view val, unsigned flags,
              const char* what);
   void begin_read();

@@ -4,7 +4,8 @@ namespace switchyard::store {
 
 namespace {
 
-constexpr std::size_t topic_value_bytes = 1 + 4 * 8;
+constexpr std::size_t topic_value_v1_bytes = 1 + 4 * 8;
+constexpr std::size_t topic_value_bytes = 1 + 5 * 8;
 
 void put_u64(char* out, uint64_t v) {
   for (int i = 7; i >= 0; --i) {
@@ -76,21 +77,25 @@ std::string topic_key(std::string_view tenant, std::string_view topic) {
 std::string encode_topic(const topic_record& rec) {
   std::string out;
   out.reserve(topic_value_bytes);
-  out.push_back(static_cast<char>(record_version));
+  out.push_back(static_cast<char>(topic_version_bytes));
   append_u64(out, rec.id);
   append_u64(out, rec.first_seq);
   append_u64(out, rec.last_seq);
   append_u64(out, static_cast<uint64_t>(rec.last_ts_ms));
+  append_u64(out, rec.bytes);
   return out;
 }
 
 std::optional<topic_record> decode_topic(std::string_view bytes) {
-  if (bytes.size() != topic_value_bytes || static_cast<uint8_t>(bytes[0]) != record_version) {
+  const bool v1 = bytes.size() == topic_value_v1_bytes && static_cast<uint8_t>(bytes[0]) == 1;
+  const bool v2 =
+      bytes.size() == topic_value_bytes && static_cast<uint8_t>(bytes[0]) == topic_version_bytes;
+  if (!v1 && !v2) {
     return std::nullopt;
   }
   const char* p = bytes.data() + 1;
   return topic_record{get_u64(p), get_u64(p + 8), get_u64(p + 16),
-                      static_cast<int64_t>(get_u64(p + 24))};
+                      static_cast<int64_t>(get_u64(p + 24)), v2 ? get_u64(p + 32) : 0};
 }
 
 event_key make_event_key(uint64_t topic_id, uint64_t seq) {

@@ -21,6 +21,11 @@ inline constexpr uint8_t record_version = 1;
 
 /// Leading byte of an `events` value whose event has a ttl (the layout with ttl_ms).
 inline constexpr uint8_t event_version_ttl = 2;
+/// Leading byte of a `topics` value that counts the topic's stored bytes.
+inline constexpr uint8_t topic_version_bytes = 2;
+/// meta "format": 2 since topics count their bytes. A store of format 1 is upgraded on
+/// open (its topics count from 0); binaries that read only format 1 then refuse it.
+inline constexpr uint8_t store_format = 2;
 
 /// The tenant length is stored in one byte.
 inline constexpr std::size_t max_tenant_bytes = 255;
@@ -29,12 +34,14 @@ inline constexpr std::size_t max_tenant_bytes = 255;
 /// never alias. Precondition: tenant.size() <= max_tenant_bytes.
 std::string topic_key(std::string_view tenant, std::string_view topic);
 
-/// `topics` value: version, then id, first_seq, last_seq, last_ts_ms (8 bytes each).
+/// `topics` value: version, then id, first_seq, last_seq, last_ts_ms, and (version 2)
+/// the bytes of data stored (8 bytes each).
 struct topic_record {
   uint64_t id = 0;
   uint64_t first_seq = 0;
   uint64_t last_seq = 0;
   int64_t last_ts_ms = 0;
+  uint64_t bytes = 0;
 };
 std::string encode_topic(const topic_record& rec);
 std::optional<topic_record> decode_topic(std::string_view bytes);

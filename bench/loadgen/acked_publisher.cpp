@@ -77,6 +77,13 @@ void acked_publisher::send_one(uint64_t now) {
   scratch_.append(digits, end);
   scratch_.append(body_);
   scratch_.append(payload_);
+  if (setup_.idem) {
+    // A token no publish repeats: what the dedup index costs, not what it saves.
+    scratch_.append(R"(","idem":")");
+    scratch_.append(setup_.topic);
+    scratch_.push_back('#');
+    scratch_.append(digits, end);
+  }
   scratch_.append(R"("})");
   conn_.send(scratch_);
   ++unacked_;

@@ -33,6 +33,7 @@ struct acked_setup {
   std::size_t window = 256; ///< unacknowledged publishes at most
   std::size_t batch = 64;   ///< messages per frame at most
   uint64_t max_msgs = 0;    ///< publishes at most
+  bool idem = false;        ///< every publish carries a unique `idem` token
 };
 
 class acked_publisher final : public ws_handler {

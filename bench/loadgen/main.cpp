@@ -57,6 +57,7 @@ void add_scenario_options(CLI::App& app, bench_options& o) {
                  "Closed-loop window. fanout/rooms: deliveries (default 20000); "
                  "publish: unacked publishes per connection (default 256)")
       ->check(CLI::Range(1, 100'000'000));
+  app.add_flag("--idem", o.idem, "publish: every publish carries a unique idem token");
   app.add_option("--hold", o.hold_s, "idle/topics: seconds to hold before reading RSS")
       ->check(CLI::Range(0.0, 600.0));
   app.add_option("--topics", o.topics, "topics: distinct topics to publish to once each")

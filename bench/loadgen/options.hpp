@@ -25,6 +25,7 @@ struct bench_options {
   double rate = -1;                   ///< -1 = fanout 0 (closed loop), rooms 1000; see --help
   std::size_t inflight = 0;           ///< 0 = fanout 20000 deliveries, publish 256 unacked/conn
   std::size_t batch = 64;             ///< messages per frame a publisher sends at most
+  bool idem = false;                  ///< publish: each publish carries a unique idem token
   uint64_t max_msgs = 50'000'000;     ///< messages one publisher sends at most
   double drain_s = 5;                 ///< give up draining after this long without progress
   double hold_s = 3;                  ///< idle/topics: settle time before reading the node's RSS

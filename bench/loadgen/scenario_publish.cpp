@@ -32,7 +32,7 @@ struct publish_session {
 
 bool connect_publishers(publish_session& s, const bench_options& o) {
   for (std::size_t i = 0; i < o.pubs; ++i) {
-    acked_setup setup{"pub/" + std::to_string(i), o.size, o.inflight, o.batch, o.max_msgs};
+    acked_setup setup{"pub/" + std::to_string(i), o.size, o.inflight, o.batch, o.max_msgs, o.idem};
     s.pubs.push_back(std::make_unique<acked_publisher>(s.pool, i, o.target, s.flow, setup));
     s.pubs.back()->start();
   }
@@ -79,6 +79,7 @@ nlohmann::ordered_json ack_report(const publish_session& s, const bench_options&
           {"pubs", o.pubs},
           {"size", o.size},
           {"inflight", o.inflight},
+          {"idem", o.idem},
           {"threads", o.threads},
           {"duration_s", o.duration_s},
           {"published", s.flow.sent.load()},

@@ -333,6 +333,66 @@ TEST_F(EventStore, AnEventsTtlIsStoredAndReadBack) {
   EXPECT_FALSE(b.events[0].expired_at(INT64_MAX));
 }
 
+TEST_F(EventStore, TheSweeperDeletesByAgeCountAndBytesButNotWhatAGroupHasYetToDeliver) {
+  // make_batch: ts 1000 + seq, data "<topic>#<seq>" (3 bytes + digits).
+  ASSERT_TRUE(append({make_batch("t", "age", 1, 10), make_batch("t", "count", 1, 10),
+                      make_batch("t", "held", 1, 10)})
+                  .ok());
+  group_state g;
+  g.floor = 4; // the group has yet to deliver 5.. of "held"
+  std::vector<batch_result> per_batch;
+  ASSERT_TRUE(store_->append({}, per_batch, std::vector<group_write>{{"t", "held", "w", g}}).ok());
+  sweep_request req;
+  req.policy.max_age_ms = 100;
+  req.now_ms = 1106; // events with ts < 1006 (seqs 1..5) are old
+  req.budget = 3;
+  sweep_result out;
+  std::size_t steps = 0;
+  do {
+    ASSERT_TRUE(store_->sweep(req, out).ok());
+    ++steps;
+  } while (out.more && steps < 100);
+  EXPECT_GT(steps, 1u); // a small budget takes several steps
+  EXPECT_EQ(info("t", "age").first_seq, 6u);
+  EXPECT_EQ(info("t", "held").first_seq, 5u);
+  req.policy.max_age_ms = 0;
+  req.policy.max_events = 2;
+  req.budget = 100;
+  ASSERT_TRUE(store_->sweep(req, out).ok());
+  EXPECT_EQ(info("t", "count").first_seq, 9u);
+  EXPECT_EQ(seqs_of(read_all("t", "count")), (seq_list{9, 10}));
+  EXPECT_EQ(info("t", "held").first_seq, 5u);
+  req.policy.max_events = 0;
+  req.policy.max_bytes = 8; // "age#10" alone is 6 bytes
+  ASSERT_TRUE(store_->sweep(req, out).ok());
+  EXPECT_EQ(seqs_of(read_all("t", "age")), (seq_list{10}));
+}
+
+TEST_F(EventStore, TheSweeperForgetsIdemEntriesPastTheWindowAndInactiveGroups) {
+  append_batch b{"t", "a", {make_event(1, 1000, "x", {}, "token")}};
+  ASSERT_TRUE(append({b}).ok());
+  group_state g;
+  g.active_ms = 1000;
+  std::vector<batch_result> per_batch;
+  ASSERT_TRUE(store_->append({}, per_batch, std::vector<group_write>{{"t", "a", "w", g}}).ok());
+  sweep_request req;
+  req.policy.max_age_ms = 0;
+  req.policy.dedup_window_ms = 50;
+  req.policy.group_inactive_ms = 50;
+  req.now_ms = 1100;
+  sweep_result out;
+  ASSERT_TRUE(store_->sweep(req, out).ok());
+  EXPECT_EQ(out.idem, 1u);
+  EXPECT_EQ(out.groups, 1u);
+  std::optional<group_state> loaded;
+  ASSERT_TRUE(store_->load_group("t", "a", "w", loaded).ok());
+  EXPECT_FALSE(loaded.has_value());
+  // The token is new again even with a long window: its entry is gone.
+  append_batch again{"t", "a", {make_event(2, 1100, "y", {}, "token")}};
+  ASSERT_TRUE(store_->append(std::vector{again}, per_batch).ok());
+  EXPECT_TRUE(per_batch[0].duplicates.empty());
+}
+
 TEST_F(EventStore, EmptyAppendAndEmptyBatchesStoreNothing) {
   std::vector<batch_result> per_batch;
   EXPECT_TRUE(store_->append({}, per_batch).ok());
