@@ -70,8 +70,9 @@ void dispatch(connection_actor* self, protocol::client_message& msg) {
     }
     return;
   case op::ack:
+    return; // a connected client's acks go through on_ack (handle_frame)
   case op::nack:
-    return on_ack(self, msg);
+    return on_nack(self, msg);
   case op::presence:
     break;
   }
@@ -84,6 +85,7 @@ void handle_frame(connection_actor* self, client_frame& frame) {
   auto& st = self->state;
   if (!st.closing) {
     publish_run run;
+    ack_run acks;
     for (auto& item : frame.messages) {
       if (auto* err = std::get_if<protocol::decode_error>(&item)) {
         send_error(self, err->id, protocol::error_code::bad_request, err->message);
@@ -94,11 +96,17 @@ void handle_frame(connection_actor* self, client_frame& frame) {
         on_publish(self, msg, run);
         continue;
       }
-      // Publishes before another op reach their topic before it acts.
+      if (msg.kind == protocol::op::ack && st.connected) {
+        on_ack(self, msg, acks);
+        continue;
+      }
+      // Publishes and acks before another op reach their actor before it acts.
       send_publishes(self, run);
+      send_acks(self, acks);
       dispatch(self, msg);
     }
     send_publishes(self, run);
+    send_acks(self, acks);
     if (!frame.clean) {
       count_bad_frame(self, frame.bad_snippet);
     }

@@ -124,7 +124,62 @@ void on_queue_unsubscribe(connection_actor* self, const protocol::client_message
           });
 }
 
-void on_ack(connection_actor* self, const protocol::client_message& msg) {
+void on_ack(connection_actor* self, const protocol::client_message& msg, ack_run& run) {
+  queue_key key{msg.topic, *msg.group};
+  if (!run.seqs.empty() && run.key != key) {
+    send_acks(self, run);
+  }
+  if (run.seqs.empty()) {
+    run.key = std::move(key);
+  }
+  run.seqs.push_back(static_cast<uint64_t>(msg.seq));
+  run.ids.push_back(msg.id);
+}
+
+void send_acks(connection_actor* self, ack_run& run) {
+  if (run.seqs.empty()) {
+    return;
+  }
+  auto& st = self->state;
+  auto acks = std::make_shared<const ack_run>(std::exchange(run, ack_run{}));
+  auto it = st.queues.find(acks->key);
+  if (it == st.queues.end() || !it->second.group) {
+    for (const auto& id : acks->ids) {
+      send_error(self, id, protocol::error_code::not_found,
+                 "this connection is not a member of " + describe(acks->key));
+    }
+    return;
+  }
+  op_started(self, acks->seqs.size());
+  self->request(it->second.group, caf::infinite, ack_atom::value, acks->seqs)
+      .then(
+          [=](const std::vector<uint64_t>& not_held) {
+            auto next_missing = not_held.begin();
+            for (std::size_t i = 0; i < acks->seqs.size(); ++i) {
+              if (next_missing == not_held.end() || *next_missing != i) {
+                if (acks->ids[i]) {
+                  send_message(self, protocol::encode_ok_empty(self->state.enc, *acks->ids[i]));
+                }
+                continue;
+              }
+              ++next_missing;
+              send_error(self, acks->ids[i], protocol::error_code::not_found,
+                         "seq " + std::to_string(acks->seqs[i]) +
+                             " is not held by this connection in " + describe(acks->key));
+            }
+            op_finished(self, acks->seqs.size());
+          },
+          [=](caf::error& err) {
+            for (std::size_t i = 0; i < acks->seqs.size(); ++i) {
+              send_failure(self, acks->ids[i], err,
+                           "ack of seq " + std::to_string(acks->seqs[i]) + " in " +
+                               describe(acks->key));
+            }
+            op_finished(self, acks->seqs.size());
+          });
+}
+
+void on_nack(connection_actor* self, const protocol::client_message& msg) {
   auto& st = self->state;
   const queue_key key{msg.topic, *msg.group};
   auto it = st.queues.find(key);
@@ -134,27 +189,21 @@ void on_ack(connection_actor* self, const protocol::client_message& msg) {
   }
   const auto seq = static_cast<uint64_t>(msg.seq);
   const auto id = msg.id;
-  const bool is_ack = msg.kind == protocol::op::ack;
-  auto done = [=](bool) {
-    if (id) {
-      send_message(self, protocol::encode_ok_empty(self->state.enc, *id));
-    }
-    op_finished(self);
-  };
-  auto failed = [=](caf::error& err) {
-    send_failure(self, id, err,
-                 std::string(is_ack ? "ack" : "nack") + " of seq " + std::to_string(seq) + " in " +
-                     describe(key));
-    op_finished(self);
-  };
   op_started(self);
-  if (is_ack) {
-    self->request(it->second.group, caf::infinite, ack_atom::value, seq).then(done, failed);
-  } else {
-    self->request(it->second.group, caf::infinite, nack_atom::value, seq, msg.delay_ms.value_or(0),
-                  msg.reason.value_or(""))
-        .then(done, failed);
-  }
+  self->request(it->second.group, caf::infinite, nack_atom::value, seq, msg.delay_ms.value_or(0),
+                msg.reason.value_or(""))
+      .then(
+          [=](bool) {
+            if (id) {
+              send_message(self, protocol::encode_ok_empty(self->state.enc, *id));
+            }
+            op_finished(self);
+          },
+          [=](caf::error& err) {
+            send_failure(self, id, err,
+                         "nack of seq " + std::to_string(seq) + " in " + describe(key));
+            op_finished(self);
+          });
 }
 
 void on_queued(connection_actor* self, const queued_batch& batch) {

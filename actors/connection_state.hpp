@@ -176,9 +176,22 @@ void resolve_start(connection_actor* self, const std::string& topic, std::option
                    std::function<void(std::optional<protocol::start_position>)> then);
 
 // connection_queue.cpp
+
+/// Acks of the frame being handled, consecutive and to one group: they travel to it as
+/// one message.
+struct ack_run {
+  queue_key key;
+  std::vector<uint64_t> seqs;
+  std::vector<std::optional<int64_t>> ids; ///< one per seq
+};
+
 void on_queue_subscribe(connection_actor* self, protocol::client_message& msg);
 void on_queue_unsubscribe(connection_actor* self, const protocol::client_message& msg);
-void on_ack(connection_actor* self, const protocol::client_message& msg);
+/// Adds the ack to `run` (sending the run first if it is for another group).
+void on_ack(connection_actor* self, const protocol::client_message& msg, ack_run& run);
+/// Sends the run's acks, if any, and empties it.
+void send_acks(connection_actor* self, ack_run& run);
+void on_nack(connection_actor* self, const protocol::client_message& msg);
 void on_queued(connection_actor* self, const queued_batch& batch);
 /// A group this connection is a member of went away; false when `dm` is not a group's.
 bool on_group_down(connection_actor* self, const caf::down_msg& dm);

@@ -32,19 +32,25 @@ void group_window::start_at(uint64_t floor) {
 }
 
 void group_window::add(store::event_record ev) {
-  if (ev.seq < next_seq()) {
+  if (ev.seq >= next_seq()) {
+    add(std::make_shared<const store::event_record>(std::move(ev)));
+  }
+}
+
+void group_window::add(event_ptr ev) {
+  if (ev->seq < next_seq()) {
     return;
   }
-  if (slots_.empty() && ev.seq > next_seq()) {
-    floor_ = ev.seq - 1; // the store no longer holds the seqs between: nothing to deliver
+  if (slots_.empty() && ev->seq > next_seq()) {
+    floor_ = ev->seq - 1; // the store no longer holds the seqs between: nothing to deliver
     dirty_ = true;
   }
-  while (next_seq() < ev.seq) {
+  while (next_seq() < ev->seq) {
     slot gone;
     gone.st = state::done;
     slots_.push_back(std::move(gone));
   }
-  const uint64_t seq = ev.seq;
+  const uint64_t seq = ev->seq;
   slot s;
   while (!restored_done_.empty() && restored_done_.front() <= seq) {
     if (restored_done_.front() == seq) {
@@ -59,8 +65,8 @@ void group_window::add(store::event_record ev) {
     restored_pending_.pop_front();
   }
   if (s.st != state::done) {
-    keyed_open_ += ev.key.empty() ? 0 : 1;
-    s.event = std::make_shared<const store::event_record>(std::move(ev));
+    keyed_open_ += ev->key.empty() ? 0 : 1;
+    s.event = std::move(ev);
   }
   slots_.push_back(std::move(s));
   advance();

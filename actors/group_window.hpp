@@ -69,6 +69,8 @@ public:
   /// Takes the next event read from the store (seq >= next_seq(); seqs the store no
   /// longer holds count as done).
   void add(store::event_record ev);
+  /// The same, for an event shared with others (no copy).
+  void add(event_ptr ev);
 
   void add_member(member_id id, uint32_t max_inflight, int64_t ack_wait_ms);
   /// The member's events wait again, at once. Returns how many it held.

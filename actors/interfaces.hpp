@@ -52,8 +52,8 @@ struct reply_address {
 ///   flush       (from itself) send what is staged to the writer, once the publishes
 ///               already in the mailbox have been staged too
 ///   refused     (from the writer) the in-flight batch was not stored; what the store holds
-///   attach      (from a queue group) the sender gets (advanced_atom, last seq) after
-///               every commit -> the durable last seq
+///   attach      (from a queue group) the sender gets (advanced_atom, last seq, the
+///               events) after every commit -> the durable last seq
 ///   detach      the sender stops getting them
 ///   count       -> number of subscribers
 ///   crash       fault injection for supervision tests: throws
@@ -122,18 +122,20 @@ using registry_actor = supervisor_actor<topic_actor>;
 ///   join      the sender becomes a member -> the topic's last seq and the backlog |
 ///             bad_request (`from` for a group that exists)
 ///   leave     the sender stops being a member; what it held waits again -> true
-///   ack       the sender acks a seq it holds -> true once durable | not_found
+///   ack       the sender acks seqs (a run of one frame) -> the positions of the seqs it
+///             did not hold (not_found), once the acks are durable
 ///   nack      the sender gives a seq back (delay_ms, reason) -> true | not_found
-///   advanced  (from the topic) events up to this seq are durable
+///   advanced  (from the topic) events up to this seq are durable; these are the newest
 ///   retry     (from itself) an ack_wait or nack delay is due
 ///   passivate / tick  (from its supervisor) stop when idle; delete after groups.inactive_ms
 using group_actor =
     caf::typed_actor<caf::replies_to<join_atom, group_join>::with<group_joined>,
                      caf::replies_to<leave_atom>::with<bool>,
-                     caf::replies_to<ack_atom, uint64_t>::with<bool>,
+                     caf::replies_to<ack_atom, std::vector<uint64_t>>::with<std::vector<uint64_t>>,
                      caf::replies_to<nack_atom, uint64_t, int64_t, std::string>::with<bool>,
-                     caf::reacts_to<advanced_atom, uint64_t>, caf::reacts_to<retry_atom>,
-                     caf::reacts_to<passivate_atom>, caf::reacts_to<tick_atom>>;
+                     caf::reacts_to<advanced_atom, uint64_t, committed_events_ptr>,
+                     caf::reacts_to<retry_atom>, caf::reacts_to<passivate_atom>,
+                     caf::reacts_to<tick_atom>>;
 
 /// Queue groups by key (queue_group.hpp: group_key(tenant, topic, group)).
 using group_registry_actor = supervisor_actor<group_actor>;
@@ -145,6 +147,7 @@ using group_registry_actor = supervisor_actor<group_actor>;
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::publish_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::publish_acks)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::event_batch_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::committed_events_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::direct_delivery)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::read_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::group_join)

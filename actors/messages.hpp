@@ -76,6 +76,10 @@ struct direct_delivery {
   std::shared_ptr<std::atomic<uint64_t>> cursor;
 };
 
+/// A topic's events that just became durable, as stored, for its queue groups (shared:
+/// a group in step with the log takes them without reading the store).
+using committed_events_ptr = std::shared_ptr<const std::vector<store::event_record>>;
+
 /// Who a queue group is; shared by every delivery of the group.
 struct group_names {
   std::string tenant;

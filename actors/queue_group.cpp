@@ -382,20 +382,25 @@ group_actor::behavior_type group_behavior(group_pointer self) {
         stop_if_asked(self);
         return true;
       },
-      [=](ack_atom, uint64_t seq) -> caf::result<bool> {
+      [=](ack_atom, const std::vector<uint64_t>& seqs) -> caf::result<std::vector<uint64_t>> {
         auto& st = self->state;
         const auto id = self->current_sender()->id();
-        if (st.window.ack(id, seq) == group_window::reply::not_found) {
-          return make_failure(failure::not_found, "seq " + std::to_string(seq) +
-                                                      " is not held by this connection in group '" +
-                                                      st.names->group + "'");
+        std::vector<uint64_t> not_held; // positions in `seqs`
+        for (std::size_t i = 0; i < seqs.size(); ++i) {
+          if (st.window.ack(id, seqs[i]) == group_window::reply::not_found) {
+            not_held.push_back(i);
+          }
         }
-        auto rp = self->make_response_promise<bool>();
+        if (not_held.size() == seqs.size()) {
+          return not_held;
+        }
+        // The answer waits until the acks are durable.
+        auto rp = self->make_response_promise<std::vector<uint64_t>>();
         st.after_next_write.push_back([=](const caf::error* err) mutable {
           if (err != nullptr) {
             rp.deliver(*err);
           } else {
-            rp.deliver(true);
+            rp.deliver(not_held);
           }
         });
         dispatch(self);
@@ -417,9 +422,18 @@ group_actor::behavior_type group_behavior(group_pointer self) {
         dispatch(self);
         return true;
       },
-      [=](advanced_atom, uint64_t last) {
+      [=](advanced_atom, uint64_t last, const committed_events_ptr& events) {
         auto& st = self->state;
         st.topic_last = std::max(st.topic_last, last);
+        // In step with the log and room for them all: take the events as they are, with
+        // no store read (a read in flight may bring them too; add() skips repeats).
+        if (!st.reading && st.exists && !events->empty() &&
+            events->front().seq == st.window.next_seq() && st.window.room() >= events->size()) {
+          for (const auto& ev : *events) {
+            st.window.add(group_window::event_ptr(events, &ev));
+          }
+          return dispatch(self);
+        }
         fetch(self);
       },
       [=](retry_atom) {

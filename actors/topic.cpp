@@ -253,10 +253,12 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
       },
       [=](committed_atom, store::append_batch& batch) {
         auto& st = self->state;
-        fan_out(self, st.log.commit(std::move(batch), st.json_subscribers > 0,
-                                    st.msgpack_subscribers > 0));
-        if (!st.groups.empty()) {
-          const auto advanced = caf::make_message(advanced_atom::value, st.log.durable_seq());
+        fan_out(self, st.log.commit(batch, st.json_subscribers > 0, st.msgpack_subscribers > 0));
+        if (!st.groups.empty() && !batch.events.empty()) {
+          auto events =
+              std::make_shared<const std::vector<store::event_record>>(std::move(batch.events));
+          const auto advanced =
+              caf::make_message(advanced_atom::value, st.log.durable_seq(), std::move(events));
           for (const auto& g : st.groups) {
             tell(self, g, advanced);
           }

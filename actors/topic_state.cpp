@@ -42,7 +42,7 @@ store::append_batch topic_state::take_batch() {
   return batch;
 }
 
-event_batch_ptr topic_state::commit(store::append_batch batch, bool json, bool msgpack) {
+event_batch_ptr topic_state::commit(const store::append_batch& batch, bool json, bool msgpack) {
   auto out = std::make_shared<event_batch>();
   out->topic = topic_;
   out->events.reserve(batch.events.size());

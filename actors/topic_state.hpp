@@ -50,7 +50,7 @@ public:
 
   /// The in-flight batch is durable (without the duplicates the store left out, and
   /// renumbered): encodes it for the encodings asked for.
-  event_batch_ptr commit(store::append_batch batch, bool json, bool msgpack);
+  event_batch_ptr commit(const store::append_batch& batch, bool json, bool msgpack);
 
   /// The in-flight batch was not stored; `info` is what the store holds. Seq assignment
   /// continues after it. Returns how many events were dropped.
