@@ -35,7 +35,6 @@ struct member_info {
 };
 
 struct group_actor_state {
-  caf::local_actor* self = nullptr;
   node_context* ctx = nullptr;
   group_names_ptr names;
   group_window window{group_window_capacity, 5};
@@ -499,7 +498,6 @@ split_group_key split(const std::string& key) {
 
 group_actor::behavior_type group_init(group_pointer self, node_context* ctx, std::string key) {
   auto& st = self->state;
-  st.self = self;
   st.ctx = ctx;
   auto parts = split(key);
   st.names = std::make_shared<const group_names>(

@@ -22,8 +22,8 @@ void add_common(CLI::App& app, bench_options& o) {
       ->required()
       ->check(CLI::Range(1, 65535));
   app.add_option("--host", o.host, "Node address: 127.0.0.1, localhost or ::1 only");
-  app.add_option("--scenario", o.scenario, "fanout | rooms | publish | idle | topics")
-      ->check(CLI::IsMember({"fanout", "rooms", "publish", "idle", "topics"}));
+  app.add_option("--scenario", o.scenario, "fanout | rooms | publish | idle | topics | nack")
+      ->check(CLI::IsMember({"fanout", "rooms", "publish", "idle", "topics", "nack"}));
   app.add_option("--duration", o.duration_s, "Seconds of publishing (max 120)")
       ->check(CLI::Range(0.1, 120.0));
   app.add_option("--size", o.size, "Payload bytes (32..65536)")->check(CLI::Range(32, 65536));
@@ -124,6 +124,9 @@ int dispatch(const bench_options& o) {
   }
   if (o.scenario == "publish") {
     return run_publish(o);
+  }
+  if (o.scenario == "nack") {
+    return run_nack(o);
   }
   if (o.scenario == "topics") {
     return run_topics(o);

@@ -11,7 +11,7 @@
 namespace switchyard::bench {
 
 struct bench_options {
-  std::string scenario = "fanout";    ///< fanout | rooms | publish | idle | topics
+  std::string scenario = "fanout";    ///< fanout | rooms | publish | idle | topics | nack
   std::string host = "127.0.0.1";     ///< 127.0.0.1, localhost or ::1; nothing else
   uint16_t port = 0;                  ///< the node's port (required)
   double duration_s = 5;              ///< publishing time, seconds (0 < d <= 120)

@@ -18,4 +18,7 @@ int run_idle(const bench_options& o);
 /// memory per topic while they run, and after they stop (idle).
 int run_topics(const bench_options& o);
 
+/// One queue-group member nacking each event once: the redelivery latency after a nack.
+int run_nack(const bench_options& o);
+
 } // namespace switchyard::bench
