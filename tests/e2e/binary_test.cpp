@@ -252,11 +252,15 @@ TEST(Bench, ScenariosRunAgainstTheBinaryWithNothingLost) {
   EXPECT_EQ(fanout["lost"], 0) << why;
   EXPECT_EQ(fanout["dups"], 0);
   EXPECT_EQ(fanout["out_of_order"], 0);
-  auto publish = run_bench(port, {"--scenario", "publish", "--pubs", "2"});
+  auto publish = run_bench(port, {"--scenario", "publish", "--pubs", "2", "--idem"});
   ASSERT_FALSE(publish.is_discarded());
   EXPECT_GT(publish["acked"].get<int64_t>(), 0);
-  EXPECT_EQ(publish["seq_violations"], 0);
+  EXPECT_EQ(publish["seq_violations"], 0); // unique tokens: none was taken for a repeat
   EXPECT_EQ(publish["errors"], 0);
+  auto nack = run_bench(port, {"--scenario", "nack", "--msgs", "20"});
+  ASSERT_FALSE(nack.is_discarded());
+  EXPECT_EQ(nack["rounds"], 20) << nack.dump();
+  EXPECT_EQ(nack["errors"], 0);
 }
 
 } // namespace
