@@ -126,6 +126,7 @@ using registry_actor = supervisor_actor<topic_actor>;
 ///             did not hold (not_found), once the acks are durable
 ///   nack      the sender gives a seq back (delay_ms, reason) -> true | not_found
 ///   advanced  (from the topic) events up to this seq are durable; these are the newest
+///   flush     (from itself) hand out what waits, after the messages already queued
 ///   retry     (from itself) an ack_wait or nack delay is due
 ///   passivate / tick  (from its supervisor) stop when idle; delete after groups.inactive_ms
 using group_actor =
@@ -134,8 +135,8 @@ using group_actor =
                      caf::replies_to<ack_atom, std::vector<uint64_t>>::with<std::vector<uint64_t>>,
                      caf::replies_to<nack_atom, uint64_t, int64_t, std::string>::with<bool>,
                      caf::reacts_to<advanced_atom, uint64_t, committed_events_ptr>,
-                     caf::reacts_to<retry_atom>, caf::reacts_to<passivate_atom>,
-                     caf::reacts_to<tick_atom>>;
+                     caf::reacts_to<flush_atom>, caf::reacts_to<retry_atom>,
+                     caf::reacts_to<passivate_atom>, caf::reacts_to<tick_atom>>;
 
 /// Queue groups by key (queue_group.hpp: group_key(tenant, topic, group)).
 using group_registry_actor = supervisor_actor<group_actor>;

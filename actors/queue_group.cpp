@@ -56,6 +56,7 @@ struct group_actor_state {
   std::size_t dead_in_flight = 0;
   std::chrono::steady_clock::time_point last_active = std::chrono::steady_clock::now();
   bool stop_when_idle = false;
+  bool dispatch_scheduled = false; ///< a flush message to itself is on its way
   static inline const char* name = "queue-group";
 };
 
@@ -72,6 +73,15 @@ std::string describe(const group_names& n) {
 
 void fetch(group_pointer self);
 void dispatch(group_pointer self);
+
+/// Dispatches after the messages already in the mailbox (acks of other members, more
+/// commits): members then get their events in fewer, larger messages and frames.
+void dispatch_soon(group_pointer self) {
+  if (!self->state.dispatch_scheduled) {
+    self->state.dispatch_scheduled = true;
+    self->send(self, flush_atom::value);
+  }
+}
 void persist(group_pointer self);
 
 /// A retry message at `at` (wall ms) unless one fires earlier anyway.
@@ -402,7 +412,7 @@ group_actor::behavior_type group_behavior(group_pointer self) {
             rp.deliver(not_held);
           }
         });
-        dispatch(self);
+        dispatch_soon(self);
         return rp;
       },
       [=](nack_atom, uint64_t seq, int64_t delay_ms, std::string& reason) -> caf::result<bool> {
@@ -431,9 +441,13 @@ group_actor::behavior_type group_behavior(group_pointer self) {
           for (const auto& ev : *events) {
             st.window.add(group_window::event_ptr(events, &ev));
           }
-          return dispatch(self);
+          return dispatch_soon(self);
         }
         fetch(self);
+      },
+      [=](flush_atom) {
+        self->state.dispatch_scheduled = false;
+        dispatch(self);
       },
       [=](retry_atom) {
         auto& st = self->state;
