@@ -217,8 +217,10 @@ TEST(Closing, APeerThatAnswersPingsStaysConnectedThoughItSendsNothingElse) {
   EXPECT_GE(pings_in(heard), 2u);
   ASSERT_TRUE(peer.write(ws_client_frame(R"({"id":7,"op":"ping"})")));
   const auto reply = listen(peer, 1s, true);
-  ASSERT_FALSE(reply.frames.empty());
-  EXPECT_NE(reply.frames.back().payload.find(R"("id":7,"ok")"), std::string::npos);
+  // A ping may come after the reply within that second: look at every frame.
+  EXPECT_TRUE(std::any_of(reply.frames.begin(), reply.frames.end(), [](const ws_frame& f) {
+    return f.payload.find(R"("id":7,"ok")") != std::string::npos;
+  }));
 }
 
 } // namespace
