@@ -185,31 +185,35 @@ void group_window::dispatch(int64_t now, std::vector<delivery>& out) {
   advance();
 }
 
-group_window::reply group_window::ack(member_id id, uint64_t seq) {
+std::optional<std::size_t> group_window::take_back(member_id id, uint64_t seq) {
   auto* s = find(seq);
   if (s == nullptr || s->st != state::inflight || s->member != id) {
-    return reply::not_found;
+    return std::nullopt;
   }
   if (auto* m = find_member(id)) {
     --m->inflight;
   }
   --inflight_;
-  finish(static_cast<std::size_t>(seq - floor_ - 1));
+  return static_cast<std::size_t>(seq - floor_ - 1);
+}
+
+group_window::reply group_window::ack(member_id id, uint64_t seq) {
+  const auto index = take_back(id, seq);
+  if (!index) {
+    return reply::not_found;
+  }
+  finish(*index);
   advance();
   return reply::ok;
 }
 
 group_window::reply group_window::nack(member_id id, uint64_t seq, int64_t delay_ms,
                                        std::string reason, int64_t now) {
-  auto* s = find(seq);
-  if (s == nullptr || s->st != state::inflight || s->member != id) {
+  const auto index = take_back(id, seq);
+  if (!index) {
     return reply::not_found;
   }
-  if (auto* m = find_member(id)) {
-    --m->inflight;
-  }
-  --inflight_;
-  fail(static_cast<std::size_t>(seq - floor_ - 1), std::move(reason), now + delay_ms);
+  fail(*index, std::move(reason), now + delay_ms);
   return reply::ok;
 }
 

@@ -121,6 +121,9 @@ private:
   };
 
   slot* find(uint64_t seq);
+  /// The member's in-flight `seq` stops being in flight; its index, or nullopt when the
+  /// member does not hold it.
+  std::optional<std::size_t> take_back(member_id id, uint64_t seq);
   member* find_member(member_id id);
   /// A member with room, round robin; nullptr when all are full.
   member* next_member();

@@ -56,6 +56,11 @@ constexpr int_range any_int{};
 constexpr int_range non_negative{0};
 constexpr int_range positive{1};
 constexpr int_range history_limit{1, 1000};
+/// Durations the node adds to a time in ms (ttl_ms, ack_wait_ms, delay_ms): bounded
+/// (about 34 years) so that time + duration never overflows.
+constexpr int64_t max_duration_ms = int64_t{1} << 40;
+constexpr int_range positive_duration{1, max_duration_ms};
+constexpr int_range duration{0, max_duration_ms};
 
 std::string must_be(std::string_view name, int_range r) {
   std::string what = "an integer";
@@ -133,7 +138,13 @@ public:
       return std::nullopt;
     }
     auto n = as_int(*v, r);
-    if (!n) {
+    if (!n && r.max == max_duration_ms) {
+      // A duration: the usual wording for its lower bound, its own for the upper one.
+      const int_range unbounded{r.min, any_int.max};
+      fail(as_int(*v, unbounded) ? "field '" + std::string(field) + "' must be at most " +
+                                       std::to_string(max_duration_ms) + " (ms)"
+                                 : must_be(field, unbounded));
+    } else if (!n) {
       fail(must_be(field, r));
     }
     return n;
@@ -223,7 +234,7 @@ void read_subscribe(field_reader& r, client_message& m) {
   m.from = read_from(r);
   m.presence = r.boolean("presence").value_or(false);
   m.max_inflight = r.integer("max_inflight", positive, false);
-  m.ack_wait_ms = r.integer("ack_wait_ms", positive, false);
+  m.ack_wait_ms = r.integer("ack_wait_ms", positive_duration, false);
 }
 
 void read_publish(field_reader& r, client_message& m, std::optional<std::string>& data) {
@@ -243,7 +254,7 @@ void read_publish(field_reader& r, client_message& m, std::optional<std::string>
   } else if (m.idem && m.idem->size() > max_idem_bytes) {
     r.fail("field 'idem' longer than " + std::to_string(max_idem_bytes) + " bytes");
   }
-  m.ttl_ms = r.integer("ttl_ms", positive, false);
+  m.ttl_ms = r.integer("ttl_ms", positive_duration, false);
 }
 
 void read_history(field_reader& r, client_message& m) {
@@ -276,7 +287,7 @@ void read_fields(field_reader& r, client_message& m, std::optional<std::string>&
     m.group = r.name("group", true);
     m.seq = r.integer("seq", positive, true).value_or(0);
     if (m.kind == op::nack) {
-      m.delay_ms = r.integer("delay_ms", non_negative, false);
+      m.delay_ms = r.integer("delay_ms", duration, false);
       m.reason = r.string("reason", false);
       if (m.reason && m.reason->size() > max_reason_bytes) {
         r.fail("field 'reason' longer than " + std::to_string(max_reason_bytes) + " bytes");

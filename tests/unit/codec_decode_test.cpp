@@ -149,6 +149,13 @@ TEST(CodecDecode, DecodesSubscribeFanoutAndQueueInBothEncodings) {
                "field 'presence' must be a boolean");
   expect_error(R"({"op":"subscribe","topic":"t","max_inflight":0})",
                "field 'max_inflight' must be a positive integer");
+  // Durations are added to the clock: huge ones would overflow it.
+  expect_error(R"({"op":"subscribe","topic":"t","ack_wait_ms":9223372036854775807})",
+               "field 'ack_wait_ms' must be at most 1099511627776 (ms)");
+  expect_error(R"({"op":"publish","topic":"t","data":1,"ttl_ms":4611686018427387904})",
+               "field 'ttl_ms' must be at most 1099511627776 (ms)");
+  expect_error(R"({"op":"nack","topic":"t","group":"g","seq":1,"delay_ms":1099511627777})",
+               "field 'delay_ms' must be at most 1099511627776 (ms)");
   expect_error(R"({"op":"subscribe","topic":"t","mode":"queue","group":"a b"})",
                "field 'group' is not a valid group name");
 }
