@@ -198,6 +198,7 @@ void on_publish(connection_actor* self, protocol::client_message& msg, publish_r
   }
   run.batch->events.push_back(
       {std::move(msg.data), msg.key.value_or(""), msg.idem.value_or(""), msg.ttl_ms.value_or(0)});
+  run.batch->awaited = run.batch->awaited || msg.id.has_value();
   run.ids.push_back(msg.id);
 }
 

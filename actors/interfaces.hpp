@@ -31,6 +31,7 @@ struct reply_address {
   caf::message_id id;
   uint32_t events = 1;  ///< how many consecutive events of the batch the reply covers
   uint32_t refused = 0; ///< events of its publish_batch after those, not taken (full)
+  bool awaited = false; ///< a client waits for the answer (publish_batch::awaited)
 
   /// The promise to answer it, for `self` (the calling actor) to deliver.
   caf::response_promise promise(caf::local_actor* self) const {

@@ -27,6 +27,9 @@ struct publish_request {
 /// just one): one request to the topic and one reply, instead of one of each per event.
 struct publish_batch {
   std::vector<publish_request> events;
+  /// A client waits for the answer of at least one of them (its publish had an id): the
+  /// writer commits it without store.commit_wait_us.
+  bool awaited = false;
 };
 /// Shared, not copied: the topic moves the events out as it stages them, and the
 /// connection keeps the pointer to send them again when its request bounced off a topic

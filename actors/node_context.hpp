@@ -7,6 +7,7 @@
 #include "actors/restart_tracker.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -77,6 +78,8 @@ struct node_context {
   std::string node_name;
   /// store.sync async: the writer syncs this long after a commit (0: commits sync).
   uint64_t sync_interval_ms = 0;
+  /// store.commit_wait_us: the writer's pause after a busy commit (0: none).
+  std::chrono::microseconds commit_wait{0};
   /// Called once, from the writer's thread, when the store can no longer be used
   /// (MDB_PANIC and kin): the node stops with a non-zero exit.
   std::function<void(const std::string&)> on_fatal;

@@ -21,6 +21,9 @@ namespace {
 /// Data bytes past which the pending appends are committed at once instead of waiting
 /// for the flush message (bounds the writer's memory and LMDB's dirty pages).
 constexpr std::size_t max_transaction_bytes = std::size_t{16} << 20;
+/// A commit carrying this many events shows a steady load: the next one may wait
+/// store.commit_wait_us (see schedule_flush). A lone publish, or a trickle, never waits.
+constexpr std::size_t busy_commit_events = 16;
 
 struct writer_state {
   node_context* ctx = nullptr;
@@ -31,6 +34,11 @@ struct writer_state {
   std::vector<caf::typed_response_promise<bool>> group_promises;
   std::size_t pending_bytes = 0;
   bool flush_scheduled = false;
+  bool waiting = false;         ///< the scheduled flush is a delayed one (commit wait)
+  bool pending_awaited = false; ///< a client waits for the answer of a pending append
+  /// When the last commit ended, and whether it carried busy_commit_events or more.
+  std::chrono::steady_clock::time_point last_commit;
+  bool last_commit_busy = false;
   bool sync_scheduled = false; ///< store.sync async: a periodic sync is due
   /// store.sync async: runs the periodic sync on its own thread, so the commits behind a
   /// slow fdatasync (tens of ms on a virtual disk) are not held up by it.
@@ -149,10 +157,29 @@ store::sweep_request sweep_request_now(const node_context& ctx) {
 }
 
 void schedule_flush(writer_pointer self) {
-  if (!self->state.flush_scheduled) {
-    self->state.flush_scheduled = true;
-    self->send(self, flush_atom::value);
+  auto& st = self->state;
+  if (st.flush_scheduled) {
+    return;
   }
+  st.flush_scheduled = true;
+  // Under a steady load each sync costs as much CPU (block layer, virtual disk) for 20
+  // events as for 200, and each commit wakes the topics and groups it answers: after a
+  // busy commit, a short wait lets the next gather more (a group commit delay, as
+  // PostgreSQL's commit_delay). Only when no client waits for an answer of it: one that
+  // waits for its `ok` (with a window of unacked publishes, or one at a time) would be
+  // slowed by every wait. docs/benchmarks.md has the benchmarks with and without it.
+  if (st.last_commit_busy && !st.pending_awaited) {
+    const auto now = std::chrono::steady_clock::now();
+    if (const auto ready = st.last_commit + st.ctx->commit_wait; now < ready) {
+      st.waiting = true;
+      // Should the wait end early (an awaited append), this message later commits
+      // nothing, or what came since a little early.
+      self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(ready - now),
+                         flush_atom::value);
+      return;
+    }
+  }
+  self->send(self, flush_atom::value);
 }
 
 /// After a sweeper step: another one right away while work remains (it queues behind
@@ -221,6 +248,8 @@ void answer_stored(writer_pointer self, append_request& req,
 void flush(writer_pointer self) {
   auto& st = self->state;
   st.flush_scheduled = false;
+  st.waiting = false;
+  st.pending_awaited = false;
   if (st.pending.empty() && st.pending_groups.empty() && !st.sweep_due) {
     return;
   }
@@ -285,6 +314,12 @@ void flush(writer_pointer self) {
     after_sweep(self, swept);
   }
   ++st.ctx->store_commits;
+  std::size_t events = 0;
+  for (const auto& req : requests) {
+    events += req.batch.events.size();
+  }
+  st.last_commit = std::chrono::steady_clock::now();
+  st.last_commit_busy = events >= busy_commit_events && st.ctx->commit_wait.count() > 0;
   st.ctx->store_batches += requests.size();
   schedule_sync(self);
   for (std::size_t i = 0; i < requests.size(); ++i) {
@@ -320,8 +355,11 @@ store_writer_actor::behavior_type store_writer(writer_pointer self, node_context
         for (const auto& ev : req.batch.events) {
           st.pending_bytes += ev.data.size();
         }
+        const bool awaited = std::any_of(req.replies.begin(), req.replies.end(),
+                                         [](const reply_address& r) { return r.awaited; });
+        st.pending_awaited = st.pending_awaited || awaited;
         st.pending.push_back(std::move(req));
-        if (st.pending_bytes >= max_transaction_bytes) {
+        if (st.pending_bytes >= max_transaction_bytes || (st.waiting && awaited)) {
           flush(self);
           return;
         }

@@ -194,9 +194,9 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
         // its address from whichever actor gives it.
         auto rp = self->make_response_promise<publish_acks>();
         const caf::response_promise& promise = rp;
-        st.staged_replies.push_back({promise.source(), promise.stages(), promise.id(),
-                                     static_cast<uint32_t>(taken),
-                                     static_cast<uint32_t>(req.events.size() - taken)});
+        st.staged_replies.push_back(
+            {promise.source(), promise.stages(), promise.id(), static_cast<uint32_t>(taken),
+             static_cast<uint32_t>(req.events.size() - taken), req.awaited});
         const auto ts = now_ms();
         for (std::size_t i = 0; i < taken; ++i) {
           st.log.stage(ts, std::move(req.events[i]));

@@ -150,6 +150,12 @@ std::vector<config_option> make_options() {
       "store.flush_ms", "with store.sync async: longest time a commit stays unsynced, ms",
       [](node_config& c) -> uint64_t& { return c.store.flush_ms; }, 1, 60000));
   opts.push_back(int_option<uint64_t>(
+      "store.commit_wait_us",
+      "after a commit of 16 or more events, the next commit waits this long so it gathers "
+      "more (fewer syncs under load), unless a client waits for its answer (a publish with "
+      "an id), us; 0: never wait",
+      [](node_config& c) -> uint64_t& { return c.store.commit_wait_us; }, 0, 1000000));
+  opts.push_back(int_option<uint64_t>(
       "dedup.window_ms",
       "a publish whose idem the topic saw this recently makes no new event (dup: true), ms",
       [](node_config& c) -> uint64_t& { return c.store.dedup_window_ms; }, 1, uint64_t{1} << 40));

@@ -46,6 +46,10 @@ struct store_config {
   sync_mode sync = sync_mode::full;
   /// With sync_mode::async: the longest time a commit stays unsynced, in ms.
   uint64_t flush_ms = 100;
+  /// After a commit that carried a steady load's worth of events, how long the writer
+  /// waits before the next one when no client waits for its answer, in microseconds (0:
+  /// never waits). Not used by the store itself: the node's writer reads it.
+  uint64_t commit_wait_us = 2000;
   /// How long an event's idem token makes a repeat a duplicate, in ms.
   uint64_t dedup_window_ms = uint64_t{72} * 3600 * 1000;
 };

@@ -75,6 +75,15 @@ TEST(Config, StoreSyncModesAndSchedulerAreValidated) {
   EXPECT_NE(out.error.find("--scheduler"), std::string::npos) << out.error;
 }
 
+TEST(Config, CommitWaitDefaultsToTwoMillisecondsAndIsBounded) {
+  EXPECT_EQ(load_config({}, {}).config.store.commit_wait_us, 2000u);
+  auto out = load_config({"--store-commit-wait-us", "0"}, {});
+  ASSERT_TRUE(out.error.empty()) << out.error;
+  EXPECT_EQ(out.config.store.commit_wait_us, 0u);
+  out = load_config({"--store-commit-wait-us", "1000001"}, {});
+  EXPECT_NE(out.error.find("--store-commit-wait-us"), std::string::npos) << out.error;
+}
+
 TEST(Config, ThreadCountsDefaultToAutomatic) {
   auto out = load_config({}, {});
   EXPECT_EQ(out.config.workers, 0);
