@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(g++ cmake make pkg-config ccache libcaf-dev libboost-dev libmsgpack-cxx-dev
   liblmdb-dev libspdlog-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libgtest-dev
-  libbenchmark-dev)
+  libbenchmark-dev libssl-dev)
 JOBS="${JOBS:-2}"
 CMAKE_EXTRA=()  # more -D options for configure_and_build
 NICE=()         # e.g. (nice -n 10) for a build that should yield the CPU

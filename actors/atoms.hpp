@@ -37,6 +37,7 @@ using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 using sync_atom = caf::atom_constant<caf::atom("sync")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using token_atom = caf::atom_constant<caf::atom("token")>;
 using unsub_atom = caf::atom_constant<caf::atom("unsub")>;
 using written_atom = caf::atom_constant<caf::atom("written")>;
 

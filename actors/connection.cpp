@@ -161,6 +161,7 @@ caf::behavior connection(connection_actor* self, node_context* ctx, protocol::en
         self->state.flush_scheduled = false;
         flush_output(self);
       },
+      [=](token_atom) { on_token_expired(self); },
       [=](written_atom) {
         output_batch batch{self};
         self->state.drain_requested = false;

@@ -87,19 +87,36 @@ void on_connect(connection_actor* self, const protocol::client_message& msg) {
   if (st.connected) {
     return send_error(self, msg.id, bad_request, "already connected");
   }
-  if (msg.token) {
-    return send_error(self, msg.id, bad_request,
-                      "field 'token' is not supported by this node yet (auth.mode none: "
-                      "connect without a token)");
-  }
   if (msg.resume) {
     return send_error(self, msg.id, bad_request,
                       "field 'resume' is not supported by this node yet");
   }
-  // auth.mode none (the only mode so far): everyone is `anonymous` in tenant `default`.
+  const auto& auth = st.ctx->auth;
+  if (!auth.jwt) {
+    if (msg.token) {
+      return send_error(self, msg.id, bad_request,
+                        "this node takes no token (auth.mode none): connect without one");
+    }
+    // Everyone is `anonymous` in tenant `default`, with all rights.
+    st.tenant = "default";
+    st.user = "anonymous";
+  } else {
+    if (!msg.token) {
+      return send_error(self, msg.id, protocol::error_code::unauthorized,
+                        "this node needs a token (auth.mode jwt): connect with 'token'");
+    }
+    auto verdict = protocol::verify_jwt(*msg.token, auth.jwt_secret, now_ms(), auth.leeway_ms);
+    if (!verdict.claims) {
+      log().info("conn.unauthorized conn={} remote={} reason=\"{}\"", st.conn_id, st.remote,
+                 verdict.error);
+      return send_error(self, msg.id, protocol::error_code::unauthorized, verdict.error);
+    }
+    st.claims = std::make_shared<const protocol::token_claims>(std::move(*verdict.claims));
+    st.tenant = st.claims->tenant;
+    st.user = st.claims->sub;
+    arm_token_timer(self);
+  }
   st.connected = true;
-  st.tenant = "default";
-  st.user = "anonymous";
   log().debug("conn.connected conn={} tenant={} user={} client=\"{}\"", st.conn_id, st.tenant,
               st.user, msg.client.value_or(""));
   if (!msg.id) {
@@ -115,6 +132,56 @@ void on_connect(connection_actor* self, const protocol::client_message& msg) {
   ok.publish_per_s = lim.publish_per_s;
   ok.max_subscriptions = lim.max_subscriptions;
   send_message(self, protocol::encode_connect_ok(st.enc, *msg.id, ok));
+}
+
+/// Close code when the token's time is up (PROTOCOL.md, Close codes).
+constexpr uint16_t close_token_expired = 4001;
+/// The longest the token timer sleeps at once: a token may claim an `exp` centuries
+/// ahead, which the clock's nanoseconds cannot hold; the timer sleeps again instead.
+constexpr int64_t longest_token_sleep_ms = int64_t{24} * 3600 * 1000;
+
+void arm_token_timer(connection_actor* self) {
+  auto& st = self->state;
+  const auto left = st.claims->exp_ms + st.ctx->auth.leeway_ms - now_ms();
+  self->delayed_send(
+      self, std::chrono::milliseconds(std::clamp<int64_t>(left, 0, longest_token_sleep_ms)),
+      token_atom::value);
+}
+
+void on_token_expired(connection_actor* self) {
+  auto& st = self->state;
+  if (!st.claims || st.closing) {
+    return;
+  }
+  if (now_ms() < st.claims->exp_ms + st.ctx->auth.leeway_ms) {
+    return arm_token_timer(self);
+  }
+  log().info("conn.closed conn={} tenant={} user={} code=4001 reason=token_expired", st.conn_id,
+             st.tenant, st.user);
+  close_connection(self, close_token_expired, "token expired");
+}
+
+bool may_publish(const connection_state& st, std::string_view topic) {
+  return !st.claims || protocol::topic_allowed(st.claims->pub, topic);
+}
+
+bool may_read(const connection_state& st, std::string_view topic) {
+  if (!st.claims) {
+    return true;
+  }
+  constexpr std::string_view private_prefix = "private/";
+  if (topic.substr(0, private_prefix.size()) == private_prefix) {
+    const auto rest = topic.substr(private_prefix.size());
+    if (rest.substr(0, rest.find('/')) != st.user) {
+      return false;
+    }
+  }
+  return protocol::topic_allowed(st.claims->sub_topics, topic);
+}
+
+std::string not_readable(const std::string& topic) {
+  return "this token may not read '" + topic +
+         "' (claim 'sub_topics', or another user's private topic)";
 }
 
 namespace {
@@ -185,6 +252,10 @@ void on_publish(connection_actor* self, protocol::client_message& msg, publish_r
     return send_error(self, msg.id, protocol::error_code::forbidden,
                       "topic '" + msg.topic + "' is written only by the node (dead letters)");
   }
+  if (!may_publish(st, msg.topic)) {
+    return send_error(self, msg.id, protocol::error_code::forbidden,
+                      "this token may not publish to '" + msg.topic + "' (claim 'pub')");
+  }
   if (event_too_large(st, msg)) {
     return send_error(self, msg.id, protocol::error_code::too_large,
                       "the event would exceed limits.max_frame_bytes for its subscribers");
@@ -212,6 +283,9 @@ void send_publishes(connection_actor* self, publish_run& run) {
 
 void on_history(connection_actor* self, const protocol::client_message& msg) {
   auto& st = self->state;
+  if (!may_read(st, msg.topic)) {
+    return send_error(self, msg.id, protocol::error_code::forbidden, not_readable(msg.topic));
+  }
   read_request req;
   req.what = read_request::kind::history;
   req.tenant = st.tenant;

@@ -6,6 +6,7 @@
 #include "actors/interfaces.hpp"
 #include "actors/node_context.hpp"
 #include "actors/subscription.hpp"
+#include "protocol/jwt.hpp"
 #include "protocol/message.hpp"
 
 #include <atomic>
@@ -93,6 +94,8 @@ struct connection_state {
   std::size_t capacity = 0;     ///< backlog at which fanout events become a gap
   std::string tenant;
   std::string user;
+  /// auth.mode jwt: what the connect token allows; null (auth.mode none): everything.
+  std::shared_ptr<const protocol::token_claims> claims;
   // A map, not a hash table: most connections hold a few subscriptions, and a hash table
   // keeps its bucket array (~120 bytes) once it has held one.
   std::map<std::string, topic_subscription> subs;
@@ -207,6 +210,17 @@ struct publish_run {
 };
 
 void on_connect(connection_actor* self, const protocol::client_message& msg);
+/// Sets the timer that ends the connection at its token's exp + auth.leeway_ms.
+void arm_token_timer(connection_actor* self);
+/// The token timer fired: the connection closes with 4001 once the time is up.
+void on_token_expired(connection_actor* self);
+/// Whether the token lets this connection publish to `topic` (claim `pub`).
+bool may_publish(const connection_state& st, std::string_view topic);
+/// Whether the token lets this connection read `topic` (subscribe, queue groups,
+/// history): claim `sub_topics`, and `private/<user>/...` only for that user.
+bool may_read(const connection_state& st, std::string_view topic);
+/// The `forbidden` message for a topic may_read() refused.
+std::string not_readable(const std::string& topic);
 /// Adds the publish to `run` (sending the run first if it is for another topic), or
 /// answers it with an error.
 void on_publish(connection_actor* self, protocol::client_message& msg, publish_run& run);

@@ -337,6 +337,9 @@ void on_subscribe(connection_actor* self, protocol::client_message& msg) {
   if (auto why = unsupported(msg)) {
     return send_error(self, msg.id, bad_request, *why);
   }
+  if (!may_read(st, msg.topic)) {
+    return send_error(self, msg.id, protocol::error_code::forbidden, not_readable(msg.topic));
+  }
   if (static_cast<int64_t>(st.subs.size() + st.queues.size()) >= st.ctx->limits.max_subscriptions) {
     return send_error(self, msg.id, protocol::error_code::too_large,
                       "limit of " + std::to_string(st.ctx->limits.max_subscriptions) +

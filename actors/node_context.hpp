@@ -62,6 +62,15 @@ struct retention_limits {
   int64_t sweep_ms = 1000;                        ///< how often the sweeper looks
 };
 
+/// auth.*: how a connection proves who it is (PROTOCOL.md, Auth).
+struct auth_settings {
+  /// auth.mode jwt: `connect.token` is required. false (none): everyone is user
+  /// `anonymous` in tenant `default`, with all rights.
+  bool jwt = false;
+  std::string jwt_secret; ///< the HS256 key (auth.jwt_secret or auth.jwt_secret_file)
+  int64_t leeway_ms = 30000;
+};
+
 struct node_context {
   caf::actor_system* system = nullptr;
   store::event_store* store = nullptr;
@@ -75,6 +84,7 @@ struct node_context {
   retention_limits retention;
   int64_t dedup_window_ms = 0; ///< store.dedup_window_ms: the sweeper drops older idem entries
   restart_policy restarts;
+  auth_settings auth;
   std::string node_name;
   /// store.sync async: the writer syncs this long after a commit (0: commits sync).
   uint64_t sync_interval_ms = 0;

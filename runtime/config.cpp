@@ -80,6 +80,40 @@ bool is_loopback(const std::string& addr) {
   return addr.rfind("127.", 0) == 0 || addr == "::1";
 }
 
+/// HS256 wants a key at least as long as its hash (RFC 7518, 3.2).
+constexpr std::size_t min_jwt_secret_bytes = 32;
+
+/// The auth.* keys together: one source of the key, read from its file, long enough,
+/// and only with auth.mode jwt. The messages never hold the key.
+std::string check_auth(node_config& cfg) {
+  if (!cfg.auth.jwt_secret.empty() && !cfg.jwt_secret_file.empty()) {
+    return "auth.jwt_secret and auth.jwt_secret_file are both set: give the key one way";
+  }
+  if (!cfg.jwt_secret_file.empty()) {
+    std::ifstream in(cfg.jwt_secret_file, std::ios::binary);
+    std::string key{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (!in.good() && !in.eof()) {
+      return "auth.jwt_secret_file: cannot read '" + cfg.jwt_secret_file + "'";
+    }
+    // A key file written by `echo` ends with a newline that is not part of the key.
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) {
+      key.pop_back();
+    }
+    cfg.auth.jwt_secret = std::move(key);
+  }
+  cfg.auth.jwt = cfg.auth_mode == "jwt";
+  if (!cfg.auth.jwt) {
+    return cfg.auth.jwt_secret.empty()
+               ? ""
+               : "a JWT key is set but auth.mode is none: set auth.mode jwt, or drop the key";
+  }
+  if (cfg.auth.jwt_secret.size() < min_jwt_secret_bytes) {
+    return "auth.mode jwt needs a key of at least " + std::to_string(min_jwt_secret_bytes) +
+           " bytes in auth.jwt_secret or auth.jwt_secret_file";
+  }
+  return "";
+}
+
 } // namespace
 
 std::map<std::string, std::string> environment() {
@@ -166,6 +200,9 @@ config_outcome load_config(const std::vector<std::string>& args,
   }
   if (err.empty()) {
     err = apply(cfg, given, [](const std::string& k) { return "option " + cli_flag(k); });
+  }
+  if (err.empty()) {
+    err = check_auth(cfg);
   }
   if (err.empty() && cfg.auth_mode == "none" && !is_loopback(cfg.server.bind)) {
     err = "option --bind: auth.mode none is allowed only on a loopback address, got '" +

@@ -22,7 +22,9 @@ struct node_config {
   actors::restart_policy restarts;        ///< keys supervision.*
   int64_t store_readers = 2;              ///< key store.readers: reader threads
   std::string node_name = "switchyard-1"; ///< reported to clients in `connect`
-  std::string auth_mode = "none";         ///< only "none" so far: loopback listeners only
+  std::string auth_mode = "none";         ///< none (loopback listeners only) or jwt
+  actors::auth_settings auth;             ///< keys auth.jwt_secret, auth.leeway_ms
+  std::string jwt_secret_file;            ///< key auth.jwt_secret_file: read into auth
   std::string log_level = "info";         ///< trace, debug, info, warn, error, critical, off
   int64_t workers = 0; ///< CAF scheduler threads; 0: one per core beyond the io threads, at least 1
   std::string scheduler = "sharing"; ///< CAF scheduler policy: sharing or stealing

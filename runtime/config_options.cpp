@@ -105,9 +105,29 @@ std::vector<config_option> make_options() {
         return check_one_of(t, {"trace", "debug", "info", "warn", "error", "critical", "off"});
       }));
   opts.push_back(string_option(
-      "auth.mode", "client authentication: none (every client is 'anonymous' in tenant 'default')",
+      "auth.mode",
+      "client authentication: none (every client is 'anonymous' in tenant 'default', loopback "
+      "only) or jwt (connect.token: an HS256 JWT signed with auth.jwt_secret)",
       [](node_config& c) -> std::string& { return c.auth_mode; },
-      [](const std::string& t) { return check_one_of(t, {"none"}); }));
+      [](const std::string& t) {
+        return check_one_of(t, {"none", "jwt"});
+      }));
+  opts.push_back(config_option{
+      "auth.jwt_secret",
+      "HS256 key of connect tokens, at least 32 bytes (better from the environment: "
+      "SWITCHYARD_AUTH_JWT_SECRET); never logged, masked by --dump-config",
+      [](node_config& c, const std::string& t) -> std::string {
+        c.auth.jwt_secret = t;
+        return "";
+      },
+      [](const node_config& c) { return json_text(c.auth.jwt_secret.empty() ? "" : "<set>"); }});
+  opts.push_back(string_option(
+      "auth.jwt_secret_file", "a file holding the HS256 key (instead of auth.jwt_secret)",
+      [](node_config& c) -> std::string& { return c.jwt_secret_file; },
+      [](const std::string&) { return std::string{}; }));
+  opts.push_back(int_option<int64_t>(
+      "auth.leeway_ms", "clock skew allowed when checking a token's exp, nbf and iat, ms",
+      [](node_config& c) -> int64_t& { return c.auth.leeway_ms; }, 0, 600000));
   opts.push_back(int_option<int>(
       "io_threads", "threads running the sockets (0: one per core)",
       [](node_config& c) -> int& { return c.server.io_threads; }, 0, 64));

@@ -115,6 +115,7 @@ bool node::start(std::string& error) {
   ctx.dedup_window_ms = static_cast<int64_t>(d.cfg.store.dedup_window_ms);
   ctx.restarts = d.cfg.restarts;
   ctx.node_name = d.cfg.node_name;
+  ctx.auth = d.cfg.auth;
   ctx.commit_wait = std::chrono::microseconds(d.cfg.store.commit_wait_us);
   if (d.cfg.store.sync == store::store_config::sync_mode::async) {
     ctx.sync_interval_ms = d.cfg.store.flush_ms;

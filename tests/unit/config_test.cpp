@@ -1,5 +1,7 @@
 #include "runtime/config.hpp"
 
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 namespace switchyard::runtime {
@@ -73,6 +75,38 @@ TEST(Config, StoreSyncModesAndSchedulerAreValidated) {
   EXPECT_NE(out.error.find("full, data, async"), std::string::npos) << out.error;
   out = load_config({"--scheduler", "random"}, {});
   EXPECT_NE(out.error.find("--scheduler"), std::string::npos) << out.error;
+}
+
+TEST(Config, JwtModeNeedsOneLongEnoughKeyThatTheDumpNeverShows) {
+  const std::string secret(32, 'k');
+  auto out = load_config({"--auth-mode", "jwt"}, {{"SWITCHYARD_AUTH_JWT_SECRET", secret}});
+  ASSERT_TRUE(out.error.empty()) << out.error;
+  EXPECT_TRUE(out.config.auth.jwt);
+  EXPECT_EQ(out.config.auth.jwt_secret, secret);
+  EXPECT_EQ(out.config.auth.leeway_ms, 30000);
+  out = load_config({"--auth-mode", "jwt", "--dump-config"},
+                    {{"SWITCHYARD_AUTH_JWT_SECRET", secret}});
+  EXPECT_EQ(out.output.find(secret), std::string::npos) << out.output;
+  EXPECT_NE(out.output.find("\"jwt_secret\": \"<set>\""), std::string::npos) << out.output;
+  out = load_config({"--auth-mode", "jwt"}, {{"SWITCHYARD_AUTH_JWT_SECRET", "short"}});
+  EXPECT_NE(out.error.find("at least 32 bytes"), std::string::npos) << out.error;
+  EXPECT_EQ(out.error.find("short"), std::string::npos) << "the key leaked: " << out.error;
+  EXPECT_EQ(out.exit_code, 2);
+  out = load_config({"--auth-mode", "jwt"}, {});
+  EXPECT_NE(out.error.find("at least 32 bytes"), std::string::npos) << out.error;
+  const auto file = ::testing::TempDir() + "/jwt.key";
+  { std::ofstream(file) << secret << "\n"; }
+  out = load_config({"--auth-mode", "jwt", "--auth-jwt-secret-file", file}, {});
+  ASSERT_TRUE(out.error.empty()) << out.error;
+  EXPECT_EQ(out.config.auth.jwt_secret, secret);
+  out = load_config({"--auth-mode", "jwt", "--auth-jwt-secret-file", file},
+                    {{"SWITCHYARD_AUTH_JWT_SECRET", secret}});
+  EXPECT_NE(out.error.find("both set"), std::string::npos) << out.error;
+  EXPECT_EQ(out.exit_code, 2);
+  out = load_config({"--auth-mode", "jwt", "--auth-jwt-secret-file", file + ".missing"}, {});
+  EXPECT_NE(out.error.find("cannot read"), std::string::npos) << out.error;
+  out = load_config({}, {{"SWITCHYARD_AUTH_JWT_SECRET", secret}});
+  EXPECT_NE(out.error.find("auth.mode is none"), std::string::npos) << out.error;
 }
 
 TEST(Config, CommitWaitDefaultsToTwoMillisecondsAndIsBounded) {
