@@ -95,7 +95,7 @@ void on_connect(connection_actor* self, const protocol::client_message& msg) {
   if (!auth.jwt) {
     if (msg.token) {
       return send_error(self, msg.id, bad_request,
-                        "this node takes no token (auth.mode none): connect without one");
+                        "field 'token' is not taken in auth.mode none: connect without one");
     }
     // Everyone is `anonymous` in tenant `default`, with all rights.
     st.tenant = "default";
