@@ -73,6 +73,8 @@ void dispatch(connection_actor* self, protocol::client_message& msg) {
     return; // a connected client's acks go through on_ack (handle_frame)
   case op::nack:
     return on_nack(self, msg);
+  case op::refresh:
+    return on_refresh(self, msg);
   case op::presence:
     break;
   }
@@ -161,7 +163,7 @@ caf::behavior connection(connection_actor* self, node_context* ctx, protocol::en
         self->state.flush_scheduled = false;
         flush_output(self);
       },
-      [=](token_atom) { on_token_expired(self); },
+      [=](token_atom, uint64_t timer) { on_token_timer(self, timer); },
       [=](written_atom) {
         output_batch batch{self};
         self->state.drain_requested = false;

@@ -140,25 +140,61 @@ constexpr uint16_t close_token_expired = 4001;
 /// ahead, which the clock's nanoseconds cannot hold; the timer sleeps again instead.
 constexpr int64_t longest_token_sleep_ms = int64_t{24} * 3600 * 1000;
 
+/// `token_expiring` goes out this long before the token's `exp` (PROTOCOL.md, Pushes).
+constexpr int64_t token_warning_ms = 60000;
+
 void arm_token_timer(connection_actor* self) {
   auto& st = self->state;
-  const auto left = st.claims->exp_ms + st.ctx->auth.leeway_ms - now_ms();
+  const auto now = now_ms();
+  const auto end = st.claims->exp_ms + st.ctx->auth.leeway_ms;
+  const auto next = st.token_warned ? end : std::min(end, st.claims->exp_ms - token_warning_ms);
   self->delayed_send(
-      self, std::chrono::milliseconds(std::clamp<int64_t>(left, 0, longest_token_sleep_ms)),
-      token_atom::value);
+      self, std::chrono::milliseconds(std::clamp<int64_t>(next - now, 0, longest_token_sleep_ms)),
+      token_atom::value, st.token_timer);
 }
 
-void on_token_expired(connection_actor* self) {
+void on_token_timer(connection_actor* self, uint64_t timer) {
   auto& st = self->state;
-  if (!st.claims || st.closing) {
-    return;
+  if (!st.claims || st.closing || timer != st.token_timer) {
+    return; // a timer of a token that `refresh` replaced
   }
-  if (now_ms() < st.claims->exp_ms + st.ctx->auth.leeway_ms) {
-    return arm_token_timer(self);
+  const auto now = now_ms();
+  if (now >= st.claims->exp_ms + st.ctx->auth.leeway_ms) {
+    log().info("conn.closed conn={} tenant={} user={} code=4001 reason=token_expired", st.conn_id,
+               st.tenant, st.user);
+    return close_connection(self, close_token_expired, "token expired");
   }
-  log().info("conn.closed conn={} tenant={} user={} code=4001 reason=token_expired", st.conn_id,
-             st.tenant, st.user);
-  close_connection(self, close_token_expired, "token expired");
+  if (!st.token_warned && now >= st.claims->exp_ms - token_warning_ms) {
+    st.token_warned = true;
+    send_message(self, protocol::encode_token_expiring_push(st.enc, st.claims->exp_ms));
+  }
+  arm_token_timer(self);
+}
+
+void on_refresh(connection_actor* self, const protocol::client_message& msg) {
+  auto& st = self->state;
+  if (!st.claims) {
+    return send_error(self, msg.id, protocol::error_code::bad_request,
+                      "auth.mode none: there is no token to refresh");
+  }
+  const auto& auth = st.ctx->auth;
+  auto verdict = protocol::verify_jwt(*msg.token, auth.jwt_secret, now_ms(), auth.leeway_ms);
+  if (verdict.claims &&
+      (verdict.claims->sub != st.claims->sub || verdict.claims->tenant != st.claims->tenant)) {
+    verdict = {std::nullopt, "a refreshed token must name the same 'sub' and 'tenant'"};
+  }
+  if (!verdict.claims) {
+    log().info("conn.refresh_refused conn={} tenant={} user={} reason=\"{}\"", st.conn_id,
+               st.tenant, st.user, verdict.error);
+    return send_error(self, msg.id, protocol::error_code::unauthorized, verdict.error);
+  }
+  st.claims = std::make_shared<const protocol::token_claims>(std::move(*verdict.claims));
+  st.token_warned = false;
+  ++st.token_timer;
+  arm_token_timer(self);
+  if (msg.id) {
+    send_message(self, protocol::encode_ok_empty(st.enc, *msg.id));
+  }
 }
 
 bool may_publish(const connection_state& st, std::string_view topic) {

@@ -96,6 +96,8 @@ struct connection_state {
   std::string user;
   /// auth.mode jwt: what the connect token allows; null (auth.mode none): everything.
   std::shared_ptr<const protocol::token_claims> claims;
+  uint64_t token_timer = 0;  ///< the token timer that counts (a refresh starts a new one)
+  bool token_warned = false; ///< token_expiring went out for the current token
   // A map, not a hash table: most connections hold a few subscriptions, and a hash table
   // keeps its bucket array (~120 bytes) once it has held one.
   std::map<std::string, topic_subscription> subs;
@@ -210,10 +212,13 @@ struct publish_run {
 };
 
 void on_connect(connection_actor* self, const protocol::client_message& msg);
-/// Sets the timer that ends the connection at its token's exp + auth.leeway_ms.
+/// Sets the token's timer: `token_expiring` 60 s before its exp, then the close (4001)
+/// at exp + auth.leeway_ms.
 void arm_token_timer(connection_actor* self);
-/// The token timer fired: the connection closes with 4001 once the time is up.
-void on_token_expired(connection_actor* self);
+/// The token timer `timer` fired (stale ones, from before a refresh, do nothing).
+void on_token_timer(connection_actor* self, uint64_t timer);
+/// `refresh`: a fresh token for the same sub and tenant replaces the connection's.
+void on_refresh(connection_actor* self, const protocol::client_message& msg);
 /// Whether the token lets this connection publish to `topic` (claim `pub`).
 bool may_publish(const connection_state& st, std::string_view topic);
 /// Whether the token lets this connection read `topic` (subscribe, queue groups,

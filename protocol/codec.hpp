@@ -81,6 +81,8 @@ std::string encode_gap_push(encoding enc, std::string_view topic, uint64_t from,
 std::string encode_unsubscribed_push(encoding enc, std::string_view topic, std::string_view code,
                                      std::string_view message, std::string_view group = {});
 std::string encode_ping_push(encoding enc);
+/// The connection's token runs out at `exp_ms`: send `refresh` before then.
+std::string encode_token_expiring_push(encoding enc, int64_t exp_ms);
 
 /// Converts a JSON text value to MessagePack bytes (what a JSON client's `data` becomes).
 /// Returns nullopt when the text is not valid JSON or nests deeper than `max_depth`.

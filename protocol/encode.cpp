@@ -354,6 +354,15 @@ std::string encode_unsubscribed_push(encoding enc, std::string_view topic, std::
   return w.take();
 }
 
+std::string encode_token_expiring_push(encoding enc, int64_t exp_ms) {
+  writer w(enc, 48);
+  w.begin_map(2);
+  w.str_field("push", "token_expiring");
+  w.i64_field("exp_ms", exp_ms);
+  w.end_map();
+  return w.take();
+}
+
 std::string encode_ping_push(encoding enc) {
   writer w(enc, 16);
   w.begin_map(1);

@@ -27,6 +27,7 @@ enum class op : uint8_t {
   history,
   presence,
   ping,
+  refresh,
 };
 
 std::string_view to_string(op o);

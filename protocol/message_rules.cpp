@@ -12,8 +12,9 @@ namespace switchyard::protocol {
 namespace {
 
 /// Indexed by `op`; the wire names.
-constexpr std::array<std::string_view, 9> op_names = {
-    "connect", "subscribe", "unsubscribe", "publish", "ack", "nack", "history", "presence", "ping"};
+constexpr std::array<std::string_view, 10> op_names = {
+    "connect", "subscribe", "unsubscribe", "publish", "ack",
+    "nack",    "history",   "presence",    "ping",    "refresh"};
 
 } // namespace
 
@@ -300,6 +301,9 @@ void read_fields(field_reader& r, client_message& m, std::optional<std::string>&
     m.topic = r.topic();
     return;
   case op::ping:
+    return;
+  case op::refresh:
+    m.token = r.string("token", true);
     return;
   }
 }

@@ -134,6 +134,28 @@ TEST_P(Auth, TheConnectionClosesWith4001WhenItsTokenRunsOut) {
   EXPECT_TRUE(far.request({{"op", "ping"}}, 2).contains("ok"));
 }
 
+TEST_P(Auth, TokenExpiringAndARefreshForTheSameUserKeepTheConnection) {
+  test_node node{jwt_mode};
+  encoded_client c{node.port(), GetParam()};
+  const auto first = claims("ada", "acme", 3);
+  ASSERT_TRUE(connect_with(c, hs256_token(first, auth_key)).contains("ok"));
+  // exp is less than 60 s away: the warning comes at once.
+  const auto warning = c.next_push("token_expiring");
+  ASSERT_FALSE(warning.is_null());
+  EXPECT_EQ(warning["exp_ms"], first["exp"].get<int64_t>() * 1000);
+  const auto refresh = [&](const std::string& token, int64_t id) {
+    return c.request({{"op", "refresh"}, {"token", token}}, id);
+  };
+  EXPECT_EQ(error_code(refresh(hs256_token(claims("bob", "acme"), auth_key), 2)), "unauthorized");
+  EXPECT_EQ(error_code(refresh(hs256_token(claims("ada", "globex"), auth_key), 3)), "unauthorized");
+  EXPECT_EQ(error_code(refresh("garbage", 4)), "unauthorized");
+  EXPECT_EQ(error_code(c.request({{"op", "refresh"}}, 5)), "bad_request");
+  ASSERT_TRUE(refresh(hs256_token(claims("ada", "acme"), auth_key), 6).contains("ok"));
+  // Past the first token's exp the connection still serves.
+  EXPECT_EQ(c.socket().wait_closed(4s), 0) << "closed although refreshed";
+  EXPECT_TRUE(c.request({{"op", "ping"}}, 7).contains("ok"));
+}
+
 TEST_P(Auth, ModeNoneRefusesATokenAndKeepsEveryoneAnonymous) {
   test_node node;
   encoded_client c{node.port(), GetParam()};
@@ -141,6 +163,9 @@ TEST_P(Auth, ModeNoneRefusesATokenAndKeepsEveryoneAnonymous) {
             "bad_request");
   c.connect();
   EXPECT_TRUE(c.request({{"op", "subscribe"}, {"topic", "private/bob/x"}}, 3).contains("ok"));
+  EXPECT_EQ(error_code(c.request(
+                {{"op", "refresh"}, {"token", hs256_token(claims("ada", "acme"), auth_key)}}, 4)),
+            "bad_request");
 }
 
 INSTANTIATE_TEST_SUITE_P(BothEncodings, Auth, ::testing::Values(wire::in_json, wire::in_msgpack),

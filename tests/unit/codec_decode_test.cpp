@@ -92,6 +92,7 @@ TEST(CodecDecode, ToStringNamesEveryOp) {
   EXPECT_EQ(to_string(op::history), "history");
   EXPECT_EQ(to_string(op::presence), "presence");
   EXPECT_EQ(to_string(op::ping), "ping");
+  EXPECT_EQ(to_string(op::refresh), "refresh");
 }
 
 TEST(CodecDecode, ValidTopicAcceptsTheTopicAlphabetUpTo200Bytes) {
@@ -121,6 +122,15 @@ TEST(CodecDecode, DecodesConnectInBothEncodings) {
   }
   expect_error(R"({"op":"connect","id":2,"resume":[1]})", "field 'resume' must be an object", 2);
   expect_error(R"({"op":"connect","token":5})", "field 'token' must be a string");
+}
+
+TEST(CodecDecode, DecodesRefreshWithItsToken) {
+  for (auto enc : both_encodings) {
+    auto m = decode_ok(enc, R"({"op":"refresh","id":3,"token":"jwt"})");
+    EXPECT_EQ(m.kind, op::refresh);
+    EXPECT_EQ(m.token, "jwt");
+  }
+  expect_error(R"({"op":"refresh","id":4})", "missing field 'token'", 4);
 }
 
 TEST(CodecDecode, DecodesSubscribeFanoutAndQueueInBothEncodings) {

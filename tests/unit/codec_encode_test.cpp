@@ -141,6 +141,8 @@ TEST(CodecEncode, GapAndPingPushes) {
   EXPECT_EQ(encode_gap_push(encoding::json, "t", 3, 9),
             R"({"push":"gap","topic":"t","from":3,"to":9})");
   EXPECT_EQ(encode_ping_push(encoding::json), R"({"push":"ping"})");
+  EXPECT_EQ(encode_token_expiring_push(encoding::json, 1800000000000),
+            R"({"push":"token_expiring","exp_ms":1800000000000})");
 }
 
 TEST(CodecEncode, MsgpackEventPushEmbedsRawData) {
