@@ -117,8 +117,8 @@ void on_connect(connection_actor* self, const protocol::client_message& msg) {
     arm_token_timer(self);
   }
   st.connected = true;
-  log().debug("conn.connected conn={} tenant={} user={} client=\"{}\"", st.conn_id, st.tenant,
-              st.user, msg.client.value_or(""));
+  log().debug("conn.connected conn={} tenant={} user={} client=\"{}\"", st.conn_id,
+              log_name(st.tenant), log_name(st.user), msg.client.value_or(""));
   if (!msg.id) {
     return;
   }
@@ -161,7 +161,7 @@ void on_token_timer(connection_actor* self, uint64_t timer) {
   const auto now = now_ms();
   if (now >= st.claims->exp_ms + st.ctx->auth.leeway_ms) {
     log().info("conn.closed conn={} tenant={} user={} code=4001 reason=token_expired", st.conn_id,
-               st.tenant, st.user);
+               log_name(st.tenant), log_name(st.user));
     return close_connection(self, close_token_expired, "token expired");
   }
   if (!st.token_warned && now >= st.claims->exp_ms - token_warning_ms) {
@@ -185,7 +185,7 @@ void on_refresh(connection_actor* self, const protocol::client_message& msg) {
   }
   if (!verdict.claims) {
     log().info("conn.refresh_refused conn={} tenant={} user={} reason=\"{}\"", st.conn_id,
-               st.tenant, st.user, verdict.error);
+               log_name(st.tenant), log_name(st.user), verdict.error);
     return send_error(self, msg.id, protocol::error_code::unauthorized, verdict.error);
   }
   st.claims = std::make_shared<const protocol::token_claims>(std::move(*verdict.claims));
@@ -341,7 +341,7 @@ void on_history(connection_actor* self, const protocol::client_message& msg) {
             auto& s = self->state;
             if (!result.status.ok()) {
               log().error("store.read_failed conn={} tenant={} topic={} error=\"{}\"", s.conn_id,
-                          s.tenant, topic, result.status.message);
+                          log_name(s.tenant), topic, result.status.message);
               send_error(self, id, protocol::error_code::internal, "history could not be read");
             } else if (!since && from < oldest_seq(result.page) && oldest_seq(result.page) > 1) {
               send_expired(self, id, "history of '" + topic + "'", from, oldest_seq(result.page));

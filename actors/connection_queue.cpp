@@ -229,8 +229,8 @@ bool on_group_down(connection_actor* self, const caf::down_msg& dm) {
     if (it->second.group && it->second.group.address() == dm.source) {
       auto key = it->first;
       st.queues.erase(it);
-      log().debug("conn.group_lost conn={} tenant={} topic={} group={}", st.conn_id, st.tenant,
-                  key.first, key.second);
+      log().debug("conn.group_lost conn={} tenant={} topic={} group={}", st.conn_id,
+                  log_name(st.tenant), key.first, key.second);
       if (!st.closing) {
         send_message(self, protocol::encode_unsubscribed_push(
                                st.enc, key.first, protocol::error_code::unavailable,

@@ -132,7 +132,7 @@ void on_replay_read(connection_actor* self, const std::string& name, uint64_t ge
   output_batch batch{self};
   if (!result.status.ok()) {
     log().warn("conn.replay_read_failed conn={} tenant={} topic={} error=\"{}\"", st.conn_id,
-               st.tenant, name, result.status.message);
+               log_name(st.tenant), name, result.status.message);
   }
   const auto& events = result.page.events;
   const auto now = now_ms();
@@ -469,7 +469,8 @@ void on_topic_down(connection_actor* self, const caf::down_msg& dm) {
   take_back(ts);
   ts.topic = nullptr;
   ts.sub.lost_topic();
-  log().debug("conn.resubscribe conn={} tenant={} topic={}", st.conn_id, st.tenant, found->first);
+  log().debug("conn.resubscribe conn={} tenant={} topic={}", st.conn_id, log_name(st.tenant),
+              found->first);
   join_request req;
   req.name = found->first;
   req.generation = ts.sub.generation();

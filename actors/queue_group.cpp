@@ -68,7 +68,7 @@ void tell(group_pointer self, const caf::actor& who, caf::message msg) {
 }
 
 std::string describe(const group_names& n) {
-  return "tenant=" + n.tenant + " topic=" + n.topic + " group=" + n.group;
+  return "tenant=" + log_name(n.tenant) + " topic=" + n.topic + " group=" + n.group;
 }
 
 void fetch(group_pointer self);

@@ -1,6 +1,7 @@
 #include "actors/registry.hpp"
 
 #include "actors/keyed_supervisor.hpp"
+#include "actors/log.hpp"
 #include "actors/node_context.hpp"
 #include "actors/topic.hpp"
 
@@ -45,7 +46,7 @@ registry_actor spawn_registry(caf::actor_system& sys, node_context& ctx) {
   };
   spec.describe = [](const std::string& key) {
     auto names = split(key);
-    return "tenant=" + names.tenant + " topic=" + names.topic;
+    return "tenant=" + log_name(names.tenant) + " topic=" + names.topic;
   };
   return sys.spawn(keyed_supervisor<topic_actor>, std::move(spec));
 }

@@ -327,7 +327,7 @@ void flush(writer_pointer self) {
     if (!per_batch[i].ok()) {
       if (uint64_t n = 0; st.failures.allow(n)) {
         log().error("store.batch_refused tenant={} topic={} error=\"{}\" suppressed={}",
-                    req.batch.tenant, req.batch.topic, per_batch[i].result.message, n);
+                    log_name(req.batch.tenant), req.batch.topic, per_batch[i].result.message, n);
       }
       refuse(self, req, make_failure(failure::not_stored, "publish was not stored; retry"));
       continue;

@@ -271,7 +271,7 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
         auto& st = self->state;
         auto dropped = st.log.refused(info);
         log().debug("topic.append_refused tenant={} topic={} dropped={} store_last_seq={}",
-                    st.log.tenant(), st.log.topic(), dropped, info.last_seq);
+                    log_name(st.log.tenant()), st.log.topic(), dropped, info.last_seq);
         flush(self);
         stop_if_asked(self);
       },
@@ -310,8 +310,8 @@ topic_actor::behavior_type topic_init(topic_pointer self, node_context* ctx, std
       .await(
           [=](const store::topic_info& info) {
             self->state.log.recover(info);
-            log().debug("topic.started tenant={} topic={} last_seq={}", self->state.log.tenant(),
-                        self->state.log.topic(), info.last_seq);
+            log().debug("topic.started tenant={} topic={} last_seq={}",
+                        log_name(self->state.log.tenant()), self->state.log.topic(), info.last_seq);
           },
           [=](caf::error& err) { self->quit(err); });
   return topic_behavior(self);
