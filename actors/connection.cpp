@@ -83,19 +83,37 @@ void dispatch(connection_actor* self, protocol::client_message& msg) {
                  "' is not supported by this node yet");
 }
 
-void handle_frame(connection_actor* self, client_frame& frame) {
+/// Handles the frame from where it stopped; false when it paused again (the frame then
+/// waits first in `deferred`).
+bool handle_frame(connection_actor* self, client_frame& frame) {
   auto& st = self->state;
   if (!st.closing) {
     publish_run run;
     ack_run acks;
-    for (auto& item : frame.messages) {
+    const auto stop_here = [&](std::size_t next) {
+      send_publishes(self, run);
+      send_acks(self, acks);
+      frame.next = next;
+      st.deferred.insert(st.deferred.begin(), std::move(frame));
+      return false;
+    };
+    for (; frame.next < frame.messages.size(); ++frame.next) {
+      auto& item = frame.messages[frame.next];
       if (auto* err = std::get_if<protocol::decode_error>(&item)) {
         send_error(self, err->id, protocol::error_code::bad_request, err->message);
         continue;
       }
       auto& msg = std::get<protocol::client_message>(item);
       if (msg.kind == protocol::op::publish && st.connected) {
-        on_publish(self, msg, run);
+        switch (take_credit(self, msg)) {
+        case credit_check::go:
+          on_publish(self, msg, run);
+          break;
+        case credit_check::answered:
+          break;
+        case credit_check::wait:
+          return stop_here(frame.next);
+        }
         continue;
       }
       if (msg.kind == protocol::op::ack && st.connected) {
@@ -106,6 +124,9 @@ void handle_frame(connection_actor* self, client_frame& frame) {
       send_publishes(self, run);
       send_acks(self, acks);
       dispatch(self, msg);
+      if (st.paused) {
+        return stop_here(frame.next + 1);
+      }
     }
     send_publishes(self, run);
     send_acks(self, acks);
@@ -116,11 +137,12 @@ void handle_frame(connection_actor* self, client_frame& frame) {
   if (auto sink = st.sink.lock()) {
     sink->frame_done(frame.bytes);
   }
+  return true;
 }
 
 void on_frame(connection_actor* self, client_frame& frame) {
   auto& st = self->state;
-  if (!st.deferred.empty() || st.ops_in_flight >= max_ops_in_flight(st)) {
+  if (st.paused || !st.deferred.empty() || st.ops_in_flight >= max_ops_in_flight(st)) {
     st.deferred.push_back(std::move(frame));
     return;
   }
@@ -164,6 +186,11 @@ caf::behavior connection(connection_actor* self, node_context* ctx, protocol::en
         flush_output(self);
       },
       [=](token_atom, uint64_t timer) { on_token_timer(self, timer); },
+      [=](slow_atom, int level, int64_t retry_after_ms, const std::string& reason) {
+        on_slow_down(self, level, retry_after_ms, reason);
+      },
+      [=](limits_atom, const tenant_limits& limits) { on_limits(self, limits); },
+      [=](revoke_atom, int64_t retry_after_ms) { on_revoke(self, retry_after_ms); },
       [=](written_atom) {
         output_batch batch{self};
         self->state.drain_requested = false;
@@ -226,6 +253,7 @@ void push_output(connection_actor* self, std::shared_ptr<const std::string> msg)
 
 void flush_output(connection_actor* self) {
   auto& st = self->state;
+  report_subscriptions(self);
   if (st.pending.parts.empty()) {
     return;
   }
@@ -384,10 +412,12 @@ void op_finished(connection_actor* self, std::size_t n) {
   auto& st = self->state;
   st.ops_in_flight -= n;
   output_batch batch{self};
-  while (!st.deferred.empty() && st.ops_in_flight < max_ops_in_flight(st)) {
+  while (!st.paused && !st.deferred.empty() && st.ops_in_flight < max_ops_in_flight(st)) {
     auto frame = std::move(st.deferred.front());
     st.deferred.erase(st.deferred.begin());
-    handle_frame(self, frame);
+    if (!handle_frame(self, frame)) {
+      break;
+    }
   }
 }
 

@@ -20,20 +20,6 @@ constexpr std::size_t envelope_bytes = 256;
 /// a string becomes "\u0001"); smaller payloads fit any frame limit without measuring.
 constexpr std::size_t json_expansion = 6;
 
-/// A resume token for `connect` replies; unguessable, not secret-grade.
-std::string session_token() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out(32, '0');
-  for (std::size_t i = 0; i < out.size(); i += 16) {
-    auto v = rng();
-    for (std::size_t j = 0; j < 16; ++j) {
-      out[i + j] = hex[(v >> (j * 4)) & 0xf];
-    }
-  }
-  return out;
-}
-
 /// True when the event this publish makes would exceed limits.max_frame_bytes for a
 /// subscriber of either encoding (no server message may).
 bool event_too_large(const connection_state& st, const protocol::client_message& msg) {
@@ -81,6 +67,19 @@ void send_history(connection_actor* self, int64_t id, const std::string& topic, 
 
 } // namespace
 
+std::string session_token() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out(32, '0');
+  for (std::size_t i = 0; i < out.size(); i += 16) {
+    auto v = rng();
+    for (std::size_t j = 0; j < 16; ++j) {
+      out[i + j] = hex[(v >> (j * 4)) & 0xf];
+    }
+  }
+  return out;
+}
+
 void on_connect(connection_actor* self, const protocol::client_message& msg) {
   auto& st = self->state;
   using protocol::error_code::bad_request;
@@ -98,40 +97,20 @@ void on_connect(connection_actor* self, const protocol::client_message& msg) {
                         "field 'token' is not taken in auth.mode none: connect without one");
     }
     // Everyone is `anonymous` in tenant `default`, with all rights.
-    st.tenant = "default";
-    st.user = "anonymous";
-  } else {
-    if (!msg.token) {
-      return send_error(self, msg.id, protocol::error_code::unauthorized,
-                        "this node needs a token (auth.mode jwt): connect with 'token'");
-    }
-    auto verdict = protocol::verify_jwt(*msg.token, auth.jwt_secret, now_ms(), auth.leeway_ms);
-    if (!verdict.claims) {
-      log().info("conn.unauthorized conn={} remote={} reason=\"{}\"", st.conn_id, st.remote,
-                 verdict.error);
-      return send_error(self, msg.id, protocol::error_code::unauthorized, verdict.error);
-    }
-    st.claims = std::make_shared<const protocol::token_claims>(std::move(*verdict.claims));
-    st.tenant = st.claims->tenant;
-    st.user = st.claims->sub;
-    arm_token_timer(self);
+    return join_tenant(self, msg.id, nullptr, "default", "anonymous", msg.client.value_or(""));
   }
-  st.connected = true;
-  log().debug("conn.connected conn={} tenant={} user={} client=\"{}\"", st.conn_id,
-              log_name(st.tenant), log_name(st.user), msg.client.value_or(""));
-  if (!msg.id) {
-    return;
+  if (!msg.token) {
+    return send_error(self, msg.id, protocol::error_code::unauthorized,
+                      "this node needs a token (auth.mode jwt): connect with 'token'");
   }
-  const auto& lim = st.ctx->limits;
-  protocol::connect_ok ok;
-  ok.conn = "c" + std::to_string(st.conn_id);
-  ok.session = session_token();
-  ok.node = st.ctx->node_name;
-  ok.ping_ms = lim.ping_ms;
-  ok.max_frame_bytes = lim.max_frame_bytes;
-  ok.publish_per_s = lim.publish_per_s;
-  ok.max_subscriptions = lim.max_subscriptions;
-  send_message(self, protocol::encode_connect_ok(st.enc, *msg.id, ok));
+  auto verdict = protocol::verify_jwt(*msg.token, auth.jwt_secret, now_ms(), auth.leeway_ms);
+  if (!verdict.claims) {
+    log().info("conn.unauthorized conn={} remote={} reason=\"{}\"", st.conn_id, st.remote,
+               verdict.error);
+    return send_error(self, msg.id, protocol::error_code::unauthorized, verdict.error);
+  }
+  auto claims = std::make_shared<const protocol::token_claims>(std::move(*verdict.claims));
+  join_tenant(self, msg.id, claims, claims->tenant, claims->sub, msg.client.value_or(""));
 }
 
 /// Close code when the token's time is up (PROTOCOL.md, Close codes).
@@ -233,6 +212,7 @@ void answer_run(connection_actor* self, const publish_run& run, const publish_ac
   std::string out;
   for (std::size_t i = 0; i < run.ids.size() && i < acks.events.size(); ++i) {
     if (acks.events[i].refused) {
+      report_publish_failure(self);
       send_failure(self, run.ids[i], topic_full(run.topic), "publish to '" + run.topic + "'");
       continue;
     }
@@ -271,6 +251,10 @@ void publish_to(connection_actor* self, std::shared_ptr<const publish_run> run, 
                 // happened, and the registry starts a new one.
                 self->state.targets.forget(run->topic);
                 return publish_to(self, run, attempt + 1);
+              }
+              if (auto f = failure_of(err); f == failure::overloaded || f == failure::not_stored ||
+                                            f == failure::store_unavailable) {
+                report_publish_failure(self);
               }
               for (const auto& id : run->ids) {
                 send_failure(self, id, err, "publish to '" + run->topic + "'");

@@ -64,6 +64,7 @@ struct client_frame {
   std::vector<protocol::decoded_message> messages;
   std::size_t bytes = 0;   ///< its size, for the socket's inbound flow control
   bool clean = true;       ///< false: at least one part could not be decoded
+  std::size_t next = 0;    ///< the message handling goes on with (it paused before)
   std::string bad_snippet; ///< the frame's start when not clean, for the log
 };
 
@@ -96,6 +97,22 @@ struct connection_state {
   std::string user;
   /// auth.mode jwt: what the connect token allows; null (auth.mode none): everything.
   std::shared_ptr<const protocol::token_claims> claims;
+  tenant_actor tenant_ref; ///< its tenant, set once connected
+  tenant_limits quota;     ///< the tenant's limits, as it last said
+  /// Publish credit leased from the tenant while it limits publishing.
+  int64_t credit_msgs = 0;
+  int64_t credit_bytes = 0;
+  int64_t credit_want = 1;  ///< events asked for at once: grows while leases go fast
+  int64_t credit_at_ms = 0; ///< when the last lease came (steady_ms)
+  /// Until then (steady_ms) publishes are refused without asking: throttled, or the
+  /// tenant's breaker is open.
+  int64_t blocked_until_ms = 0;
+  std::string_view blocked_code;
+  int64_t reported_subscriptions = 0; ///< what the tenant was last told this holds
+  int64_t failure_reported_ms = 0;    ///< when the tenant was last told of a failed publish
+  /// Handling of frames waits for the tenant (connect, credit, a subscription slot); the
+  /// paused frame is the first of `deferred`.
+  bool paused = false;
   uint64_t token_timer = 0;  ///< the token timer that counts (a refresh starts a new one)
   bool token_warned = false; ///< token_expiring went out for the current token
   // A map, not a hash table: most connections hold a few subscriptions, and a hash table
@@ -180,6 +197,37 @@ void resolve_start(connection_actor* self, const std::string& topic, std::option
                    protocol::start_position from,
                    std::function<void(std::optional<protocol::start_position>)> then);
 
+// connection_tenant.cpp
+
+/// connect, once the token is good: joins the tenant (max_connections, breaker) and
+/// answers the client. Handling pauses until the tenant answered.
+void join_tenant(connection_actor* self, std::optional<int64_t> id,
+                 std::shared_ptr<const protocol::token_claims> claims, std::string tenant,
+                 std::string user, std::string client);
+enum class credit_check {
+  go,       ///< publish it (credit taken, or the tenant does not limit publishing)
+  answered, ///< refused with an error (throttled, circuit_open)
+  wait      ///< credit was asked for: handling paused before this publish
+};
+credit_check take_credit(connection_actor* self, const protocol::client_message& msg);
+/// Calls `then` once the tenant counted one more subscription (max_subscriptions), or
+/// answers `throttled`.
+void with_subscription_slot(connection_actor* self, std::optional<int64_t> id,
+                            std::function<void()> then);
+/// Tells the tenant how many subscriptions this holds, when that changed.
+void report_subscriptions(connection_actor* self);
+/// A publish failed for want of room: tells the tenant (its breaker), at most 4 times a
+/// second.
+void report_publish_failure(connection_actor* self);
+void on_slow_down(connection_actor* self, int level, int64_t retry_after_ms,
+                  const std::string& reason);
+void on_limits(connection_actor* self, const tenant_limits& limits);
+/// The tenant's breaker opened: credit is void, publishes are refused for the cool-down.
+void on_revoke(connection_actor* self, int64_t retry_after_ms);
+/// Stops handling frames until resume() (the current frame goes on where it stopped).
+void pause(connection_actor* self);
+void resume(connection_actor* self);
+
 // connection_queue.cpp
 
 /// Acks of the frame being handled, consecutive and to one group: they travel to it as
@@ -212,6 +260,8 @@ struct publish_run {
 };
 
 void on_connect(connection_actor* self, const protocol::client_message& msg);
+/// A resume token for `connect` replies; unguessable, not secret-grade.
+std::string session_token();
 /// Sets the token's timer: `token_expiring` 60 s before its exp, then the close (4001)
 /// at exp + auth.leeway_ms.
 void arm_token_timer(connection_actor* self);

@@ -331,20 +331,11 @@ void resolve_start(connection_actor* self, const std::string& topic, std::option
           [=](caf::error&) { failed(); });
 }
 
-void on_subscribe(connection_actor* self, protocol::client_message& msg) {
+namespace {
+
+void subscribe_with_slot(connection_actor* self, protocol::client_message& msg) {
   auto& st = self->state;
   using protocol::error_code::bad_request;
-  if (auto why = unsupported(msg)) {
-    return send_error(self, msg.id, bad_request, *why);
-  }
-  if (!may_read(st, msg.topic)) {
-    return send_error(self, msg.id, protocol::error_code::forbidden, not_readable(msg.topic));
-  }
-  if (static_cast<int64_t>(st.subs.size() + st.queues.size()) >= st.ctx->limits.max_subscriptions) {
-    return send_error(self, msg.id, protocol::error_code::too_large,
-                      "limit of " + std::to_string(st.ctx->limits.max_subscriptions) +
-                          " subscriptions reached");
-  }
   if (msg.queue_mode) {
     return on_queue_subscribe(self, msg);
   }
@@ -374,6 +365,26 @@ void on_subscribe(connection_actor* self, protocol::client_message& msg) {
                   req.from = start;
                   join(self, std::move(req));
                 });
+}
+
+} // namespace
+
+void on_subscribe(connection_actor* self, protocol::client_message& msg) {
+  auto& st = self->state;
+  using protocol::error_code::bad_request;
+  if (auto why = unsupported(msg)) {
+    return send_error(self, msg.id, bad_request, *why);
+  }
+  if (!may_read(st, msg.topic)) {
+    return send_error(self, msg.id, protocol::error_code::forbidden, not_readable(msg.topic));
+  }
+  if (static_cast<int64_t>(st.subs.size() + st.queues.size()) >= st.ctx->limits.max_subscriptions) {
+    return send_error(self, msg.id, protocol::error_code::too_large,
+                      "limit of " + std::to_string(st.ctx->limits.max_subscriptions) +
+                          " subscriptions reached");
+  }
+  with_subscription_slot(self, msg.id,
+                         [=, msg = std::move(msg)]() mutable { subscribe_with_slot(self, msg); });
 }
 
 void on_unsubscribe(connection_actor* self, const protocol::client_message& msg) {

@@ -5,6 +5,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/messages.hpp"
+#include "actors/tenant_guard.hpp"
 #include "protocol/message.hpp"
 #include "store/event_store.hpp"
 
@@ -142,6 +143,32 @@ using group_actor =
 /// Queue groups by key (queue_group.hpp: group_key(tenant, topic, group)).
 using group_registry_actor = supervisor_actor<group_actor>;
 
+/// A tenant's answer to a connection that wants in.
+struct tenant_welcome {
+  std::optional<credit_grant> refused; ///< throttled (max_connections) or circuit_open
+  tenant_limits limits;
+};
+
+/// One tenant (tenant.hpp): its limits, counts, publish credit, slow_down level and
+/// circuit breaker. Connections it took get (slow_atom, level, retry_after_ms, reason),
+/// (limits_atom, tenant_limits) after a reload and (revoke_atom, retry_after_ms) when
+/// its breaker opens.
+///   join       the sender (a connection) wants in -> its limits, or why not; taken ones
+///              are monitored, and what they held is released when they go
+///   lease      publish credit (need events, want events, need bytes, want bytes)
+///   subscribe  the sender wants one more subscription (max_subscriptions) -> whether
+///   count      the sender now holds this many subscriptions
+///   refused    a publish of the sender failed for want of room (breaker input)
+///   passivate / tick  (from its supervisor) stop when idle; account the last tick
+using tenant_actor = caf::typed_actor<
+    caf::replies_to<join_atom>::with<tenant_welcome>,
+    caf::replies_to<lease_atom, int64_t, int64_t, int64_t, int64_t>::with<credit_grant>,
+    caf::replies_to<subscribe_atom>::with<bool>, caf::reacts_to<count_atom, int64_t>,
+    caf::reacts_to<refused_atom>, caf::reacts_to<passivate_atom>, caf::reacts_to<tick_atom>>;
+
+/// Tenants by name.
+using tenant_registry_actor = supervisor_actor<tenant_actor>;
+
 } // namespace switchyard::actors
 
 // Local-only message types: they never cross the middleman, so they need no
@@ -162,4 +189,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::group_write)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::topic_info)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::protocol::encoding)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::tenant_welcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::credit_grant)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::tenant_limits)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(caf::typed_response_promise<switchyard::actors::read_result>)

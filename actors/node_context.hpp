@@ -5,6 +5,7 @@
 // has the typed views.
 
 #include "actors/restart_tracker.hpp"
+#include "actors/tenant_policy.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -30,7 +31,6 @@ struct connection_limits {
                                      ///< server message is bigger
   int64_t bad_frames = 20;           ///< bad frames a minute before close 1008
   int64_t max_subscriptions = 1000;  ///< topics one connection may subscribe
-  int64_t publish_per_s = 0;         ///< advertised in `connect`; 0: not limited
   int64_t outbound_queue = 4096;     ///< queued pushes before a fanout subscriber gets `gap`
   int64_t ping_ms = 25000;           ///< advertised keep-alive interval
   int64_t inbound_queue = 256;       ///< frames read but not yet handled before reading pauses
@@ -77,6 +77,7 @@ struct node_context {
   caf::actor writer;               ///< store_writer_actor
   caf::actor registry;             ///< registry_actor
   caf::actor group_registry;       ///< group_registry_actor
+  caf::actor tenants;              ///< tenant_registry_actor
   std::vector<caf::actor> readers; ///< store_reader_actor, one per reader thread
   connection_limits limits;
   topic_limits topics;
@@ -85,6 +86,8 @@ struct node_context {
   int64_t dedup_window_ms = 0; ///< store.dedup_window_ms: the sweeper drops older idem entries
   restart_policy restarts;
   auth_settings auth;
+  /// tenants.*: replaced whole by a reload; tenant actors pick it up on their next tick.
+  tenant_policy_source tenant_policy;
   std::string node_name;
   /// store.sync async: the writer syncs this long after a commit (0: commits sync).
   uint64_t sync_interval_ms = 0;

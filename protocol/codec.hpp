@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace switchyard::protocol {
@@ -47,8 +48,10 @@ struct connect_ok {
   std::string node;
   int64_t ping_ms = 0;
   int64_t max_frame_bytes = 0;
-  int64_t publish_per_s = 0;
-  int64_t max_subscriptions = 0;
+  int64_t publish_per_s = 0;     ///< the tenant's (0: not limited)
+  int64_t max_subscriptions = 0; ///< per connection
+  /// The tenant's limits by key (`limits.tenant`; 0: not limited).
+  std::vector<std::pair<std::string_view, int64_t>> tenant;
 };
 
 // Each encoder returns one complete message (no trailing newline); a frame of several
@@ -83,6 +86,9 @@ std::string encode_unsubscribed_push(encoding enc, std::string_view topic, std::
 std::string encode_ping_push(encoding enc);
 /// The connection's token runs out at `exp_ms`: send `refresh` before then.
 std::string encode_token_expiring_push(encoding enc, int64_t exp_ms);
+/// Backpressure: level 0 (clear), 1 (soft) or 2 (hard).
+std::string encode_slow_down_push(encoding enc, int level, int64_t retry_after_ms,
+                                  std::string_view reason);
 
 /// Converts a JSON text value to MessagePack bytes (what a JSON client's `data` becomes).
 /// Returns nullopt when the text is not valid JSON or nests deeper than `max_depth`.

@@ -255,16 +255,22 @@ std::string encode_ok_empty(encoding enc, int64_t id) {
 
 std::string encode_connect_ok(encoding enc, int64_t id, const connect_ok& ok) {
   const std::size_t strings = ok.conn.size() + ok.session.size() + ok.node.size();
-  return ok_reply(enc, id, 5, 224 + strings * 2, [&](writer& w) {
+  return ok_reply(enc, id, 5, 224 + strings * 2 + ok.tenant.size() * 40, [&](writer& w) {
     w.str_field("conn", ok.conn);
     w.str_field("session", ok.session);
     w.str_field("node", ok.node);
     w.i64_field("ping_ms", ok.ping_ms);
     w.key("limits");
-    w.begin_map(3);
+    w.begin_map(4);
     w.i64_field("max_frame_bytes", ok.max_frame_bytes);
     w.i64_field("publish_per_s", ok.publish_per_s);
     w.i64_field("max_subscriptions", ok.max_subscriptions);
+    w.key("tenant");
+    w.begin_map(static_cast<uint32_t>(ok.tenant.size()));
+    for (const auto& [key, value] : ok.tenant) {
+      w.i64_field(key, value);
+    }
+    w.end_map();
     w.end_map();
   });
 }
@@ -359,6 +365,18 @@ std::string encode_token_expiring_push(encoding enc, int64_t exp_ms) {
   w.begin_map(2);
   w.str_field("push", "token_expiring");
   w.i64_field("exp_ms", exp_ms);
+  w.end_map();
+  return w.take();
+}
+
+std::string encode_slow_down_push(encoding enc, int level, int64_t retry_after_ms,
+                                  std::string_view reason) {
+  writer w(enc, 80 + reason.size() * 2);
+  w.begin_map(4);
+  w.str_field("push", "slow_down");
+  w.i64_field("level", level);
+  w.i64_field("retry_after_ms", retry_after_ms);
+  w.str_field("reason", reason);
   w.end_map();
   return w.take();
 }

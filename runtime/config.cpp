@@ -2,6 +2,7 @@
 
 #include "runtime/config_options.hpp"
 
+#include <algorithm>
 #include <fstream>
 
 #include <CLI/CLI.hpp>
@@ -36,7 +37,50 @@ std::string flatten(const json& node, const std::string& prefix,
   return "";
 }
 
-std::string read_file_values(const std::string& path, std::map<std::string, std::string>& out) {
+/// Limits by tenant, as the config file gives them (keys left out follow the defaults).
+using tenant_overrides = std::map<std::string, std::map<std::string, int64_t>>;
+
+/// Takes `tenants.overrides` out of the file: its keys are tenant names, which may hold
+/// dots, so it cannot be flattened like the rest.
+std::string take_overrides(json& doc, tenant_overrides& out) {
+  if (!doc.contains("tenants") || !doc["tenants"].is_object() ||
+      !doc["tenants"].contains("overrides")) {
+    return "";
+  }
+  auto overrides = std::move(doc["tenants"]["overrides"]);
+  doc["tenants"].erase("overrides");
+  if (!overrides.is_object()) {
+    return "key 'tenants.overrides' must be an object of tenants";
+  }
+  for (auto it = overrides.begin(); it != overrides.end(); ++it) {
+    const auto where = "key 'tenants.overrides' tenant '" + it.key() + "'";
+    if (it.key().empty() || it.key().size() > 255) {
+      return where + ": a tenant name is 1 to 255 bytes";
+    }
+    if (!it.value().is_object()) {
+      return where + " must be an object of limits";
+    }
+    auto& limits = out[it.key()];
+    for (auto kv = it.value().begin(); kv != it.value().end(); ++kv) {
+      const auto& keys = actors::tenant_limit_keys();
+      auto k =
+          std::find_if(keys.begin(), keys.end(), [&](const auto& e) { return e.key == kv.key(); });
+      if (k == keys.end()) {
+        return where + " key '" + kv.key() + "': unknown key";
+      }
+      int64_t v = 0;
+      const auto text = kv.value().is_number_integer() ? kv.value().dump() : std::string{"?"};
+      if (auto err = check_tenant_limit(text, k->enforced, v); !err.empty()) {
+        return where + " key '" + kv.key() + "': " + (text == "?" ? "must be an integer" : err);
+      }
+      limits[kv.key()] = v;
+    }
+  }
+  return "";
+}
+
+std::string read_file_values(const std::string& path, std::map<std::string, std::string>& out,
+                             tenant_overrides& overrides) {
   std::ifstream in{path};
   if (!in) {
     return "config file '" + path + "' cannot be read";
@@ -44,6 +88,9 @@ std::string read_file_values(const std::string& path, std::map<std::string, std:
   auto doc = json::parse(in, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
     return "config file '" + path + "' is not a JSON object";
+  }
+  if (auto err = take_overrides(doc, overrides); !err.empty()) {
+    return "config file '" + path + "': " + err;
   }
   if (auto err = flatten(doc, "", out); !err.empty()) {
     return "config file '" + path + "': " + err;
@@ -176,8 +223,9 @@ config_outcome load_config(const std::vector<std::string>& args,
     }
   }
   std::string err;
+  tenant_overrides overrides;
   if (!config_path.empty()) {
-    err = read_file_values(config_path, file_values);
+    err = read_file_values(config_path, file_values, overrides);
   }
   if (err.empty()) {
     err = apply(cfg, file_values, [&](const std::string& k) {
@@ -204,6 +252,16 @@ config_outcome load_config(const std::vector<std::string>& args,
   if (err.empty()) {
     err = check_auth(cfg);
   }
+  // Overrides complete the defaults of every layer.
+  for (const auto& [tenant, values] : overrides) {
+    auto& limits = cfg.tenants.overrides[tenant];
+    limits = cfg.tenants.defaults;
+    for (const auto& k : actors::tenant_limit_keys()) {
+      if (auto v = values.find(std::string(k.key)); v != values.end()) {
+        limits.*k.field = v->second;
+      }
+    }
+  }
   if (err.empty() && cfg.auth_mode == "none" && !is_loopback(cfg.server.bind)) {
     err = "option --bind: auth.mode none is allowed only on a loopback address, got '" +
           cfg.server.bind + "'";
@@ -224,15 +282,28 @@ config_outcome load_config(const std::vector<std::string>& args,
 std::string dump_config(const node_config& cfg) {
   json doc = json::object();
   for (const auto& opt : config_options()) {
-    auto value = json::parse(opt.get(cfg));
-    auto dot = opt.key.find('.');
-    if (dot == std::string::npos) {
-      doc[opt.key] = value;
-    } else {
-      doc[opt.key.substr(0, dot)][opt.key.substr(dot + 1)] = value;
+    auto pointer = "/" + opt.key;
+    std::replace(pointer.begin(), pointer.end(), '.', '/');
+    doc[json::json_pointer(pointer)] = json::parse(opt.get(cfg));
+  }
+  for (const auto& [tenant, limits] : cfg.tenants.overrides) {
+    auto& entry = doc["tenants"]["overrides"][tenant];
+    for (const auto& k : actors::tenant_limit_keys()) {
+      entry[std::string(k.key)] = limits.*k.field;
     }
   }
   return doc.dump(2) + "\n";
+}
+
+reload_plan plan_reload(const node_config& running, const node_config& fresh) {
+  reload_plan plan;
+  plan.tenants = fresh.tenants;
+  for (const auto& opt : config_options()) {
+    if (opt.key.rfind("tenants.", 0) != 0 && opt.get(running) != opt.get(fresh)) {
+      plan.needs_restart.push_back(opt.key);
+    }
+  }
+  return plan;
 }
 
 } // namespace switchyard::runtime

@@ -13,13 +13,15 @@
 namespace switchyard::runtime {
 
 struct node_config {
-  transport::server_options server;       ///< keys bind, port, io_threads
-  store::store_config store;              ///< keys data_dir, store.map_size_mb
-  actors::connection_limits limits;       ///< keys limits.*
-  actors::topic_limits topics;            ///< keys topics.*
-  actors::group_limits groups;            ///< keys groups.*
-  actors::retention_limits retention;     ///< keys retention.*
-  actors::restart_policy restarts;        ///< keys supervision.*
+  transport::server_options server;   ///< keys bind, port, io_threads
+  store::store_config store;          ///< keys data_dir, store.map_size_mb
+  actors::connection_limits limits;   ///< keys limits.*
+  actors::topic_limits topics;        ///< keys topics.*
+  actors::group_limits groups;        ///< keys groups.*
+  actors::retention_limits retention; ///< keys retention.*
+  actors::restart_policy restarts;    ///< keys supervision.*
+  /// keys tenants.defaults.*, tenants.breaker.*; tenants.overrides (config file only)
+  actors::tenant_policy tenants;
   int64_t store_readers = 2;              ///< key store.readers: reader threads
   std::string node_name = "switchyard-1"; ///< reported to clients in `connect`
   std::string auth_mode = "none";         ///< none (loopback listeners only) or jwt
@@ -46,6 +48,14 @@ config_outcome load_config(const std::vector<std::string>& args,
 
 /// The process environment as a map (for load_config).
 std::map<std::string, std::string> environment();
+
+/// The keys whose new values a running node takes on a reload (SIGHUP): the tenant
+/// limits and breaker; the other keys it names in `needs_restart`.
+struct reload_plan {
+  actors::tenant_policy tenants;
+  std::vector<std::string> needs_restart; ///< keys that changed but wait for a restart
+};
+reload_plan plan_reload(const node_config& running, const node_config& fresh);
 
 /// The effective configuration as JSON (secrets redacted), as --dump-config prints it.
 std::string dump_config(const node_config& cfg);

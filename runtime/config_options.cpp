@@ -209,9 +209,6 @@ std::vector<config_option> make_options() {
       "limits.max_subscriptions", "topics one connection may subscribe",
       [](node_config& c) -> int64_t& { return c.limits.max_subscriptions; }, 1, big));
   opts.push_back(int_option<int64_t>(
-      "limits.publish_per_s", "publish rate advertised to clients (0: none)",
-      [](node_config& c) -> int64_t& { return c.limits.publish_per_s; }, 0, big));
-  opts.push_back(int_option<int64_t>(
       "limits.outbound_queue", "pushes queued for one connection before it gets `gap`",
       [](node_config& c) -> int64_t& { return c.limits.outbound_queue; }, 16, 1 << 20));
   opts.push_back(int_option<int64_t>(
@@ -260,10 +257,60 @@ std::vector<config_option> make_options() {
       "supervision.window_ms",
       "restart window, ms; past max_restarts the topic is unavailable this long",
       [](node_config& c) -> int64_t& { return c.restarts.window_ms; }, 1, big));
+  for (const auto& k : actors::tenant_limit_keys()) {
+    auto field = k.field;
+    const bool enforced = k.enforced;
+    opts.push_back(config_option{
+        "tenants.defaults." + std::string(k.key),
+        "per tenant, unless tenants.overrides.<tenant> says otherwise (config file only): " +
+            std::string(tenant_limit_help(k.key)) + " (0: not limited)",
+        [field, enforced](node_config& c, const std::string& text) -> std::string {
+          int64_t v = 0;
+          auto err = check_tenant_limit(text, enforced, v);
+          if (err.empty()) {
+            c.tenants.defaults.*field = v;
+          }
+          return err;
+        },
+        [field](const node_config& c) { return std::to_string(c.tenants.defaults.*field); }});
+  }
+  opts.push_back(int_option<int64_t>(
+      "tenants.breaker.open_after_ms",
+      "a tenant over its limits (or whose publishes fail for want of room) this long without "
+      "a break is cut off (circuit_open), ms",
+      [](node_config& c) -> int64_t& { return c.tenants.breaker.open_after_ms; }, 250, big));
+  opts.push_back(int_option<int64_t>(
+      "tenants.breaker.cooldown_ms", "how long a cut-off tenant stays cut off before a probe, ms",
+      [](node_config& c) -> int64_t& { return c.tenants.breaker.cooldown_ms; }, 250, big));
   return opts;
 }
 
 } // namespace
+
+std::string_view tenant_limit_help(std::string_view key) {
+  if (key == "publish_per_s") {
+    return "events published a second (a token bucket with a one-second burst)";
+  }
+  if (key == "publish_bytes_per_s") {
+    return "bytes of `data` published a second";
+  }
+  if (key == "max_connections") {
+    return "connections at once";
+  }
+  if (key == "max_subscriptions") {
+    return "subscriptions (fanout and queue) over all its connections";
+  }
+  return "not enforced by this node yet: must be 0";
+}
+
+std::string check_tenant_limit(const std::string& text, bool enforced, int64_t& out) {
+  constexpr int64_t big = int64_t{1} << 40;
+  auto err = parse_int(text, 0, big, out);
+  if (err.empty() && !enforced && out != 0) {
+    return "is not enforced by this node yet: leave it 0 (not limited)";
+  }
+  return err;
+}
 
 const std::vector<config_option>& config_options() {
   static const auto opts = make_options();

@@ -4,8 +4,10 @@
 
 #include "runtime/config.hpp"
 
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace switchyard::runtime {
@@ -20,6 +22,11 @@ struct config_option {
 };
 
 const std::vector<config_option>& config_options();
+
+/// One line on a tenant limit (tenants.defaults.<key>, tenants.overrides.<tenant>.<key>).
+std::string_view tenant_limit_help(std::string_view key);
+/// Parses a tenant limit (0 or more; keys not enforced yet take only 0); "" when good.
+std::string check_tenant_limit(const std::string& text, bool enforced, int64_t& out);
 
 /// "--data-dir" for "data_dir", "--limits-max-frame-bytes" for "limits.max_frame_bytes".
 std::string cli_flag(const std::string& key);

@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   tune_allocator();
@@ -58,7 +59,16 @@ int main(int argc, char** argv) {
   std::atomic<bool> stopping{false};
   std::thread signals([&] {
     int sig = 0;
-    sigwait(&stop_signals, &sig);
+    // SIGHUP reloads what can change while running (config.hpp, plan_reload); a bad
+    // file keeps the configuration in force.
+    while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP && !stopping) {
+      auto fresh = load_config(args, environment());
+      if (!fresh.error.empty() || fresh.exit_now) {
+        log::runtime().error("config.reload_failed error=\"{}\"", fresh.error);
+        continue;
+      }
+      n.reload(fresh.config);
+    }
     if (!stopping) {
       log::runtime().info("node.stopping signal={}", sig == SIGINT ? "SIGINT" : "SIGTERM");
       n.request_stop();

@@ -7,6 +7,7 @@
 #include "actors/registry.hpp"
 #include "actors/store_reader.hpp"
 #include "actors/store_writer.hpp"
+#include "actors/tenant.hpp"
 #include "runtime/log.hpp"
 #include "store/event_store.hpp"
 #include "transport/ws_server.hpp"
@@ -116,6 +117,7 @@ bool node::start(std::string& error) {
   ctx.restarts = d.cfg.restarts;
   ctx.node_name = d.cfg.node_name;
   ctx.auth = d.cfg.auth;
+  ctx.tenant_policy.set(d.cfg.tenants);
   ctx.commit_wait = std::chrono::microseconds(d.cfg.store.commit_wait_us);
   if (d.cfg.store.sync == store::store_config::sync_mode::async) {
     ctx.sync_interval_ms = d.cfg.store.flush_ms;
@@ -134,6 +136,7 @@ bool node::start(std::string& error) {
   }
   ctx.registry = caf::actor_cast<caf::actor>(actors::spawn_registry(*d.system, ctx));
   ctx.group_registry = caf::actor_cast<caf::actor>(actors::spawn_group_registry(*d.system, ctx));
+  ctx.tenants = caf::actor_cast<caf::actor>(actors::spawn_tenant_registry(*d.system, ctx));
   d.server = std::make_unique<transport::ws_server>(ctx, d.cfg.server);
   d.running = true;
   if (!d.server->start(error)) {
@@ -143,6 +146,22 @@ bool node::start(std::string& error) {
   log::runtime().info("node.started node={} port={} data_dir={} workers={}", d.cfg.node_name,
                       d.server->port(), d.cfg.store.data_dir, worker_count(d.cfg));
   return true;
+}
+
+void node::reload(const node_config& fresh) {
+  auto& d = *impl_;
+  if (!d.running) {
+    return;
+  }
+  auto plan = plan_reload(d.cfg, fresh);
+  d.ctx->tenant_policy.set(plan.tenants);
+  d.cfg.tenants = std::move(plan.tenants);
+  std::string waiting;
+  for (const auto& key : plan.needs_restart) {
+    waiting += (waiting.empty() ? "" : ",") + key;
+  }
+  log::runtime().info("config.reloaded node={} tenant_overrides={} needs_restart=\"{}\"",
+                      d.cfg.node_name, d.cfg.tenants.overrides.size(), waiting);
 }
 
 uint16_t node::port() const {
@@ -180,6 +199,9 @@ void node::stop() {
         .receive([](bool) {}, [](caf::error&) {});
     self->request(d.registry(), caf::infinite, actors::shutdown_atom::value)
         .receive([](bool) {}, [](caf::error&) {});
+    self->request(caf::actor_cast<actors::tenant_registry_actor>(d.ctx->tenants), caf::infinite,
+                  actors::shutdown_atom::value)
+        .receive([](bool) {}, [](caf::error&) {});
     self->send(caf::actor_cast<actors::store_writer_actor>(d.ctx->writer),
                actors::shutdown_atom::value);
     for (auto& reader : d.ctx->readers) {
@@ -188,6 +210,7 @@ void node::stop() {
   }
   d.ctx->registry = nullptr;
   d.ctx->group_registry = nullptr;
+  d.ctx->tenants = nullptr;
   d.ctx->writer = nullptr;
   d.ctx->readers.clear();
   d.system->await_all_actors_done();

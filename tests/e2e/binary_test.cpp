@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -261,6 +262,50 @@ TEST(Bench, ScenariosRunAgainstTheBinaryWithNothingLost) {
   ASSERT_FALSE(nack.is_discarded());
   EXPECT_EQ(nack["rounds"], 20) << nack.dump();
   EXPECT_EQ(nack["errors"], 0);
+}
+
+} // namespace
+} // namespace switchyard::testing
+
+namespace switchyard::testing {
+namespace {
+
+/// The publish_per_s a new connection's `connect` reports.
+int64_t reported_rate(uint16_t port) {
+  ws_client c{port};
+  auto reply = json::parse(c.request(R"("op":"connect")", 1));
+  return reply["ok"]["limits"]["publish_per_s"].get<int64_t>();
+}
+
+TEST(Binary, SighupReloadsTenantLimitsAndABadFileKeepsThoseInForce) {
+  temp_dir dir;
+  auto file = dir.path() / "switchyard.json";
+  std::ofstream(file) << R"({"tenants": {"defaults": {"publish_per_s": 100}}})";
+  auto args = node_args(dir, {"--config", file.string()});
+  node_process proc{SWITCHYARD_BIN, args, dir.path() / "node.log"};
+  auto port = proc.wait_for_port();
+  ASSERT_NE(port, 0) << proc.log();
+  EXPECT_EQ(reported_rate(port), 100);
+
+  std::ofstream(file) << R"({"tenants": {"overrides": {"default": {"publish_per_s": 7}}}})";
+  proc.signal(SIGHUP);
+  int64_t rate = 0;
+  for (int i = 0; i < 100 && rate != 7; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    rate = reported_rate(port);
+  }
+  EXPECT_EQ(rate, 7) << proc.log();
+  EXPECT_NE(proc.log().find("config.reloaded"), std::string::npos) << proc.log();
+
+  std::ofstream(file) << R"({"tenants": {"defaults": {"publish_per_s": "many"}}})";
+  proc.signal(SIGHUP);
+  for (int i = 0; i < 100 && proc.log().find("config.reload_failed") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(proc.log().find("config.reload_failed"), std::string::npos) << proc.log();
+  EXPECT_EQ(reported_rate(port), 7);
+  proc.signal(SIGTERM);
+  EXPECT_EQ(proc.wait(), 0) << proc.log();
 }
 
 } // namespace

@@ -82,11 +82,12 @@ TEST(CodecEncode, OkEmpty) {
 }
 
 TEST(CodecEncode, ConnectOk) {
-  const connect_ok ok{"c-1", "s-1", "node-a", 25000, 1048576, 500, 1000};
-  EXPECT_EQ(
-      encode_connect_ok(encoding::json, 1, ok),
-      R"({"id":1,"ok":{"conn":"c-1","session":"s-1","node":"node-a","ping_ms":25000,)"
-      R"("limits":{"max_frame_bytes":1048576,"publish_per_s":500,"max_subscriptions":1000}}})");
+  const connect_ok ok{"c-1",   "s-1", "node-a", 25000,
+                      1048576, 500,   1000,     {{"publish_per_s", 500}, {"max_connections", 9}}};
+  EXPECT_EQ(encode_connect_ok(encoding::json, 1, ok),
+            R"({"id":1,"ok":{"conn":"c-1","session":"s-1","node":"node-a","ping_ms":25000,)"
+            R"("limits":{"max_frame_bytes":1048576,"publish_per_s":500,"max_subscriptions":1000,)"
+            R"("tenant":{"publish_per_s":500,"max_connections":9}}}})");
 }
 
 TEST(CodecEncode, SubscribeAndPublishOk) {
@@ -143,6 +144,8 @@ TEST(CodecEncode, GapAndPingPushes) {
   EXPECT_EQ(encode_ping_push(encoding::json), R"({"push":"ping"})");
   EXPECT_EQ(encode_token_expiring_push(encoding::json, 1800000000000),
             R"({"push":"token_expiring","exp_ms":1800000000000})");
+  EXPECT_EQ(encode_slow_down_push(encoding::json, 2, 150, "at the limit"),
+            R"({"push":"slow_down","level":2,"retry_after_ms":150,"reason":"at the limit"})");
 }
 
 TEST(CodecEncode, MsgpackEventPushEmbedsRawData) {
@@ -185,14 +188,16 @@ TEST(CodecEncode, MsgpackOkReplies) {
   EXPECT_EQ(keys_of(empty.root()), (keys{"id", "ok"}));
   EXPECT_EQ(keys_of(at(empty.root(), "ok")), keys{});
 
-  const unpacked conn(encode_connect_ok(encoding::msgpack, 1, {"c", "s", "n", 25000, 1, 2, 3}));
+  const unpacked conn(encode_connect_ok(encoding::msgpack, 1,
+                                        {"c", "s", "n", 25000, 1, 2, 3, {{"max_topics", 4}}}));
   const auto& ok = at(conn.root(), "ok");
   EXPECT_EQ(keys_of(ok), (keys{"conn", "session", "node", "ping_ms", "limits"}));
   EXPECT_EQ(at(ok, "node").as<std::string>(), "n");
   EXPECT_EQ(at(ok, "ping_ms").as<int64_t>(), 25000);
   EXPECT_EQ(keys_of(at(ok, "limits")),
-            (keys{"max_frame_bytes", "publish_per_s", "max_subscriptions"}));
+            (keys{"max_frame_bytes", "publish_per_s", "max_subscriptions", "tenant"}));
   EXPECT_EQ(at(at(ok, "limits"), "max_subscriptions").as<int64_t>(), 3);
+  EXPECT_EQ(at(at(at(ok, "limits"), "tenant"), "max_topics").as<int64_t>(), 4);
 
   const unpacked sub(encode_subscribe_ok(encoding::msgpack, 2, "t", 5, 3));
   EXPECT_EQ(keys_of(at(sub.root(), "ok")), (keys{"topic", "seq", "replayed"}));

@@ -1,8 +1,10 @@
 #include "runtime/config.hpp"
 
+#include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 namespace switchyard::runtime {
 namespace {
@@ -137,6 +139,78 @@ TEST(Config, WriteRoundsAreTwentyMillisecondsForRoomsOf256AndCanBeTurnedOff) {
   EXPECT_EQ(out.config.limits.write_round_room, 5);
   out = load_config({"--limits-write-round-ms", "5000"}, {});
   EXPECT_NE(out.error.find("--limits-write-round-ms"), std::string::npos) << out.error;
+}
+
+} // namespace
+} // namespace switchyard::runtime
+
+namespace switchyard::runtime {
+namespace {
+
+/// A config file in a temp location, removed afterwards.
+struct config_file {
+  explicit config_file(const std::string& text)
+      : path(std::filesystem::temp_directory_path() /
+             ("switchyard-config-test-" + std::to_string(::getpid()) + ".json")) {
+    std::ofstream(path) << text;
+  }
+  ~config_file() { std::filesystem::remove(path); }
+  std::filesystem::path path;
+};
+
+TEST(Config, TenantOverridesCompleteTheDefaultsOfEveryLayer) {
+  config_file file{R"({"tenants": {"defaults": {"publish_per_s": 100},
+      "overrides": {"acme.eu": {"max_connections": 3}, "globex": {"publish_per_s": 0}}}})"};
+  auto out = load_config(
+      {"--config", file.path.string(), "--tenants-defaults-max-subscriptions", "50"}, {});
+  ASSERT_TRUE(out.error.empty()) << out.error;
+  const auto& t = out.config.tenants;
+  EXPECT_EQ(t.defaults.publish_per_s, 100);
+  EXPECT_EQ(t.defaults.max_subscriptions, 50);
+  const auto& acme = t.limits_of("acme.eu"); // a dot in a tenant name stays a name
+  EXPECT_EQ(acme.max_connections, 3);
+  EXPECT_EQ(acme.publish_per_s, 100);
+  EXPECT_EQ(acme.max_subscriptions, 50);
+  EXPECT_EQ(t.limits_of("globex").publish_per_s, 0);
+  EXPECT_EQ(t.limits_of("initech").publish_per_s, 100);
+  EXPECT_EQ(t.breaker.open_after_ms, 10000);
+  EXPECT_EQ(t.breaker.cooldown_ms, 30000);
+
+  auto dumped = load_config({"--config", file.path.string(), "--dump-config"}, {});
+  EXPECT_NE(dumped.output.find(R"("acme.eu": {)"), std::string::npos) << dumped.output;
+  EXPECT_NE(dumped.output.find(R"("publish_per_s": 100)"), std::string::npos) << dumped.output;
+  EXPECT_NE(dumped.output.find(R"("open_after_ms": 10000)"), std::string::npos) << dumped.output;
+}
+
+TEST(Config, TenantLimitsNotEnforcedYetAndBadOverridesAreRefused) {
+  auto out = load_config({"--tenants-defaults-max-topics", "5"}, {});
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_NE(out.error.find("not enforced"), std::string::npos) << out.error;
+  EXPECT_TRUE(load_config({"--tenants-defaults-max-topics", "0"}, {}).error.empty());
+  for (const auto* text :
+       {R"({"tenants": {"overrides": {"acme": {"max_groups": 2}}}})",
+        R"({"tenants": {"overrides": {"acme": {"publish_per_minute": 2}}}})",
+        R"({"tenants": {"overrides": {"acme": {"publish_per_s": "fast"}}}})",
+        R"({"tenants": {"overrides": {"acme": {"publish_per_s": -1}}}})",
+        R"({"tenants": {"overrides": {"acme": 5}}})", R"({"tenants": {"overrides": []}})"}) {
+    config_file file{text};
+    auto bad = load_config({"--config", file.path.string()}, {});
+    EXPECT_EQ(bad.exit_code, 2) << text;
+    EXPECT_NE(bad.error.find("tenants.overrides"), std::string::npos) << bad.error;
+  }
+  // Overrides are for the config file: no such option on the command line.
+  EXPECT_EQ(load_config({"--tenants-overrides-acme-publish-per-s", "1"}, {}).exit_code, 2);
+}
+
+TEST(Config, AReloadTakesTenantLimitsAndNamesWhatWaitsForARestart) {
+  auto running = load_config({}, {}).config;
+  auto fresh = load_config({"--tenants-defaults-publish-per-s", "9", "--port", "7500",
+                            "--limits-bad-frames", "3"},
+                           {})
+                   .config;
+  auto plan = plan_reload(running, fresh);
+  EXPECT_EQ(plan.tenants.defaults.publish_per_s, 9);
+  EXPECT_EQ(plan.needs_restart, (std::vector<std::string>{"port", "limits.bad_frames"}));
 }
 
 } // namespace

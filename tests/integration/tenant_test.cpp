@@ -1,0 +1,227 @@
+// Tenant limits over real sockets, in both encodings (PROTOCOL.md, Errors and
+// slow_down): `connect` reports the tenant's limits (defaults and overrides), past
+// max_connections and max_subscriptions the next one is `throttled`, publishes past the
+// rates are `throttled` with retry_after_ms and the tenant's publishers get `slow_down`,
+// sustained overload opens the tenant's circuit breaker (`circuit_open`) until its
+// cool-down ends, a reload takes new limits, and another tenant notices none of it.
+
+#include "tests/support/encoded_client.hpp"
+#include "tests/support/test_node.hpp"
+#include "tests/support/token_signer.hpp"
+
+#include <thread>
+
+#include <gtest/gtest.h>
+
+namespace switchyard::testing {
+namespace {
+
+constexpr std::string_view tenant_key = "tenant-test-key-that-is-at-least-32-bytes";
+
+class Tenants : public ::testing::TestWithParam<wire> {
+protected:
+  /// auth.mode jwt, so connections can name their tenant; then `limits` for the test.
+  static std::function<void(runtime::node_config&)>
+  with(const std::function<void(actors::tenant_policy&)>& limits) {
+    return [limits](runtime::node_config& cfg) {
+      cfg.auth_mode = "jwt";
+      cfg.auth.jwt = true;
+      cfg.auth.jwt_secret = std::string{tenant_key};
+      limits(cfg.tenants);
+    };
+  }
+  static json connect_as(encoded_client& c, const std::string& tenant,
+                         const std::string& user = "u") {
+    const json claims = {{"sub", user}, {"tenant", tenant}, {"exp", epoch_seconds(3600)}};
+    return c.request({{"op", "connect"}, {"token", hs256_token(claims, tenant_key)}}, 1);
+  }
+  static std::unique_ptr<encoded_client> connected(uint16_t port, wire w,
+                                                   const std::string& tenant) {
+    auto c = std::make_unique<encoded_client>(port, w);
+    EXPECT_TRUE(connect_as(*c, tenant).contains("ok"));
+    return c;
+  }
+  static std::string code_of(const json& reply) {
+    return reply.contains("error") ? reply["error"]["code"].get<std::string>() : "ok";
+  }
+  /// Publishes `n` events to `topic` in one frame (ids from `first_id`); the reply codes
+  /// by count.
+  static std::map<std::string, int> flood(encoded_client& c, const std::string& topic, int n,
+                                          int64_t first_id = 100, const json& data = "x",
+                                          int64_t* retry_after = nullptr) {
+    std::vector<json> frame;
+    for (int i = 0; i < n; ++i) {
+      frame.push_back({{"op", "publish"}, {"topic", topic}, {"data", data}, {"id", first_id + i}});
+    }
+    c.send_frame(frame);
+    std::map<std::string, int> codes;
+    for (int i = 0; i < n; ++i) {
+      auto r = c.reply(first_id + i);
+      ++codes[code_of(r)];
+      if (retry_after != nullptr && code_of(r) == "throttled") {
+        *retry_after = r["error"]["retry_after_ms"].get<int64_t>();
+      }
+    }
+    return codes;
+  }
+};
+
+TEST_P(Tenants, ConnectReportsTheTenantsLimitsWithItsOverrides) {
+  test_node node{with([](actors::tenant_policy& p) {
+    p.defaults.publish_per_s = 500;
+    p.defaults.max_subscriptions = 100;
+    auto acme = p.defaults;
+    acme.publish_per_s = 50;
+    acme.max_connections = 7;
+    p.overrides["acme"] = acme;
+  })};
+  encoded_client a{node.port(), GetParam()};
+  auto ok = connect_as(a, "acme")["ok"]["limits"];
+  EXPECT_EQ(ok["publish_per_s"], 50);
+  EXPECT_EQ(ok["tenant"]["publish_per_s"], 50);
+  EXPECT_EQ(ok["tenant"]["max_connections"], 7);
+  EXPECT_EQ(ok["tenant"]["max_subscriptions"], 100);
+  EXPECT_EQ(ok["tenant"]["publish_bytes_per_s"], 0);
+  encoded_client g{node.port(), GetParam()};
+  auto other = connect_as(g, "globex")["ok"]["limits"];
+  EXPECT_EQ(other["publish_per_s"], 500);
+  EXPECT_EQ(other["tenant"]["max_connections"], 0);
+}
+
+TEST_P(Tenants, PastMaxConnectionsConnectIsThrottledUntilOneCloses) {
+  test_node node{with([](actors::tenant_policy& p) { p.defaults.max_connections = 2; })};
+  auto first = connected(node.port(), GetParam(), "acme");
+  auto second = connected(node.port(), GetParam(), "acme");
+  encoded_client third{node.port(), GetParam()};
+  auto refused = connect_as(third, "acme");
+  ASSERT_EQ(code_of(refused), "throttled") << refused.dump();
+  EXPECT_GT(refused["error"]["retry_after_ms"].get<int64_t>(), 0);
+  EXPECT_EQ(code_of(third.request({{"op", "subscribe"}, {"topic", "t"}}, 2)), "not_connected");
+  auto elsewhere = connected(node.port(), GetParam(), "globex"); // its own count
+
+  first->socket().close();
+  std::string code;
+  for (int i = 0; i < 100 && code != "ok"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    code = code_of(connect_as(third, "acme"));
+  }
+  EXPECT_EQ(code, "ok");
+}
+
+TEST_P(Tenants, PublishesPastTheRateAreThrottledAndPublishersSlowDown) {
+  test_node node{with([](actors::tenant_policy& p) { p.defaults.publish_per_s = 20; })};
+  auto acme = connected(node.port(), GetParam(), "acme");
+  auto globex = connected(node.port(), GetParam(), "globex");
+  int64_t retry_after = 0;
+  auto codes = flood(*acme, "chat", 80, 100, "x", &retry_after);
+  EXPECT_GE(codes["ok"], 20);
+  EXPECT_LE(codes["ok"], 30); // a second's worth, and what refilled meanwhile
+  EXPECT_EQ(codes["ok"] + codes["throttled"], 80);
+  EXPECT_GT(retry_after, 0);
+  EXPECT_LE(retry_after, 1000);
+  auto hard = acme->next_push("slow_down");
+  ASSERT_FALSE(hard.is_null());
+  EXPECT_EQ(hard["level"], 2);
+  EXPECT_GT(hard["retry_after_ms"].get<int64_t>(), 0);
+  EXPECT_FALSE(hard["reason"].get<std::string>().empty());
+
+  // Another tenant with the same limits has its own budget.
+  EXPECT_GE(flood(*globex, "chat", 20, 100)["ok"], 20);
+
+  // Past retry_after the tenant may publish again, and once it is quiet the level clears.
+  std::this_thread::sleep_for(std::chrono::milliseconds(retry_after + 100));
+  EXPECT_EQ(code_of(acme->request({{"op", "publish"}, {"topic", "chat"}, {"data", 1}}, 500)), "ok");
+  auto clear = acme->next_push("slow_down", std::chrono::seconds(5));
+  ASSERT_FALSE(clear.is_null());
+  EXPECT_EQ(clear["level"], 0);
+}
+
+TEST_P(Tenants, BytesPastTheByteRateAreThrottled) {
+  test_node node{with([](actors::tenant_policy& p) { p.defaults.publish_bytes_per_s = 2000; })};
+  auto acme = connected(node.port(), GetParam(), "acme");
+  auto codes = flood(*acme, "files", 20, 100, std::string(400, 'b'));
+  EXPECT_GE(codes["ok"], 4);
+  EXPECT_LE(codes["ok"], 8);
+  EXPECT_EQ(codes["ok"] + codes["throttled"], 20);
+}
+
+TEST_P(Tenants, PastMaxSubscriptionsOverAllConnectionsSubscribeIsThrottled) {
+  test_node node{with([](actors::tenant_policy& p) { p.defaults.max_subscriptions = 2; })};
+  auto one = connected(node.port(), GetParam(), "acme");
+  auto two = connected(node.port(), GetParam(), "acme");
+  EXPECT_EQ(code_of(one->request({{"op", "subscribe"}, {"topic", "a"}}, 2)), "ok");
+  EXPECT_EQ(code_of(two->request(
+                {{"op", "subscribe"}, {"topic", "b"}, {"mode", "queue"}, {"group", "g"}}, 2)),
+            "ok");
+  auto refused = two->request({{"op", "subscribe"}, {"topic", "c"}}, 3);
+  EXPECT_EQ(code_of(refused), "throttled") << refused.dump();
+  auto globex = connected(node.port(), GetParam(), "globex");
+  EXPECT_EQ(code_of(globex->request({{"op", "subscribe"}, {"topic", "a"}}, 2)), "ok");
+
+  EXPECT_EQ(code_of(one->request({{"op", "unsubscribe"}, {"topic", "a"}}, 4)), "ok");
+  std::string code;
+  for (int64_t id = 10; id < 60 && code != "ok"; ++id) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    code = code_of(two->request({{"op", "subscribe"}, {"topic", "c"}}, id));
+  }
+  EXPECT_EQ(code, "ok");
+}
+
+TEST_P(Tenants, SustainedOverloadOpensTheBreakerUntilTheCooldownEnds) {
+  test_node node{with([](actors::tenant_policy& p) {
+    p.defaults.publish_per_s = 10;
+    p.breaker.open_after_ms = 500;
+    p.breaker.cooldown_ms = 1500;
+  })};
+  auto acme = connected(node.port(), GetParam(), "acme");
+  auto globex = connected(node.port(), GetParam(), "globex");
+  int64_t id = 100;
+  json open;
+  for (int round = 0; round < 100 && open.is_null(); ++round) {
+    auto r = acme->request({{"op", "publish"}, {"topic", "chat"}, {"data", round}}, id++);
+    if (code_of(r) == "circuit_open") {
+      open = r;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(open.is_null()) << "the breaker never opened";
+  EXPECT_GT(open["error"]["retry_after_ms"].get<int64_t>(), 0);
+  EXPECT_LE(open["error"]["retry_after_ms"].get<int64_t>(), 1500);
+  encoded_client late{node.port(), GetParam()};
+  EXPECT_EQ(code_of(connect_as(late, "acme")), "circuit_open");
+  EXPECT_EQ(code_of(globex->request({{"op", "publish"}, {"topic", "chat"}, {"data", 1}}, 2)), "ok");
+
+  std::string code;
+  for (int round = 0; round < 100 && code != "ok"; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    code = code_of(acme->request({{"op", "publish"}, {"topic", "chat"}, {"data", 0}}, id++));
+  }
+  EXPECT_EQ(code, "ok") << "still refused after the cool-down";
+}
+
+TEST_P(Tenants, AReloadTakesNewLimitsWithinATick) {
+  auto limits = [](int64_t rate) {
+    return [rate](actors::tenant_policy& p) { p.defaults.publish_per_s = rate; };
+  };
+  test_node node{with(limits(0))};
+  auto acme = connected(node.port(), GetParam(), "acme");
+  EXPECT_EQ(flood(*acme, "chat", 50, 100)["ok"], 50);
+
+  auto fresh = test_config(node.data_dir());
+  with(limits(5))(fresh);
+  node.get().reload(fresh);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  auto codes = flood(*acme, "chat", 30, 200);
+  EXPECT_LE(codes["ok"], 8);
+  EXPECT_GE(codes["throttled"], 22);
+  encoded_client late{node.port(), GetParam()};
+  EXPECT_EQ(connect_as(late, "acme")["ok"]["limits"]["publish_per_s"], 5);
+}
+
+INSTANTIATE_TEST_SUITE_P(BothEncodings, Tenants, ::testing::Values(wire::in_json, wire::in_msgpack),
+                         [](const ::testing::TestParamInfo<wire>& p) {
+                           return std::string{wire_name(p.param)};
+                         });
+
+} // namespace
+} // namespace switchyard::testing
