@@ -33,6 +33,7 @@ using read_atom = caf::atom_constant<caf::atom("read")>;
 using recover_atom = caf::atom_constant<caf::atom("recover")>;
 using refused_atom = caf::atom_constant<caf::atom("refused")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using revoke_atom = caf::atom_constant<caf::atom("revoke")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;

@@ -133,6 +133,7 @@ bool handle_frame(connection_actor* self, client_frame& frame) {
     if (!frame.clean) {
       count_bad_frame(self, frame.bad_snippet);
     }
+    hold_after_frame(self);
   }
   if (auto sink = st.sink.lock()) {
     sink->frame_done(frame.bytes);
@@ -191,6 +192,10 @@ caf::behavior connection(connection_actor* self, node_context* ctx, protocol::en
       },
       [=](limits_atom, const tenant_limits& limits) { on_limits(self, limits); },
       [=](revoke_atom, int64_t retry_after_ms) { on_revoke(self, retry_after_ms); },
+      [=](resume_atom) {
+        output_batch batch{self};
+        resume(self);
+      },
       [=](written_atom) {
         output_batch batch{self};
         self->state.drain_requested = false;

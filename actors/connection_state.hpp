@@ -108,6 +108,7 @@ struct connection_state {
   /// tenant's breaker is open.
   int64_t blocked_until_ms = 0;
   std::string_view blocked_code;
+  bool sent_while_blocked = false;    ///< the frame being handled had a publish refused so
   int64_t reported_subscriptions = 0; ///< what the tenant was last told this holds
   int64_t failure_reported_ms = 0;    ///< when the tenant was last told of a failed publish
   /// Handling of frames waits for the tenant (connect, credit, a subscription slot); the
@@ -224,6 +225,10 @@ void on_slow_down(connection_actor* self, int level, int64_t retry_after_ms,
 void on_limits(connection_actor* self, const tenant_limits& limits);
 /// The tenant's breaker opened: credit is void, publishes are refused for the cool-down.
 void on_revoke(connection_actor* self, int64_t retry_after_ms);
+/// After a frame that published while blocked: its next frames wait until the block ends
+/// (at most a second), so a client flooding past its limits is held back by TCP instead
+/// of costing the node a refusal per publish.
+void hold_after_frame(connection_actor* self);
 /// Stops handling frames until resume() (the current frame goes on where it stopped).
 void pause(connection_actor* self);
 void resume(connection_actor* self);

@@ -9,6 +9,8 @@
 #include "protocol/codec.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <utility>
 
 namespace switchyard::actors {
 
@@ -25,6 +27,8 @@ constexpr int64_t lease_share = 10;
 /// How long a refused connect or subscription waits before trying again: a slot frees
 /// when another connection or subscription ends, which nobody can predict.
 constexpr int64_t slot_retry_ms = 1000;
+/// The longest a blocked connection's reading is held at once (its other ops wait too).
+constexpr int64_t longest_hold_ms = 1000;
 /// The tenant hears of failed publishes at most this often from one connection.
 constexpr int64_t failure_report_ms = 250;
 
@@ -141,7 +145,8 @@ void join_tenant(connection_actor* self, std::optional<int64_t> id,
     if (id) {
       const auto& lim = s.ctx->limits;
       protocol::connect_ok ok;
-      ok.conn = "c" + std::to_string(s.conn_id);
+      // Appended, not "c" + ...: GCC 12's -Wstringop-overflow misfires on that here (-O2).
+      ok.conn.append("c").append(std::to_string(s.conn_id));
       ok.session = session_token();
       ok.node = s.ctx->node_name;
       ok.ping_ms = lim.ping_ms;
@@ -177,6 +182,7 @@ credit_check take_credit(connection_actor* self, const protocol::client_message&
   const auto now = steady_ms();
   if (now < st.blocked_until_ms) {
     send_error(self, msg.id, st.blocked_code, blocked_message(st), st.blocked_until_ms - now);
+    st.sent_while_blocked = true;
     return credit_check::answered;
   }
   if (now - st.credit_at_ms > credit_lifetime_ms) {
@@ -193,6 +199,18 @@ credit_check take_credit(connection_actor* self, const protocol::client_message&
   }
   lease_credit(self, bytes);
   return credit_check::wait;
+}
+
+void hold_after_frame(connection_actor* self) {
+  auto& st = self->state;
+  if (!std::exchange(st.sent_while_blocked, false) || st.paused) {
+    return;
+  }
+  const auto wait = std::clamp<int64_t>(st.blocked_until_ms - steady_ms(), 0, longest_hold_ms);
+  if (wait > 0) {
+    pause(self);
+    self->delayed_send(self, std::chrono::milliseconds(wait), resume_atom::value);
+  }
 }
 
 void with_subscription_slot(connection_actor* self, std::optional<int64_t> id,

@@ -46,7 +46,7 @@ find_package(spdlog REQUIRED CONFIG)
 find_package(nlohmann_json 3 REQUIRED CONFIG)
 find_package(simdjson REQUIRED CONFIG)         # the fast path of the JSON decoder
 find_package(CLI11 REQUIRED CONFIG)
-find_package(OpenSSL 3 REQUIRED)                # HMAC-SHA256 of connect tokens (JWT)
+find_package(OpenSSL 3 REQUIRED)                # HMAC-SHA256 of connect tokens (JWT), TLS
 find_package(GTest REQUIRED CONFIG)
 find_package(benchmark CONFIG)
 find_package(PkgConfig REQUIRED)

@@ -191,9 +191,10 @@ config_outcome load_config(const std::vector<std::string>& args,
   app.add_option("--config", config_path, "JSON config file");
   app.add_flag("--dump-config", dump, "print the effective configuration and exit");
   app.add_flag("--version", version, "print the version and exit");
+  const node_config defaults;
   for (const auto& opt : config_options()) {
     auto* o = app.add_option(cli_flag(opt.key), cli_values[opt.key],
-                             opt.help + " [default " + opt.get(node_config{}) + "]");
+                             opt.help + " [default " + opt.get(defaults) + "]");
     bound.emplace_back(&opt, o);
   }
   std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -251,6 +252,9 @@ config_outcome load_config(const std::vector<std::string>& args,
   }
   if (err.empty()) {
     err = check_auth(cfg);
+  }
+  if (err.empty() && cfg.server.tls_cert_file.empty() != cfg.server.tls_key_file.empty()) {
+    err = "tls.cert_file and tls.key_file go together: set both (TLS) or neither";
   }
   // Overrides complete the defaults of every layer.
   for (const auto& [tenant, values] : overrides) {

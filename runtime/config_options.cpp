@@ -128,6 +128,16 @@ std::vector<config_option> make_options() {
   opts.push_back(int_option<int64_t>(
       "auth.leeway_ms", "clock skew allowed when checking a token's exp, nbf and iat, ms",
       [](node_config& c) -> int64_t& { return c.auth.leeway_ms; }, 0, 600000));
+  opts.push_back(string_option(
+      "tls.cert_file",
+      "PEM certificate chain: with tls.key_file the port serves only TLS 1.2+ (wss://, "
+      "https://); SIGHUP reads both files again",
+      [](node_config& c) -> std::string& { return c.server.tls_cert_file; },
+      [](const std::string&) { return std::string{}; }));
+  opts.push_back(string_option(
+      "tls.key_file", "PEM private key of tls.cert_file",
+      [](node_config& c) -> std::string& { return c.server.tls_key_file; },
+      [](const std::string&) { return std::string{}; }));
   opts.push_back(int_option<int>(
       "io_threads", "threads running the sockets (0: one per core)",
       [](node_config& c) -> int& { return c.server.io_threads; }, 0, 64));

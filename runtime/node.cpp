@@ -156,12 +156,18 @@ void node::reload(const node_config& fresh) {
   auto plan = plan_reload(d.cfg, fresh);
   d.ctx->tenant_policy.set(plan.tenants);
   d.cfg.tenants = std::move(plan.tenants);
+  std::string error;
+  if (!d.server->reload_tls(error)) {
+    log::runtime().error("tls.reload_failed error=\"{}\"", error);
+  }
   std::string waiting;
   for (const auto& key : plan.needs_restart) {
     waiting += (waiting.empty() ? "" : ",") + key;
   }
-  log::runtime().info("config.reloaded node={} tenant_overrides={} needs_restart=\"{}\"",
-                      d.cfg.node_name, d.cfg.tenants.overrides.size(), waiting);
+  log::runtime().info(
+      "config.reloaded node={} tenant_overrides={} tls={} needs_restart=\"{}\"", d.cfg.node_name,
+      d.cfg.tenants.overrides.size(),
+      d.cfg.server.tls_cert_file.empty() ? "off" : (error.empty() ? "reloaded" : "kept"), waiting);
 }
 
 uint16_t node::port() const {

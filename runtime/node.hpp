@@ -35,8 +35,8 @@ public:
   /// Stops accepting, closes connections with 1001, lets the store writer commit
   /// what is pending, and waits for every actor. Idempotent.
   void stop();
-  /// Takes the reloadable keys of `fresh` (the tenant limits and breaker); logs the
-  /// changed keys that wait for a restart.
+  /// Takes the reloadable keys of `fresh` (the tenant limits and breaker), reads the TLS
+  /// certificate and key again; logs the changed keys that wait for a restart.
   void reload(const node_config& fresh);
 
   // For tests and benchmarks.

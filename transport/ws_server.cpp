@@ -12,8 +12,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
 #include <vector>
+
+#include <openssl/ssl.h>
 
 namespace switchyard::transport {
 
@@ -21,6 +24,35 @@ namespace {
 
 constexpr auto shutdown_grace = std::chrono::seconds(5);
 constexpr uint16_t close_going_away = 1001;
+/// A TLS handshake must be done within this (as an HTTP request is read within 10 s).
+constexpr auto tls_handshake_timeout = std::chrono::seconds(10);
+
+/// A server TLS context with the certificate and key of `opts`: TLS 1.2 or later.
+std::shared_ptr<net::ssl::context> make_tls_context(const server_options& opts,
+                                                    std::string& error) {
+  namespace ssl = net::ssl;
+  auto tls = std::make_shared<ssl::context>(ssl::context::tls_server);
+  tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                   ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
+  beast::error_code ec;
+  tls->use_certificate_chain_file(opts.tls_cert_file, ec);
+  if (ec) {
+    error = "tls.cert_file '" + opts.tls_cert_file + "': " + ec.message();
+    return nullptr;
+  }
+  tls->use_private_key_file(opts.tls_key_file, ssl::context::pem, ec);
+  if (ec) {
+    error = "tls.key_file '" + opts.tls_key_file + "': " + ec.message();
+    return nullptr;
+  }
+  if (SSL_CTX_check_private_key(tls->native_handle()) != 1) {
+    error = "tls.key_file '" + opts.tls_key_file + "' does not match tls.cert_file";
+    return nullptr;
+  }
+  return tls;
+}
 
 } // namespace
 
@@ -73,12 +105,37 @@ struct ws_server::impl {
         // ~40 ms stalls at low rates.
         beast::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
-        std::make_shared<http_session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), ctx,
-                                                          sessions, router, stopping)
-            ->run();
+        if (auto context = tls_context()) {
+          secure(std::move(socket), std::move(context));
+        } else {
+          std::make_shared<http_session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)),
+                                                            ctx, sessions, router, stopping)
+              ->run();
+        }
       }
       accept();
     });
+  }
+
+  /// The TLS handshake, then the HTTP session over TLS.
+  void secure(tcp::socket socket, std::shared_ptr<net::ssl::context> context) {
+    auto stream = std::make_shared<tls_stream>(beast::tcp_stream(std::move(socket)), *context);
+    beast::get_lowest_layer(*stream).expires_after(tls_handshake_timeout);
+    stream->async_handshake(net::ssl::stream_base::server,
+                            [this, stream, context](beast::error_code ec) {
+                              if (ec) {
+                                log().debug("tls.handshake_failed error=\"{}\"", ec.message());
+                                return;
+                              }
+                              std::make_shared<http_session<tls_stream>>(std::move(*stream), ctx,
+                                                                         sessions, router, stopping)
+                                  ->run();
+                            });
+  }
+
+  std::shared_ptr<net::ssl::context> tls_context() {
+    std::lock_guard lock(tls_mutex);
+    return tls.empty() ? nullptr : tls.back();
   }
 
   /// Every session has ended: the io threads may return once their handlers are done.
@@ -106,6 +163,10 @@ struct ws_server::impl {
   net::steady_timer deadline;
   bool running = false;
   uint16_t port = 0;
+  /// Every TLS context loaded (the last one is in use): a reload leaves the earlier ones
+  /// to the connections made with them, which may still refer to them.
+  std::mutex tls_mutex;
+  std::vector<std::shared_ptr<net::ssl::context>> tls;
 };
 
 ws_server::ws_server(actors::node_context& ctx, server_options opts)
@@ -117,6 +178,9 @@ ws_server::~ws_server() {
 
 bool ws_server::start(std::string& error) {
   auto& d = *impl_;
+  if (!d.opts.tls_cert_file.empty() && !reload_tls(error)) {
+    return false;
+  }
   beast::error_code ec;
   auto address = net::ip::make_address(d.opts.bind, ec);
   if (ec) {
@@ -145,7 +209,22 @@ bool ws_server::start(std::string& error) {
     t->thread = std::thread([&ioc = t->ioc] { ioc.run(); });
   }
   d.running = true;
-  log().info("ws.listening bind={} port={} io_threads={}", d.opts.bind, d.port, d.io.size());
+  log().info("ws.listening bind={} port={} io_threads={} tls={}", d.opts.bind, d.port, d.io.size(),
+             d.tls.empty() ? "off" : "on");
+  return true;
+}
+
+bool ws_server::reload_tls(std::string& error) {
+  auto& d = *impl_;
+  if (d.opts.tls_cert_file.empty()) {
+    return true;
+  }
+  auto context = make_tls_context(d.opts, error);
+  if (!context) {
+    return false;
+  }
+  std::lock_guard lock(d.tls_mutex);
+  d.tls.push_back(std::move(context));
   return true;
 }
 

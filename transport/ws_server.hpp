@@ -17,6 +17,9 @@ struct server_options {
   std::string bind = "127.0.0.1"; ///< listen address
   uint16_t port = 7400;           ///< 0: any free port (read it with port())
   int io_threads = 0;             ///< threads running the sockets; 0: one per core
+  /// Both set: the port serves only TLS (wss:// and https://), TLS 1.2 or later.
+  std::string tls_cert_file; ///< PEM certificate chain
+  std::string tls_key_file;  ///< PEM private key
 };
 
 class ws_server {
@@ -28,6 +31,9 @@ public:
 
   /// Binds, listens and starts the io threads. On failure returns false with `error`.
   bool start(std::string& error);
+  /// With TLS: reads the certificate and key files again; connections accepted from now
+  /// on use them (open ones keep theirs). False with `error` leaves the old ones in use.
+  bool reload_tls(std::string& error);
   /// The bound port (after start()).
   uint16_t port() const;
   /// Stops accepting, closes every WebSocket with 1001 (going away), waits for the

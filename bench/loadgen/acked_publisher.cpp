@@ -24,7 +24,7 @@ void acked_publisher::begin() {
 }
 
 void acked_publisher::on_open() {
-  conn_.send(R"({"id":1,"op":"connect","client":"switchyard-bench"})");
+  conn_.send_connect();
 }
 
 void acked_publisher::on_message(std::string_view msg, uint64_t recv_ns) {
@@ -36,6 +36,8 @@ void acked_publisher::on_message(std::string_view msg, uint64_t recv_ns) {
     return on_reply(msg, recv_ns, false);
   case message_kind::ping:
     return conn_.send(R"({"op":"ping"})");
+  case message_kind::push:
+    return record_push(msg);
   case message_kind::other:
     return record_error("publisher: unexpected message", msg);
   default:

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <mutex>
 
 namespace switchyard::bench {
 
@@ -12,9 +13,29 @@ std::atomic<uint64_t> errors{0};
 /// Longest snippet of a bad message printed, so one huge frame cannot flood stderr.
 constexpr std::size_t max_snippet = 300;
 
+std::mutex tally_mutex;
+std::map<std::string, uint64_t> codes;
+std::map<std::string, uint64_t> pushes;
+
+/// The string value of `"key":"..."` in a JSON message, or `fallback`.
+std::string_view string_field(std::string_view msg, std::string_view key,
+                              std::string_view fallback) {
+  const auto p = msg.find(key);
+  if (p == std::string_view::npos) {
+    return fallback;
+  }
+  const auto start = p + key.size();
+  const auto end = msg.find('"', start);
+  return end == std::string_view::npos ? fallback : msg.substr(start, end - start);
+}
+
 } // namespace
 
 void record_error(std::string_view where, std::string_view what) {
+  {
+    std::lock_guard lock(tally_mutex);
+    ++codes[std::string(string_field(what, R"("code":")", "closed"))];
+  }
   if (errors.fetch_add(1, std::memory_order_relaxed) != 0) {
     return;
   }
@@ -26,6 +47,25 @@ void record_error(std::string_view where, std::string_view what) {
 
 uint64_t error_count() {
   return errors.load(std::memory_order_relaxed);
+}
+
+} // namespace switchyard::bench
+
+namespace switchyard::bench {
+
+std::map<std::string, uint64_t> error_codes() {
+  std::lock_guard lock(tally_mutex);
+  return codes;
+}
+
+void record_push(std::string_view msg) {
+  std::lock_guard lock(tally_mutex);
+  ++pushes[std::string(string_field(msg, R"("push":")", "?"))];
+}
+
+std::map<std::string, uint64_t> push_counts() {
+  std::lock_guard lock(tally_mutex);
+  return pushes;
 }
 
 } // namespace switchyard::bench

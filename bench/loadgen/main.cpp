@@ -12,6 +12,7 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -58,6 +59,7 @@ void add_scenario_options(CLI::App& app, bench_options& o) {
                  "publish: unacked publishes per connection (default 256)")
       ->check(CLI::Range(1, 100'000'000));
   app.add_flag("--idem", o.idem, "publish: every publish carries a unique idem token");
+  app.add_option("--token", o.token, "A JWT every connect carries (a node in auth.mode jwt)");
   app.add_option("--hold", o.hold_s, "idle/topics: seconds to hold before reading RSS")
       ->check(CLI::Range(0.0, 600.0));
   app.add_option("--topics", o.topics, "topics: distinct topics to publish to once each")
@@ -104,6 +106,13 @@ std::string resolve_target(bench_options& o) {
     o.target = {"::1", o.port, "[::1]:" + port};
   } else {
     return "refusing host '" + o.host + "': only 127.0.0.1, localhost or ::1";
+  }
+  if (!o.token.empty()) {
+    o.target.connect_message = nlohmann::json{
+        {"id", 1},
+        {"op", "connect"},
+        {"client", "switchyard-bench"},
+        {"token", o.token}}.dump();
   }
   return "";
 }

@@ -32,6 +32,7 @@ struct bench_options {
   std::size_t topics = 100000;        ///< topics: distinct topics published to once each
   std::size_t connect_parallel = 256; ///< handshakes in flight at most
   double connect_timeout_s = 60;      ///< all connections must be ready within this
+  std::string token;                  ///< a JWT every `connect` carries (auth.mode jwt)
 
   endpoint target; ///< resolved from host and port by main()
 };

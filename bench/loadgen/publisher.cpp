@@ -44,7 +44,7 @@ void publisher::begin(uint64_t t0_ns) {
 }
 
 void publisher::on_open() {
-  conn_.send(R"({"id":1,"op":"connect","client":"switchyard-bench"})");
+  conn_.send_connect();
 }
 
 void publisher::on_message(std::string_view msg, uint64_t) {
@@ -60,6 +60,8 @@ void publisher::on_message(std::string_view msg, uint64_t) {
     return record_error("publisher", msg);
   case message_kind::ping:
     return conn_.send(R"({"op":"ping"})");
+  case message_kind::push:
+    return record_push(msg);
   default:
     return;
   }

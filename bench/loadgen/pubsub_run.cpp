@@ -163,6 +163,8 @@ int run_pubsub(const bench_options& o, const pubsub_plan& plan) {
   nlohmann::ordered_json r = header(o, plan);
   r.update(delivery_report(s, plan, t));
   r["errors"] = error_count();
+  r["errors_by_code"] = error_codes();
+  r["pushes"] = push_counts();
   r["connect_s"] = round3(connect_s);
   r["server_rss_kib_before"] = known(rss0);
   r["server_rss_kib_after"] = known(rss1);

@@ -88,7 +88,8 @@ int run_idle(const bench_options& o) {
       {"hold_s", o.hold_s},
       {"nofile_limit", nofile},
       {"nofile_too_low", nofile < o.conns + 64},
-      {"errors", error_count()}};
+      {"errors", error_count()},
+      {"errors_by_code", error_codes()}};
   add_rss(r, rss0, rss1, ok);
   print_report(r);
   return ok == o.conns ? 0 : 1;

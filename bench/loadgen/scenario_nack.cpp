@@ -35,7 +35,7 @@ public:
   histogram latency; ///< read after the io thread stopped
 
   void on_open() override {
-    conn_.send(R"({"id":1,"op":"connect","client":"switchyard-bench"})");
+    conn_.send_connect();
     conn_.send(R"({"id":2,"op":"subscribe","topic":"nack/bench","mode":"queue","group":"g"})");
   }
 

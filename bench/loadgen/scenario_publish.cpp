@@ -112,6 +112,8 @@ int run_publish(const bench_options& o) {
   nlohmann::ordered_json r = ack_report(s, o, t0);
   r["drained"] = drained;
   r["errors"] = error_count();
+  r["errors_by_code"] = error_codes();
+  r["pushes"] = push_counts();
   r["server_rss_kib_before"] = known(rss0);
   r["server_rss_kib_after"] = known(rss1);
   cpu.add_to(r, r["acked"].get<double>(), "acks_per_server_cpu_s");

@@ -32,7 +32,7 @@ public:
   std::atomic<uint64_t> refused{0};
   std::atomic<bool> failed{false};
 
-  void on_open() override { conn_.send(R"({"id":0,"op":"connect"})"); }
+  void on_open() override { conn_.send_connect(); }
 
   void on_message(std::string_view msg, uint64_t) override {
     if (!connected_) {

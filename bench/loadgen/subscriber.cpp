@@ -11,7 +11,7 @@ subscriber::subscriber(io_pool& pool, std::size_t worker, const endpoint& ep, wo
       tracker_(publishers), on_ready_(std::move(on_ready)), acks_missing_(topics_.size()) {}
 
 void subscriber::on_open() {
-  conn_.send(R"({"id":1,"op":"connect","client":"switchyard-bench"})");
+  conn_.send_connect();
   std::size_t id = 2;
   for (const auto& topic : topics_) {
     conn_.send(R"({"id":)" + std::to_string(id++) + R"(,"op":"subscribe","topic":")" + topic +
@@ -31,7 +31,7 @@ void subscriber::on_message(std::string_view msg, uint64_t recv_ns) {
   case message_kind::ping:
     return conn_.send(R"({"op":"ping"})");
   case message_kind::push:
-    return;
+    return record_push(msg);
   case message_kind::ok:
     return on_reply(msg, true);
   case message_kind::error:

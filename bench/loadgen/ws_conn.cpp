@@ -196,6 +196,10 @@ void ws_conn::start() {
   net::post(impl_->ws.get_executor(), [d = impl_.get()] { d->connect(); });
 }
 
+void ws_conn::send_connect() {
+  send(impl_->ep.connect_message);
+}
+
 void ws_conn::send(std::string_view msg) {
   if (impl_->closed) {
     return;

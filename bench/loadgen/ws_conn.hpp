@@ -20,6 +20,8 @@ struct endpoint {
   std::string address;     ///< numeric: 127.0.0.1 or ::1
   uint16_t port = 0;       ///< TCP port
   std::string host_header; ///< Host header of the handshake, e.g. 127.0.0.1:7400
+  /// The `connect` message (id 1) every connection sends first (with --token, its JWT).
+  std::string connect_message = R"({"id":1,"op":"connect","client":"switchyard-bench"})";
 };
 
 /// Receives a connection's events, always on its io thread.
@@ -52,6 +54,8 @@ public:
   void start();
   /// Queues one message (no trailing newline). Dropped once the connection is closed.
   void send(std::string_view msg);
+  /// Queues the endpoint's `connect` (id 1).
+  void send_connect();
   /// Messages queued but not yet handed to the socket.
   std::size_t queued_msgs() const;
   /// Bytes queued but not yet handed to the socket.

@@ -4,6 +4,8 @@
 // -DSWITCHYARD_LIBFUZZER=ON instead.
 //
 // usage: fuzz_driver [iterations] [seed]   (progress on stderr)
+//        fuzz_driver --write-seeds DIR      (the seeds as files: libFuzzer's starting corpus,
+//                                            tests/fuzz/corpus/<target>)
 
 #include <algorithm>
 #include <cstddef>
@@ -67,6 +69,20 @@ std::string mutate(rng& r, const std::vector<std::string>& corpus) {
 } // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 3 && std::string(argv[1]) == "--write-seeds") {
+    const auto seeds = fuzz_seeds();
+    for (std::size_t i = 0; i < seeds.size(); ++i) {
+      const auto path = std::string(argv[2]) + "/seed-" + std::to_string(i);
+      FILE* f = std::fopen(path.c_str(), "wb");
+      if (f == nullptr || std::fwrite(seeds[i].data(), 1, seeds[i].size(), f) != seeds[i].size()) {
+        std::fprintf(stderr, "cannot write %s\n", path.c_str());
+        return 1;
+      }
+      std::fclose(f);
+    }
+    std::printf("fuzz: %zu seeds written to %s\n", seeds.size(), argv[2]);
+    return 0;
+  }
   long iterations = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 100000;
   rng r{argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 0x5eed5eedULL};
   auto corpus = fuzz_seeds();

@@ -136,6 +136,33 @@ TEST_P(Tenants, PublishesPastTheRateAreThrottledAndPublishersSlowDown) {
   EXPECT_EQ(clear["level"], 0);
 }
 
+TEST_P(Tenants, AClientThatKeepsPublishingWhileThrottledIsHeldBackButAnsweredInOrder) {
+  test_node node{with([](actors::tenant_policy& p) { p.defaults.publish_per_s = 5; })};
+  auto flooder = connected(node.port(), GetParam(), "acme");
+  auto polite = connected(node.port(), GetParam(), "acme");
+  constexpr int frames = 40;
+  for (int i = 0; i < frames; ++i) { // one publish a frame, as fast as the socket takes them
+    flooder->send({{"op", "publish"}, {"topic", "chat"}, {"data", i}, {"id", 100 + i}});
+  }
+  // Its reading waits out each throttle, so its later frames are not even read yet, while
+  // another connection of the tenant is answered at once.
+  EXPECT_EQ(code_of(polite->request({{"op", "ping"}}, 7)), "ok");
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  int answered = 0;
+  while (!flooder->next(std::chrono::milliseconds(1)).is_null()) {
+    ++answered;
+  }
+  EXPECT_GE(answered, 5);
+  EXPECT_LT(answered, frames);
+  std::map<std::string, int> codes;
+  for (int i = answered; i < frames; ++i) {
+    auto r = flooder->next(std::chrono::seconds(10));
+    ASSERT_FALSE(r.is_null()) << "only " << i << " of " << frames << " answered";
+    ++codes[r.contains("push") ? "push" : code_of(r)];
+  }
+  EXPECT_GT(codes["throttled"], 0);
+}
+
 TEST_P(Tenants, BytesPastTheByteRateAreThrottled) {
   test_node node{with([](actors::tenant_policy& p) { p.defaults.publish_bytes_per_s = 2000; })};
   auto acme = connected(node.port(), GetParam(), "acme");

@@ -202,6 +202,14 @@ TEST(Config, TenantLimitsNotEnforcedYetAndBadOverridesAreRefused) {
   EXPECT_EQ(load_config({"--tenants-overrides-acme-publish-per-s", "1"}, {}).exit_code, 2);
 }
 
+TEST(Config, TlsNeedsBothTheCertificateAndTheKey) {
+  auto out = load_config({"--tls-cert-file", "/etc/node.crt"}, {});
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_NE(out.error.find("tls.key_file"), std::string::npos) << out.error;
+  out = load_config({"--tls-cert-file", "/etc/node.crt", "--tls-key-file", "/etc/node.key"}, {});
+  EXPECT_TRUE(out.error.empty()) << out.error;
+}
+
 TEST(Config, AReloadTakesTenantLimitsAndNamesWhatWaitsForARestart) {
   auto running = load_config({}, {}).config;
   auto fresh = load_config({"--tenants-defaults-publish-per-s", "9", "--port", "7500",
