@@ -74,8 +74,10 @@ credit_grant tenant_guard::lease(int64_t need_msgs, int64_t want_msgs, int64_t n
   if (msgs == 0 || (bytes == 0 && need_bytes > 0)) {
     msgs_.give_back(msgs);
     overloaded_now_ = true;
+    // Back when what was asked for has refilled, not at the first token: a client that
+    // retries then gets a useful lease instead of another refusal.
     const auto wait =
-        std::max(msgs_.wait_ms(need_msgs, now_ms), bytes_.wait_ms(need_bytes, now_ms));
+        std::max(msgs_.refill_ms(want_msgs, now_ms), bytes_.refill_ms(want_bytes, now_ms));
     return {credit_grant::verdict::throttled, 0, 0, std::max<int64_t>(wait, 1)};
   }
   if (msgs_.limited()) {

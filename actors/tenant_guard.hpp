@@ -50,7 +50,8 @@ public:
   int64_t subscriptions() const { return subscriptions_; }
 
   /// Credit for at least `need_msgs` events of `need_bytes` bytes, up to `want_msgs` and
-  /// `want_bytes`.
+  /// `want_bytes`; refused, retry_after_ms says when `want_msgs` and `want_bytes` are
+  /// there again (at most a second).
   credit_grant lease(int64_t need_msgs, int64_t want_msgs, int64_t need_bytes, int64_t want_bytes,
                      int64_t now_ms);
   /// A publish of this tenant failed for want of room (topic full, store unavailable).

@@ -44,6 +44,17 @@ public:
       tokens_ = std::min(tokens_ + static_cast<double>(n), static_cast<double>(rate_));
     }
   }
+  /// How long until the bucket holds `n` tokens (at most a full bucket).
+  int64_t refill_ms(int64_t n, int64_t now_ms) {
+    if (rate_ == 0) {
+      return 0;
+    }
+    refill(now_ms);
+    const auto missing = static_cast<double>(std::min(n, rate_)) - tokens_;
+    return missing <= 0
+               ? 0
+               : static_cast<int64_t>(std::ceil(missing * 1000.0 / static_cast<double>(rate_)));
+  }
   /// How long until take(need, ...) can succeed.
   int64_t wait_ms(int64_t need, int64_t now_ms) {
     if (rate_ == 0) {

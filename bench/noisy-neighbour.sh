@@ -8,7 +8,8 @@
 # its peak during the noisy phases over its level after the first quiet one.
 #   bench/noisy-neighbour.sh [REPS]
 # SWITCHYARD_BIN and GEN override the node and generator (default: build/release);
-# DURATION (s, default 12) is each phase's publishing time. JSON lines go to $OUT.
+# DURATION (s, default 12) is each phase's publishing time; NOISY_RATE (default 500) is
+# the noisy tenant's publish_per_s. JSON lines go to $OUT.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 reps=${1:-3}
@@ -35,9 +36,9 @@ noisy_token=$(token noisy)
 
 dir=$(mktemp -d /tmp/sy-noisy.XXXXXX)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
-cat >"$dir/config.json" <<'JSON'
-{"tenants": {"overrides": {"noisy": {"publish_per_s": 2000, "publish_bytes_per_s": 1000000,
-                                     "max_connections": 50, "max_subscriptions": 100}}}}
+cat >"$dir/config.json" <<JSON
+{"tenants": {"overrides": {"noisy": {"publish_per_s": ${NOISY_RATE:-500},
+  "publish_bytes_per_s": 1000000, "max_connections": 50, "max_subscriptions": 100}}}}
 JSON
 port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 SWITCHYARD_AUTH_JWT_SECRET=$secret "$bin" --port "$port" --data-dir "$dir/data" --log-level warn \
@@ -57,6 +58,7 @@ steady() { # the measured tenant: one fanout run
 
 base_anon=""
 peak_anon=0
+echo 0 >"$out/anon.peak"
 for rep in $(seq "$reps"); do
   echo "== rep $rep/$reps: quiet" >&2
   steady quiet
@@ -66,14 +68,15 @@ for rep in $(seq "$reps"); do
   "$gen" --port "$port" --scenario publish --pubs 8 --inflight 512 --duration $((duration + 4)) \
     --topic "noisy/flood" --token "$noisy_token" >>"$out/flood.jsonl" 2>>"$out/gen.log" &
   flood=$!
+  sleep 1 # its publishers connect first; the connection flood takes what is left and more
   "$gen" --port "$port" --scenario idle --conns 500 --hold $((duration + 2)) \
     --connect-timeout 5 --token "$noisy_token" >>"$out/conns.jsonl" 2>>"$out/gen.log" &
   conns=$!
-  sleep 2
+  sleep 1
   ( while kill -0 "$flood" 2>/dev/null; do anon_kib; sleep 0.5; done ) >"$out/anon.$rep" &
   steady noisy
   wait "$flood" "$conns" || true
-  peak_anon=$(sort -n "$out/anon.$rep" "$out/anon.peak" 2>/dev/null | tail -1)
+  peak_anon=$(sort -n "$out/anon.$rep" "$out/anon.peak" | tail -1)
   echo "$peak_anon" >"$out/anon.peak"
 done
 

@@ -226,6 +226,37 @@ TEST_P(Tenants, SustainedOverloadOpensTheBreakerUntilTheCooldownEnds) {
   EXPECT_EQ(code, "ok") << "still refused after the cool-down";
 }
 
+TEST_P(Tenants, AStalledConsumerOfOneTenantLeavesAnotherTenantsDeliveriesIntact) {
+  test_node node{[](runtime::node_config& cfg) {
+    with([](actors::tenant_policy&) {})(cfg);
+    cfg.limits.outbound_queue = 16;
+    cfg.limits.write_timeout_ms = 120000; // the stalled one must outlast the test
+  }};
+  auto stalled = connected(node.port(), GetParam(), "acme");
+  auto acme_pub = connected(node.port(), GetParam(), "acme");
+  auto reader = connected(node.port(), GetParam(), "globex");
+  auto globex_pub = connected(node.port(), GetParam(), "globex");
+  ASSERT_EQ(code_of(stalled->request({{"op", "subscribe"}, {"topic", "feed"}}, 2)), "ok");
+  ASSERT_EQ(code_of(reader->request({{"op", "subscribe"}, {"topic", "feed"}}, 2)), "ok");
+
+  // acme floods its own `feed` (64 KiB events, far more than a socket buffer holds)
+  // while globex publishes 200 small events to its `feed` and reads them.
+  const std::string blob(64 * 1024, 'a');
+  for (int i = 0; i < 150; ++i) {
+    acme_pub->send({{"op", "publish"}, {"topic", "feed"}, {"data", blob}});
+  }
+  constexpr int events = 200;
+  for (int seq = 1; seq <= events; ++seq) { // paced by the reader: only acme's one lags
+    globex_pub->send({{"op", "publish"}, {"topic", "feed"}, {"data", seq}});
+    auto m = reader->next_push("event", std::chrono::seconds(10));
+    ASSERT_FALSE(m.is_null()) << "globex's reader stopped at " << seq;
+    ASSERT_EQ(m["seq"], seq);
+    ASSERT_EQ(m["data"], seq); // never one of acme's
+  }
+  // acme's consumer fell behind on its own: a gap where its queue overflowed.
+  EXPECT_FALSE(stalled->next_push("gap", std::chrono::seconds(10)).is_null());
+}
+
 TEST_P(Tenants, AReloadTakesNewLimitsWithinATick) {
   auto limits = [](int64_t rate) {
     return [rate](actors::tenant_policy& p) { p.defaults.publish_per_s = rate; };

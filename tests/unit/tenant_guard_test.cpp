@@ -58,8 +58,9 @@ TEST(TenantGuard, LeasesUntilTheRateIsUsedThenThrottlesWithRetryAfter) {
   EXPECT_EQ(g.lease(1, 70, 0, 0, 0).msgs, 30);
   auto refused = g.lease(1, 10, 0, 0, 0);
   EXPECT_EQ(refused.outcome, verdict::throttled);
-  EXPECT_EQ(refused.retry_after_ms, 10);
+  EXPECT_EQ(refused.retry_after_ms, 100); // when the 10 asked for are back
   EXPECT_EQ(g.lease(1, 10, 0, 0, 50).msgs, 5);
+  EXPECT_EQ(g.lease(1, 1000, 0, 0, 50).retry_after_ms, 1000); // at most a full bucket
 }
 
 TEST(TenantGuard, BytesAreLimitedApartFromEvents) {
@@ -68,7 +69,7 @@ TEST(TenantGuard, BytesAreLimitedApartFromEvents) {
   EXPECT_EQ(g.lease(0, 1, 600, 600, 0).outcome, verdict::granted); // into debt
   auto refused = g.lease(0, 1, 600, 600, 0);
   EXPECT_EQ(refused.outcome, verdict::throttled);
-  EXPECT_EQ(refused.retry_after_ms, 201); // 200 ms to pay the debt, 1 ms for a token
+  EXPECT_EQ(refused.retry_after_ms, 800); // 200 ms to pay the debt, 600 for the 600 bytes
 }
 
 TEST(TenantGuard, SlowDownRisesAtEightyAndHundredPercentAndClearsUnderSixty) {
