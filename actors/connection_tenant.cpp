@@ -57,7 +57,7 @@ void block(connection_state& st, std::string_view code, int64_t retry_after_ms) 
   st.credit_bytes = 0;
 }
 
-/// Asks the tenant for credit for `msg`; handling resumes with its answer.
+/// Asks the tenant for credit for a publish of `bytes`; handling resumes with its answer.
 void lease_credit(connection_actor* self, int64_t bytes) {
   auto& st = self->state;
   const auto now = steady_ms();

@@ -47,7 +47,6 @@ public:
   bool add_subscription();
   /// Counts subscriptions made without asking (limit 0), or removed (n < 0).
   void count_subscriptions(int64_t n) { subscriptions_ += n; }
-  int64_t subscriptions() const { return subscriptions_; }
 
   /// Credit for at least `need_msgs` events of `need_bytes` bytes, up to `want_msgs` and
   /// `want_bytes`; refused, retry_after_ms says when `want_msgs` and `want_bytes` are

@@ -68,10 +68,12 @@ std::string take_overrides(json& doc, tenant_overrides& out) {
       if (k == keys.end()) {
         return where + " key '" + kv.key() + "': unknown key";
       }
+      if (!kv.value().is_number_integer()) {
+        return where + " key '" + kv.key() + "': must be an integer";
+      }
       int64_t v = 0;
-      const auto text = kv.value().is_number_integer() ? kv.value().dump() : std::string{"?"};
-      if (auto err = check_tenant_limit(text, k->enforced, v); !err.empty()) {
-        return where + " key '" + kv.key() + "': " + (text == "?" ? "must be an integer" : err);
+      if (auto err = check_tenant_limit(kv.value().dump(), k->enforced, v); !err.empty()) {
+        return where + " key '" + kv.key() + "': " + err;
       }
       limits[kv.key()] = v;
     }

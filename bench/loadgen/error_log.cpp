@@ -1,5 +1,7 @@
 #include "bench/loadgen/error_log.hpp"
 
+#include "bench/loadgen/message_scan.hpp"
+
 #include <atomic>
 #include <cstdio>
 #include <mutex>
@@ -16,18 +18,6 @@ constexpr std::size_t max_snippet = 300;
 std::mutex tally_mutex;
 std::map<std::string, uint64_t> codes;
 std::map<std::string, uint64_t> pushes;
-
-/// The string value of `"key":"..."` in a JSON message, or `fallback`.
-std::string_view string_field(std::string_view msg, std::string_view key,
-                              std::string_view fallback) {
-  const auto p = msg.find(key);
-  if (p == std::string_view::npos) {
-    return fallback;
-  }
-  const auto start = p + key.size();
-  const auto end = msg.find('"', start);
-  return end == std::string_view::npos ? fallback : msg.substr(start, end - start);
-}
 
 } // namespace
 

@@ -57,6 +57,19 @@ inline std::optional<payload_stamp> event_stamp(std::string_view event) {
   return read_stamp(event.substr(p + data_key.size()));
 }
 
+/// The string after `key` (given as `"name":"`) up to the next quote, or `fallback`
+/// (no unescaping: for codes and push names).
+inline std::string_view string_field(std::string_view msg, std::string_view key,
+                                     std::string_view fallback) {
+  const auto p = msg.find(key);
+  if (p == std::string_view::npos) {
+    return fallback;
+  }
+  const auto start = p + key.size();
+  const auto end = msg.find('"', start);
+  return end == std::string_view::npos ? fallback : msg.substr(start, end - start);
+}
+
 /// The unsigned integer after `"key":` (key given without quotes), or nullopt.
 /// The first occurrence wins: callers ask only for keys that appear once.
 inline std::optional<uint64_t> uint_field(std::string_view msg, std::string_view key) {
