@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(g++ cmake make pkg-config ccache libcaf-dev libboost-dev libmsgpack-cxx-dev
+PACKAGES=(g++ cmake ninja-build make pkg-config ccache libcaf-dev libboost-dev libmsgpack-cxx-dev
   liblmdb-dev libspdlog-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libgtest-dev
   libbenchmark-dev libssl-dev)
 JOBS="${JOBS:-2}"
@@ -35,7 +35,12 @@ configure_and_build() { # build-dir build-type sanitizers [targets...]
   local dir="$1" type="$2" san="$3"; shift 3
   export CCACHE_DIR="${CCACHE_DIR:-$PWD/.cache/ccache}"
   say "configuring $dir ($type${san:+, sanitizers $san})"
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" -DSWITCHYARD_SANITIZERS="$san" \
+  # Ninja, not Make: Make builds no object of a target before the libraries it links
+  # are done, which leaves one of the two cores idle behind the heavy transport units.
+  if [ -f "$dir/CMakeCache.txt" ] && ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$' "$dir/CMakeCache.txt"; then
+    rm -rf "$dir/CMakeCache.txt" "$dir/CMakeFiles" # a Make build dir from before (ccache keeps its objects)
+  fi
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" -DSWITCHYARD_SANITIZERS="$san" \
     "${CMAKE_EXTRA[@]}" >/dev/null
   say "building $dir with $JOBS jobs"
   "${NICE[@]}" cmake --build "$dir" -j "$JOBS" ${1:+--target "$@"}

@@ -204,11 +204,33 @@ namespace {
 /// How often a publish is sent again when its topic stopped before taking it.
 constexpr int publish_attempts = 3;
 
+/// Publisher backpressure: a queue group of the topic is behind (publish_acks::lag_level).
+/// Told once per change and topic.
+void note_topic_lag(connection_actor* self, const std::string& topic, int level) {
+  auto& st = self->state;
+  if (level == 0 && st.lagging_topics.empty()) {
+    return;
+  }
+  auto it = st.lagging_topics.find(topic);
+  if (level == (it == st.lagging_topics.end() ? 0 : it->second)) {
+    return;
+  }
+  if (level == 0) {
+    st.lagging_topics.erase(it);
+  } else {
+    st.lagging_topics[topic] = level;
+  }
+  const auto reason = level == 0 ? "the queue groups of topic '" + topic + "' caught up"
+                                 : "a queue group of topic '" + topic + "' is behind";
+  send_message(self, protocol::encode_slow_down_push(st.enc, level, level == 2 ? 1000 : 0, reason));
+}
+
 /// Answers each publish of a run: the ones the topic did not take (full) with an error
 /// each, the stored ones with their acks in one message (JSON: one per line), so a run
 /// costs one hand-over to the socket whatever its length.
 void answer_run(connection_actor* self, const publish_run& run, const publish_acks& acks) {
   const auto enc = self->state.enc;
+  note_topic_lag(self, run.topic, acks.lag_level);
   std::string out;
   for (std::size_t i = 0; i < run.ids.size() && i < acks.events.size(); ++i) {
     if (acks.events[i].refused) {

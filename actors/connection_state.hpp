@@ -110,7 +110,10 @@ struct connection_state {
   std::string_view blocked_code;
   bool sent_while_blocked = false;    ///< the frame being handled had a publish refused so
   int64_t reported_subscriptions = 0; ///< what the tenant was last told this holds
-  int64_t failure_reported_ms = 0;    ///< when the tenant was last told of a failed publish
+  int behind_level = 0; ///< the slow_down level this was last told as a fanout consumer
+  /// Topics this was told (as a publisher) have a queue group behind, with the level.
+  std::map<std::string, int> lagging_topics;
+  int64_t failure_reported_ms = 0; ///< when the tenant was last told of a failed publish
   /// Handling of frames waits for the tenant (connect, credit, a subscription slot); the
   /// paused frame is the first of `deferred`.
   bool paused = false;

@@ -75,6 +75,21 @@ void gap_later(connection_actor* self, topic_subscription& ts) {
   notify_when_drained(self);
 }
 
+/// Consumer backpressure: slow_down level 1 once live events fill 80 % of the socket
+/// queue, level 2 once they overflowed it into a gap, level 0 when it drained (refill).
+void note_behind(connection_actor* self, int level) {
+  auto& st = self->state;
+  if (level <= st.behind_level) {
+    return;
+  }
+  st.behind_level = level;
+  send_message(self, protocol::encode_slow_down_push(
+                         st.enc, level, 0,
+                         level == 1 ? "this connection is falling behind its subscriptions"
+                                    : "this connection fell behind: events became a gap"));
+  notify_when_drained(self);
+}
+
 void push_event(connection_actor* self, const std::string& name, topic_subscription& ts,
                 std::shared_ptr<const std::string> bytes) {
   if (ts.sub.has_gap()) {
@@ -98,9 +113,13 @@ void on_replay_read(connection_actor* self, const std::string& name, uint64_t ge
 /// Asks the store for the next chunk of a catching-up subscription, if one is due.
 void read_more(connection_actor* self, const std::string& name, topic_subscription& ts) {
   auto& st = self->state;
-  auto range = ts.sub.begin_read(output_room(self), replay_chunk);
+  const auto room = output_room(self);
+  auto range = ts.sub.begin_read(room, replay_chunk, room * 2 >= st.capacity);
   if (!range) {
-    if (ts.sub.current() == subscription::phase::catching_up && !ts.sub.reading()) {
+    if (ts.sub.current() == subscription::phase::live) {
+      ts.replaying = false;
+      go_direct(self, ts);
+    } else if (!ts.sub.reading()) {
       notify_when_drained(self); // no room now: go on when the socket has taken this
     }
     return;
@@ -149,12 +168,7 @@ void on_replay_read(connection_actor* self, const std::string& name, uint64_t ge
   if (ts->sub.has_gap()) {
     output_room(self) > 0 ? push_gap(self, name, *ts) : gap_later(self, *ts);
   }
-  if (ts->sub.current() == subscription::phase::catching_up) {
-    read_more(self, name, *ts);
-  } else {
-    ts->replaying = false;
-    go_direct(self, *ts);
-  }
+  read_more(self, name, *ts);
 }
 
 /// The seq a subscribe's `from` starts at, given the topic's last seq now (since_ms was
@@ -425,12 +439,14 @@ void on_events(connection_actor* self, const event_batch_ptr& batch) {
   take_back(ts);
   bool json = st.enc == protocol::encoding::json;
   auto room = output_room(self);
+  bool dropped = false;
   for (const auto& ev : batch->events) {
     switch (ts.sub.on_live(ev.seq, room > 0)) {
     case subscription::live_action::skip:
       break;
     case subscription::live_action::dropped:
       gap_later(self, ts);
+      dropped = true;
       break;
     case subscription::live_action::push:
       // Aliases the shared batch: no copy and no allocation per delivery.
@@ -439,6 +455,9 @@ void on_events(connection_actor* self, const event_batch_ptr& batch) {
       --room;
       break;
     }
+  }
+  if (dropped || room * 5 <= st.capacity) {
+    note_behind(self, dropped ? 2 : 1);
   }
   go_direct(self, ts);
 }
@@ -463,6 +482,11 @@ void refill(connection_actor* self) {
     if (ts.replaying) {
       read_more(self, name, ts);
     }
+  }
+  // The socket drained: a consumer that fell behind has caught up (after its gaps).
+  if (st.behind_level > 0 && !st.closing) {
+    st.behind_level = 0;
+    send_message(self, protocol::encode_slow_down_push(st.enc, 0, 0, "this connection caught up"));
   }
 }
 

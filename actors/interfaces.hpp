@@ -33,6 +33,7 @@ struct reply_address {
   uint32_t events = 1;  ///< how many consecutive events of the batch the reply covers
   uint32_t refused = 0; ///< events of its publish_batch after those, not taken (full)
   bool awaited = false; ///< a client waits for the answer (publish_batch::awaited)
+  int lag_level = 0;    ///< publish_acks::lag_level
 
   /// The promise to answer it, for `self` (the calling actor) to deliver.
   caf::response_promise promise(caf::local_actor* self) const {
@@ -57,6 +58,8 @@ struct reply_address {
 ///   attach      (from a queue group) the sender gets (advanced_atom, last seq, the
 ///               events) after every commit -> the durable last seq
 ///   detach      the sender stops getting them
+///   slowdown    (from an attached queue group) its lag's slow_down level, when it
+///               changed: publishers hear the highest one with their acks
 ///   count       -> number of subscribers
 ///   crash       fault injection for supervision tests: throws
 ///   passivate   (from its supervisor) stop now if idle
@@ -66,9 +69,10 @@ using topic_actor = caf::typed_actor<
     caf::replies_to<subscribe_atom, protocol::encoding>::with<uint64_t>,
     caf::reacts_to<promote_atom, direct_delivery>, caf::replies_to<unsub_atom>::with<bool>,
     caf::replies_to<attach_atom>::with<uint64_t>, caf::reacts_to<detach_atom>,
-    caf::reacts_to<committed_atom, store::append_batch>, caf::reacts_to<flush_atom>,
-    caf::reacts_to<refused_atom, store::topic_info>, caf::replies_to<count_atom>::with<uint64_t>,
-    caf::reacts_to<crash_atom>, caf::reacts_to<passivate_atom>, caf::reacts_to<tick_atom>>;
+    caf::reacts_to<slow_atom, int32_t>, caf::reacts_to<committed_atom, store::append_batch>,
+    caf::reacts_to<flush_atom>, caf::reacts_to<refused_atom, store::topic_info>,
+    caf::replies_to<count_atom>::with<uint64_t>, caf::reacts_to<crash_atom>,
+    caf::reacts_to<passivate_atom>, caf::reacts_to<tick_atom>>;
 
 /// A topic's batch for the store writer, with where the publishers' replies go: the
 /// writer answers them itself once the commit returned, so a topic that dies meanwhile

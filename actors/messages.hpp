@@ -47,6 +47,9 @@ struct publish_ack {
 };
 struct publish_acks {
   std::vector<publish_ack> events;
+  /// The slow_down level of the topic's queue groups when the batch was taken: the
+  /// furthest behind of them, against groups.lag_watermark.
+  int lag_level = 0;
 };
 
 /// One durable event, encoded once per encoding that some subscriber uses

@@ -52,6 +52,9 @@ struct topic_limits {
 struct group_limits {
   int64_t max_deliver = 5;                         ///< attempts before dead/<topic>
   int64_t inactive_ms = int64_t{72} * 3600 * 1000; ///< a group without members is deleted
+  /// Events a group may be behind (published, not yet acked) before its topic's
+  /// publishers get slow_down; 0: never.
+  int64_t lag_watermark = 10000;
 };
 
 /// The retention sweeper (config area `retention`); 0 turns a rule off.

@@ -7,6 +7,7 @@
 #include "actors/log.hpp"
 #include "actors/node_context.hpp"
 #include "actors/registry.hpp"
+#include "actors/slow_down_level.hpp"
 #include "actors/store_reader.hpp"
 #include "protocol/codec.hpp"
 #include "store/event_store.hpp"
@@ -48,6 +49,7 @@ struct group_actor_state {
   std::unordered_map<group_window::member_id, member_info> members;
   topic_actor topic; ///< null while (re)attaching
   uint64_t topic_last = 0;
+  int lag_level = 0; ///< the slow_down level of its lag the topic was last told
   bool reading = false;
   bool writing = false;
   /// Run once the next state write is durable (nullptr error) or failed.
@@ -73,6 +75,24 @@ std::string describe(const group_names& n) {
 
 void fetch(group_pointer self);
 void dispatch(group_pointer self);
+
+/// Tells the topic when the group's lag (published, not yet acked) crossed a level of
+/// groups.lag_watermark: the topic's publishers hear it with their acks.
+void report_lag(group_pointer self) {
+  auto& st = self->state;
+  const auto watermark = st.ctx->groups.lag_watermark;
+  if (watermark <= 0 || !st.topic) {
+    return;
+  }
+  const auto lag = st.topic_last > st.window.floor() ? st.topic_last - st.window.floor() : 0;
+  const int level =
+      slow_down_level(static_cast<double>(lag) / static_cast<double>(watermark), st.lag_level);
+  if (level != st.lag_level) {
+    st.lag_level = level;
+    log().info("group.lag {} lag={} level={}", describe(*st.names), lag, level);
+    self->send(st.topic, slow_atom::value, static_cast<int32_t>(level));
+  }
+}
 
 /// Dispatches after the messages already in the mailbox (acks of other members, more
 /// commits): members then get their events in fewer, larger messages and frames.
@@ -194,6 +214,7 @@ void dispatch(group_pointer self) {
   }
   fetch(self);
   persist(self);
+  report_lag(self);
 }
 
 void dead_letter(group_pointer self, group_window::dead_letter dl) {
@@ -294,6 +315,7 @@ void attach(group_pointer self) {
                     [=](uint64_t last) {
                       auto& s = self->state;
                       s.topic = topic;
+                      s.lag_level = 0; // what the restarted topic knows
                       self->monitor(topic);
                       s.topic_last = std::max(s.topic_last, last);
                       dispatch(self);

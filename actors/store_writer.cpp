@@ -233,6 +233,7 @@ void answer_stored(writer_pointer self, append_request& req,
   std::size_t e = 0;
   for (const auto& reply : req.replies) {
     publish_acks out;
+    out.lag_level = reply.lag_level;
     out.events.reserve(reply.events + reply.refused);
     out.events.insert(out.events.end(), acks.begin() + static_cast<std::ptrdiff_t>(e),
                       acks.begin() + static_cast<std::ptrdiff_t>(e + reply.events));

@@ -47,9 +47,18 @@ subscription::live_action subscription::on_live(uint64_t seq, bool has_room) {
   return live_action::push;
 }
 
-std::optional<subscription::read_range> subscription::begin_read(std::size_t room,
-                                                                 std::size_t chunk) {
-  if (phase_ != phase::catching_up || reading_ || room == 0 || delivered_ >= replay_to_) {
+std::optional<subscription::read_range>
+subscription::begin_read(std::size_t room, std::size_t chunk, bool room_to_spare) {
+  if (phase_ != phase::catching_up || reading_) {
+    return std::nullopt;
+  }
+  if (delivered_ >= replay_to_) {
+    if (room_to_spare) {
+      phase_ = phase::live;
+    }
+    return std::nullopt;
+  }
+  if (room == 0) {
     return std::nullopt;
   }
   reading_ = true;
@@ -73,7 +82,6 @@ void subscription::end_read(bool returned_any) {
   if (!returned_any && delivered_ < replay_to_) {
     note_gap(delivered_ + 1, replay_to_);
   }
-  settle();
 }
 
 std::optional<subscription::gap_range> subscription::take_gap() {

@@ -6,7 +6,10 @@
 //   joining      the topic has not confirmed yet: live batches are ignored (they are
 //                older than the confirmation, and replay covers what is wanted)
 //   catching_up  events delivered+1..replay_to are read from the store at the socket's
-//                pace; live batches only extend replay_to (they are durable already)
+//                pace; live batches only extend replay_to (they are durable already).
+//                Caught up, it goes live once half the socket queue is free: the
+//                replay leaves the queue full, and going live then would turn the
+//                next live event into a gap for a client that reads
 //   live         live events are pushed while the socket queue has room; the ones that
 //                do not fit become one `gap` range, reported before the next event
 //
@@ -60,13 +63,14 @@ public:
   live_action on_live(uint64_t seq, bool has_room);
 
   /// The next store read for catching up, if one is due: at most `room` and `chunk`
-  /// events. Marks a read in flight.
-  std::optional<read_range> begin_read(std::size_t room, std::size_t chunk);
+  /// events. Marks a read in flight. Caught up with `room_to_spare` (half the socket
+  /// queue free), it goes live instead.
+  std::optional<read_range> begin_read(std::size_t room, std::size_t chunk, bool room_to_spare);
   /// One event the read returned, in order. False: already delivered (ignore it). True:
   /// push it (after take_gap(): events the store no longer holds become a gap).
   bool on_replayed(uint64_t seq);
   /// The read finished; `returned_any` false: the range could not be read and is
-  /// reported as a gap rather than retried forever.
+  /// reported as a gap rather than retried forever. Going live waits for begin_read().
   void end_read(bool returned_any);
 
   /// The pending gap, cleared; report it before the next event of this subscription.

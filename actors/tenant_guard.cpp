@@ -1,5 +1,7 @@
 #include "actors/tenant_guard.hpp"
 
+#include "actors/slow_down_level.hpp"
+
 #include <algorithm>
 #include <numeric>
 
@@ -98,13 +100,12 @@ tenant_guard::tick_outcome tenant_guard::tick(int64_t now_ms) {
   window_pos_ = (window_pos_ + 1) % msgs_window_.size();
   const bool overloaded = std::exchange(overloaded_now_, false);
 
-  // slow_down: level 1 from 80 % of a rate, level 2 at 100 % (or a refusal), back to 0
-  // under 60 %; in between the level only goes down.
+  // slow_down: level 2 at 100 % of a rate or on a refusal (slow_down_level.hpp).
   auto used = std::max(usage(msgs_window_, msgs_.rate()), usage(bytes_window_, bytes_.rate()));
   if (overloaded) {
     used = std::max(used, 1.0);
   }
-  int level = used >= 1.0 ? 2 : used >= 0.8 ? 1 : used >= 0.6 ? std::min(level_, 1) : 0;
+  const int level = slow_down_level(used, level_);
   if (level != level_) {
     level_ = level;
     out.level = level;

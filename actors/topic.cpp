@@ -30,6 +30,11 @@ struct subscriber {
   std::shared_ptr<std::atomic<uint64_t>> cursor;
 };
 
+struct attached_group {
+  caf::actor who;
+  int lag_level = 0; ///< the slow_down level of its lag, as it last said
+};
+
 struct topic_actor_state {
   topic_state log{"", "", 0};
   caf::local_actor* self = nullptr;
@@ -37,7 +42,7 @@ struct topic_actor_state {
   store_writer_actor writer;
   std::vector<subscriber> subscribers;
   /// Queue groups of this topic: each is told the durable last seq after every commit.
-  std::vector<caf::actor> groups;
+  std::vector<attached_group> groups;
   /// One per staged publish_batch, in order (in-flight ones travel with their batch).
   std::vector<reply_address> staged_replies;
   std::size_t json_subscribers = 0;
@@ -66,6 +71,15 @@ struct topic_actor_state {
 
   bool idle() const { return subscribers.empty() && groups.empty() && log.idle(); }
 
+  /// What publishers hear with their acks: the furthest-behind group's level.
+  int lag_level() const {
+    int level = 0;
+    for (const auto& g : groups) {
+      level = std::max(level, g.lag_level);
+    }
+    return level;
+  }
+
   static inline const char* name = "topic";
 };
 
@@ -78,7 +92,7 @@ void count_encoding(topic_actor_state& st, protocol::encoding enc, int delta) {
 
 void remove_group(topic_actor_state& st, const caf::actor_addr& who) {
   auto it = std::find_if(st.groups.begin(), st.groups.end(),
-                         [&](const caf::actor& g) { return g.address() == who; });
+                         [&](const attached_group& g) { return g.who.address() == who; });
   if (it != st.groups.end()) {
     *it = std::move(st.groups.back());
     st.groups.pop_back();
@@ -196,7 +210,7 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
         const caf::response_promise& promise = rp;
         st.staged_replies.push_back(
             {promise.source(), promise.stages(), promise.id(), static_cast<uint32_t>(taken),
-             static_cast<uint32_t>(req.events.size() - taken), req.awaited});
+             static_cast<uint32_t>(req.events.size() - taken), req.awaited, st.lag_level()});
         const auto ts = now_ms();
         for (std::size_t i = 0; i < taken; ++i) {
           st.log.stage(ts, std::move(req.events[i]));
@@ -239,7 +253,7 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
         auto& st = self->state;
         auto sender = caf::actor_cast<caf::actor>(self->current_sender());
         remove_group(st, sender.address());
-        st.groups.push_back(sender);
+        st.groups.push_back({sender, 0});
         self->monitor(sender);
         st.last_active = steady::now();
         st.used = true;
@@ -251,6 +265,14 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
         self->demonitor(sender);
         stop_if_asked(self);
       },
+      [=](slow_atom, int32_t level) {
+        const auto sender = self->current_sender();
+        for (auto& g : self->state.groups) {
+          if (g.who.address() == sender) {
+            g.lag_level = level;
+          }
+        }
+      },
       [=](committed_atom, store::append_batch& batch) {
         auto& st = self->state;
         fan_out(self, st.log.commit(batch, st.json_subscribers > 0, st.msgpack_subscribers > 0));
@@ -260,7 +282,7 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
           const auto advanced =
               caf::make_message(advanced_atom::value, st.log.durable_seq(), std::move(events));
           for (const auto& g : st.groups) {
-            tell(self, g, advanced);
+            tell(self, g.who, advanced);
           }
         }
         flush_soon(self);

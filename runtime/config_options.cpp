@@ -196,6 +196,11 @@ std::vector<config_option> make_options() {
       "groups.inactive_ms", "a queue group without members this long is deleted, ms",
       [](node_config& c) -> int64_t& { return c.groups.inactive_ms; }, 1000, big));
   opts.push_back(int_option<int64_t>(
+      "groups.lag_watermark",
+      "events a queue group may be behind before its topic's publishers get slow_down "
+      "(level 1 from 80 %, 2 at 100 %); 0: never",
+      [](node_config& c) -> int64_t& { return c.groups.lag_watermark; }, 0, big));
+  opts.push_back(int_option<int64_t>(
       "retention.max_age_ms", "events older than this are deleted (0: no age limit), ms",
       [](node_config& c) -> int64_t& { return c.retention.max_age_ms; }, 0, big));
   opts.push_back(int_option<int64_t>(

@@ -2,10 +2,11 @@
 
 #include "actors/node_context.hpp"
 #include "transport/http_router.hpp"
-#include "transport/http_session.hpp"
+#include "transport/live_session.hpp"
 #include "transport/log.hpp"
 #include "transport/net.hpp"
 #include "transport/session_registry.hpp"
+#include "transport/session_start.hpp"
 #include "transport/session_watch.hpp"
 #include "transport/write_lane.hpp"
 
@@ -16,43 +17,12 @@
 #include <thread>
 #include <vector>
 
-#include <openssl/ssl.h>
-
 namespace switchyard::transport {
 
 namespace {
 
 constexpr auto shutdown_grace = std::chrono::seconds(5);
 constexpr uint16_t close_going_away = 1001;
-/// A TLS handshake must be done within this (as an HTTP request is read within 10 s).
-constexpr auto tls_handshake_timeout = std::chrono::seconds(10);
-
-/// A server TLS context with the certificate and key of `opts`: TLS 1.2 or later.
-std::shared_ptr<net::ssl::context> make_tls_context(const server_options& opts,
-                                                    std::string& error) {
-  namespace ssl = net::ssl;
-  auto tls = std::make_shared<ssl::context>(ssl::context::tls_server);
-  tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
-                   ssl::context::single_dh_use);
-  SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
-  beast::error_code ec;
-  tls->use_certificate_chain_file(opts.tls_cert_file, ec);
-  if (ec) {
-    error = "tls.cert_file '" + opts.tls_cert_file + "': " + ec.message();
-    return nullptr;
-  }
-  tls->use_private_key_file(opts.tls_key_file, ssl::context::pem, ec);
-  if (ec) {
-    error = "tls.key_file '" + opts.tls_key_file + "': " + ec.message();
-    return nullptr;
-  }
-  if (SSL_CTX_check_private_key(tls->native_handle()) != 1) {
-    error = "tls.key_file '" + opts.tls_key_file + "' does not match tls.cert_file";
-    return nullptr;
-  }
-  return tls;
-}
 
 } // namespace
 
@@ -106,31 +76,13 @@ struct ws_server::impl {
         beast::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
         if (auto context = tls_context()) {
-          secure(std::move(socket), std::move(context));
+          start_tls_session(std::move(socket), std::move(context), deps);
         } else {
-          std::make_shared<http_session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)),
-                                                            ctx, sessions, router, stopping)
-              ->run();
+          start_plain_session(std::move(socket), deps);
         }
       }
       accept();
     });
-  }
-
-  /// The TLS handshake, then the HTTP session over TLS.
-  void secure(tcp::socket socket, std::shared_ptr<net::ssl::context> context) {
-    auto stream = std::make_shared<tls_stream>(beast::tcp_stream(std::move(socket)), *context);
-    beast::get_lowest_layer(*stream).expires_after(tls_handshake_timeout);
-    stream->async_handshake(net::ssl::stream_base::server,
-                            [this, stream, context](beast::error_code ec) {
-                              if (ec) {
-                                log().debug("tls.handshake_failed error=\"{}\"", ec.message());
-                                return;
-                              }
-                              std::make_shared<http_session<tls_stream>>(std::move(*stream), ctx,
-                                                                         sessions, router, stopping)
-                                  ->run();
-                            });
   }
 
   std::shared_ptr<net::ssl::context> tls_context() {
@@ -157,6 +109,7 @@ struct ws_server::impl {
   /// Before `io`: handlers still queued when the io_contexts go may hold sessions, and
   /// a session unregisters itself as it goes.
   session_registry sessions;
+  session_deps deps{ctx, sessions, router, stopping};
   std::vector<std::unique_ptr<io_thread>> io;
   std::size_t next_io = 0; ///< used by the accept handler only
   tcp::acceptor acceptor;

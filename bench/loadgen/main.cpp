@@ -60,6 +60,8 @@ void add_scenario_options(CLI::App& app, bench_options& o) {
       ->check(CLI::Range(1, 100'000'000));
   app.add_flag("--idem", o.idem, "publish: every publish carries a unique idem token");
   app.add_option("--token", o.token, "A JWT every connect carries (a node in auth.mode jwt)");
+  app.add_flag("--tls", o.tls,
+               "wss:// (a node with tls.cert_file); its certificate is not checked");
   app.add_option("--hold", o.hold_s, "idle/topics: seconds to hold before reading RSS")
       ->check(CLI::Range(0.0, 600.0));
   app.add_option("--topics", o.topics, "topics: distinct topics to publish to once each")
@@ -107,6 +109,7 @@ std::string resolve_target(bench_options& o) {
   } else {
     return "refusing host '" + o.host + "': only 127.0.0.1, localhost or ::1";
   }
+  o.target.tls = o.tls;
   if (!o.token.empty()) {
     o.target.connect_message = nlohmann::json{
         {"id", 1},

@@ -33,6 +33,7 @@ struct bench_options {
   std::size_t connect_parallel = 256; ///< handshakes in flight at most
   double connect_timeout_s = 60;      ///< all connections must be ready within this
   std::string token;                  ///< a JWT every `connect` carries (auth.mode jwt)
+  bool tls = false;                   ///< connect with wss:// (tls.cert_file on the node)
 
   endpoint target; ///< resolved from host and port by main()
 };

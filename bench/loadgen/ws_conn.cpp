@@ -5,12 +5,16 @@
 
 #include <deque>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 namespace switchyard::bench {
 
@@ -29,32 +33,67 @@ constexpr std::size_t max_frame_bytes = 256 * 1024;
 /// Largest frame accepted from the node; its coalesced pushes can be large.
 constexpr std::size_t max_read_bytes = 64 * 1024 * 1024;
 
+using tls_socket = beast::ssl_stream<tcp::socket>;
+
+/// Every wss:// connection's client context. It verifies nothing: the generator talks
+/// to a node on loopback only, and measures what TLS costs, not who the node is.
+net::ssl::context& tls_context() {
+  static net::ssl::context context{net::ssl::context::tls_client};
+  return context;
+}
+
 } // namespace
 
+/// What ws_conn does, whatever the stream.
 struct ws_conn::impl {
+  virtual ~impl() = default;
+  virtual void start() = 0;
+  virtual void send(std::string_view msg) = 0;
+  virtual const endpoint& target() const = 0;
+  std::size_t queued_msgs = 0;
+  std::size_t queued_bytes = 0;
+};
+
+namespace {
+
+/// One connection over `Socket`: tcp::socket (ws://) or tls_socket (wss://).
+template <class Socket> struct stream_conn final : ws_conn::impl {
   struct frame {
     std::string bytes;
     std::size_t msgs = 0;
   };
 
-  impl(net::io_context& ioc, const endpoint& e, ws_handler& h, std::size_t max_msgs)
-      : ws(ioc), ep(e), handler(h), max_frame_msgs(max_msgs == 0 ? 1 : max_msgs) {}
+  stream_conn(net::io_context& ioc, const endpoint& e, ws_handler& h, std::size_t max_msgs)
+      : ws(make_stream(ioc)), ep(e), handler(h), max_frame_msgs(max_msgs == 0 ? 1 : max_msgs) {}
 
-  websocket::stream<tcp::socket> ws;
+  static websocket::stream<Socket> make_stream(net::io_context& ioc) {
+    if constexpr (std::is_same_v<Socket, tls_socket>) {
+      return websocket::stream<Socket>(ioc, tls_context());
+    } else {
+      return websocket::stream<Socket>(ioc);
+    }
+  }
+
+  void start() override {
+    net::post(ws.get_executor(), [this] { connect(); });
+  }
+  void send(std::string_view msg) override;
+  const endpoint& target() const override { return ep; }
+
+  websocket::stream<Socket> ws;
   beast::flat_buffer read_buf;
   websocket::response_type handshake_res;
   endpoint ep;
   ws_handler& handler;
   std::size_t max_frame_msgs;
   std::deque<frame> frames; ///< the front one is on the wire while `writing`
-  std::size_t queued_msgs = 0;
-  std::size_t queued_bytes = 0;
   bool open = false;
   bool writing = false;
   bool closed = false;
 
   void connect();
   void on_connect(const error_code& ec);
+  void upgrade();
   void on_handshake(const error_code& ec);
   void do_read();
   void on_read(const error_code& ec);
@@ -65,22 +104,35 @@ struct ws_conn::impl {
   void fail(std::string_view why);
 };
 
-void ws_conn::impl::connect() {
+template <class Socket> void stream_conn<Socket>::connect() {
   error_code ec;
   const auto address = net::ip::make_address(ep.address, ec);
   if (ec) {
     return fail("address", ec);
   }
-  ws.next_layer().async_connect(tcp::endpoint(address, ep.port),
-                                [this](const error_code& e) { on_connect(e); });
+  beast::get_lowest_layer(ws).async_connect(tcp::endpoint(address, ep.port),
+                                            [this](const error_code& e) { on_connect(e); });
 }
 
-void ws_conn::impl::on_connect(const error_code& ec) {
+template <class Socket> void stream_conn<Socket>::on_connect(const error_code& ec) {
   if (ec) {
     return fail("connect", ec);
   }
   error_code ignored;
-  ws.next_layer().set_option(tcp::no_delay(true), ignored);
+  beast::get_lowest_layer(ws).set_option(tcp::no_delay(true), ignored);
+  if constexpr (std::is_same_v<Socket, tls_socket>) {
+    ws.next_layer().async_handshake(net::ssl::stream_base::client, [this](const error_code& e) {
+      if (e) {
+        return fail("tls handshake", e);
+      }
+      upgrade();
+    });
+  } else {
+    upgrade();
+  }
+}
+
+template <class Socket> void stream_conn<Socket>::upgrade() {
   ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
     req.set(http::field::sec_websocket_protocol, subprotocol);
     req.set(http::field::user_agent, "switchyard-bench");
@@ -92,7 +144,7 @@ void ws_conn::impl::on_connect(const error_code& ec) {
                      [this](const error_code& e) { on_handshake(e); });
 }
 
-void ws_conn::impl::on_handshake(const error_code& ec) {
+template <class Socket> void stream_conn<Socket>::on_handshake(const error_code& ec) {
   if (ec) {
     return fail("handshake", ec);
   }
@@ -107,11 +159,11 @@ void ws_conn::impl::on_handshake(const error_code& ec) {
   handler.on_open();
 }
 
-void ws_conn::impl::do_read() {
+template <class Socket> void stream_conn<Socket>::do_read() {
   ws.async_read(read_buf, [this](const error_code& ec, std::size_t) { on_read(ec); });
 }
 
-void ws_conn::impl::on_read(const error_code& ec) {
+template <class Socket> void stream_conn<Socket>::on_read(const error_code& ec) {
   if (ec) {
     return fail("read", ec);
   }
@@ -133,7 +185,7 @@ void ws_conn::impl::on_read(const error_code& ec) {
   }
 }
 
-void ws_conn::impl::write_front() {
+template <class Socket> void stream_conn<Socket>::write_front() {
   writing = true;
   queued_msgs -= frames.front().msgs;
   queued_bytes -= frames.front().bytes.size();
@@ -141,7 +193,7 @@ void ws_conn::impl::write_front() {
                  [this](const error_code& ec, std::size_t) { on_write(ec); });
 }
 
-void ws_conn::impl::on_write(const error_code& ec) {
+template <class Socket> void stream_conn<Socket>::on_write(const error_code& ec) {
   if (ec) {
     return fail("write", ec);
   }
@@ -154,7 +206,7 @@ void ws_conn::impl::on_write(const error_code& ec) {
 }
 
 /// Adds `msg` to the last frame unless that one is on the wire or full.
-void ws_conn::impl::append(std::string_view msg) {
+template <class Socket> void stream_conn<Socket>::append(std::string_view msg) {
   const bool need_frame = frames.empty() || (writing && frames.size() == 1) ||
                           frames.back().msgs >= max_frame_msgs ||
                           frames.back().bytes.size() + msg.size() > max_frame_bytes;
@@ -170,11 +222,12 @@ void ws_conn::impl::append(std::string_view msg) {
   queued_bytes += msg.size();
 }
 
-void ws_conn::impl::fail(std::string_view where, const error_code& ec) {
+template <class Socket>
+void stream_conn<Socket>::fail(std::string_view where, const error_code& ec) {
   fail(std::string(where) + ": " + ec.message());
 }
 
-void ws_conn::impl::fail(std::string_view why) {
+template <class Socket> void stream_conn<Socket>::fail(std::string_view why) {
   if (closed) {
     return;
   }
@@ -182,32 +235,44 @@ void ws_conn::impl::fail(std::string_view why) {
   open = false;
   // The frames stay: a write in flight still refers to the front one.
   error_code ignored;
-  ws.next_layer().close(ignored);
+  beast::get_lowest_layer(ws).close(ignored);
   handler.on_closed(why);
 }
 
+template <class Socket> void stream_conn<Socket>::send(std::string_view msg) {
+  if (closed) {
+    return;
+  }
+  append(msg);
+  if (open && !writing) {
+    write_front();
+  }
+}
+
+} // namespace
+
 ws_conn::ws_conn(io_pool& pool, std::size_t worker, const endpoint& ep, ws_handler& handler,
-                 std::size_t max_frame_msgs)
-    : impl_(std::make_unique<impl>(pool.native().context(worker), ep, handler, max_frame_msgs)) {}
+                 std::size_t max_frame_msgs) {
+  auto& ioc = pool.native().context(worker);
+  if (ep.tls) {
+    impl_ = std::make_unique<stream_conn<tls_socket>>(ioc, ep, handler, max_frame_msgs);
+  } else {
+    impl_ = std::make_unique<stream_conn<tcp::socket>>(ioc, ep, handler, max_frame_msgs);
+  }
+}
 
 ws_conn::~ws_conn() = default;
 
 void ws_conn::start() {
-  net::post(impl_->ws.get_executor(), [d = impl_.get()] { d->connect(); });
+  impl_->start();
 }
 
 void ws_conn::send_connect() {
-  send(impl_->ep.connect_message);
+  send(impl_->target().connect_message);
 }
 
 void ws_conn::send(std::string_view msg) {
-  if (impl_->closed) {
-    return;
-  }
-  impl_->append(msg);
-  if (impl_->open && !impl_->writing) {
-    impl_->write_front();
-  }
+  impl_->send(msg);
 }
 
 std::size_t ws_conn::queued_msgs() const {

@@ -1,9 +1,9 @@
 #pragma once
 // One client WebSocket connection to the node (Beast inside, kept out of this header):
-// connect, handshake offering `switchyard.v1.json`, a read loop that hands each
-// message (line) of a frame to a handler, and a write queue that coalesces messages
-// sent while a write is in flight into one '\n'-separated frame, as the protocol
-// allows. Everything after start() runs on the connection's io thread.
+// connect (ws://, or wss:// with endpoint::tls), handshake offering `switchyard.v1.json`,
+// a read loop that hands each message (line) of a frame to a handler, and a write queue
+// that coalesces messages sent while a write is in flight into one '\n'-separated
+// frame, as the protocol allows. Everything after start() runs on the connection's io thread.
 
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +20,7 @@ struct endpoint {
   std::string address;     ///< numeric: 127.0.0.1 or ::1
   uint16_t port = 0;       ///< TCP port
   std::string host_header; ///< Host header of the handshake, e.g. 127.0.0.1:7400
+  bool tls = false;        ///< wss:// (the node's certificate is not checked: loopback)
   /// The `connect` message (id 1) every connection sends first (with --token, its JWT).
   std::string connect_message = R"({"id":1,"op":"connect","client":"switchyard-bench"})";
 };
@@ -61,8 +62,10 @@ public:
   /// Bytes queued but not yet handed to the socket.
   std::size_t queued_bytes() const;
 
-private:
+  /// What a connection does over its stream (plain or TLS; ws_conn.cpp).
   struct impl;
+
+private:
   std::unique_ptr<impl> impl_;
 };
 

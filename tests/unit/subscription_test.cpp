@@ -40,16 +40,16 @@ TEST(Subscription, ReplaysFromTheStoreThenGoesLiveWithoutLossOrRepeat) {
   EXPECT_EQ(s.current(), phase::catching_up);
   // Live events while catching up are durable already: they only extend the replay.
   EXPECT_EQ(s.on_live(11, true), action::skip);
-  auto first = s.begin_read(100, 4);
+  auto first = s.begin_read(100, 4, true);
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->from, 3u);
   EXPECT_EQ(first->count, 4u);
-  EXPECT_FALSE(s.begin_read(100, 4).has_value()); // one read at a time
+  EXPECT_FALSE(s.begin_read(100, 4, true).has_value()); // one read at a time
   for (uint64_t seq = 3; seq <= 6; ++seq) {
     EXPECT_TRUE(s.on_replayed(seq));
   }
   s.end_read(true);
-  auto second = s.begin_read(100, 256);
+  auto second = s.begin_read(100, 256, true);
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->from, 7u);
   EXPECT_EQ(second->count, 5u); // up to 11, the live event seen meanwhile
@@ -57,6 +57,7 @@ TEST(Subscription, ReplaysFromTheStoreThenGoesLiveWithoutLossOrRepeat) {
     EXPECT_TRUE(s.on_replayed(seq));
   }
   s.end_read(true);
+  EXPECT_FALSE(s.begin_read(100, 256, true).has_value()); // nothing left: live
   EXPECT_EQ(s.current(), phase::live);
   EXPECT_EQ(s.on_live(11, true), action::skip);
   EXPECT_EQ(s.on_live(12, true), action::push);
@@ -66,8 +67,8 @@ TEST(Subscription, ReplaysFromTheStoreThenGoesLiveWithoutLossOrRepeat) {
 TEST(Subscription, ReadsNoMoreThanTheSocketHasRoomFor) {
   subscription s{1};
   s.joined(1000, 1);
-  EXPECT_FALSE(s.begin_read(0, 256).has_value());
-  auto r = s.begin_read(3, 256);
+  EXPECT_FALSE(s.begin_read(0, 256, false).has_value());
+  auto r = s.begin_read(3, 256, false);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->count, 3u);
 }
@@ -91,19 +92,45 @@ TEST(Subscription, EventsThatFindNoRoomBecomeOneGapReportedBeforeTheNext) {
 TEST(Subscription, AnUnreadableRangeIsReportedAsAGapNotRetriedForever) {
   subscription s{1};
   s.joined(50, 1);
-  ASSERT_TRUE(s.begin_read(100, 10).has_value());
+  ASSERT_TRUE(s.begin_read(100, 10, true).has_value());
   s.end_read(false);
   auto gap = s.take_gap();
   ASSERT_TRUE(gap.has_value());
   EXPECT_EQ(gap->from, 1u);
   EXPECT_EQ(gap->to, 50u);
+  EXPECT_FALSE(s.begin_read(100, 10, true).has_value());
   EXPECT_EQ(s.current(), phase::live);
+}
+
+TEST(Subscription, CaughtUpWithAFullQueueItKeepsReadingTheStoreUntilHalfTheQueueIsFree) {
+  subscription s{1};
+  s.joined(4, 1);
+  ASSERT_TRUE(s.begin_read(4, 256, true).has_value());
+  for (uint64_t seq = 1; seq <= 4; ++seq) {
+    EXPECT_TRUE(s.on_replayed(seq));
+  }
+  s.end_read(true);
+  // The replay filled the socket queue: going live now would drop the next event.
+  EXPECT_FALSE(s.begin_read(0, 256, false).has_value());
+  EXPECT_EQ(s.current(), phase::catching_up);
+  EXPECT_EQ(s.on_live(5, false), action::skip); // read from the store instead
+  EXPECT_FALSE(s.begin_read(0, 256, false).has_value());
+  auto r = s.begin_read(8, 256, true);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->from, 5u);
+  EXPECT_EQ(r->count, 1u);
+  EXPECT_TRUE(s.on_replayed(5));
+  s.end_read(true);
+  EXPECT_FALSE(s.begin_read(8, 256, true).has_value());
+  EXPECT_EQ(s.current(), phase::live);
+  EXPECT_EQ(s.on_live(6, true), action::push);
+  EXPECT_FALSE(s.has_gap());
 }
 
 TEST(Subscription, EventsTheStoreNoLongerHoldsBecomeAGapBeforeTheFirstItHas) {
   subscription s{1};
   s.joined(20, 1);
-  ASSERT_TRUE(s.begin_read(100, 100).has_value());
+  ASSERT_TRUE(s.begin_read(100, 100, true).has_value());
   EXPECT_TRUE(s.on_replayed(8)); // 1..7 were removed
   auto gap = s.take_gap();
   ASSERT_TRUE(gap.has_value());
@@ -120,7 +147,7 @@ TEST(Subscription, ATopicRestartReplaysWhatWasMissedSinceTheLastDelivered) {
   EXPECT_EQ(s.on_live(3, true), action::skip); // the old topic's last words: replayed
   s.rejoined(5);
   EXPECT_EQ(s.current(), phase::catching_up);
-  auto r = s.begin_read(100, 100);
+  auto r = s.begin_read(100, 100, true);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->from, 3u);
   EXPECT_EQ(r->count, 3u);
