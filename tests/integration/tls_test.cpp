@@ -1,10 +1,14 @@
 // TLS on the node's port (tls.cert_file, tls.key_file): wss:// and https:// with a
 // self-signed certificate made at test time, checked by clients that verify it (chain
 // and host name); TLS before 1.2 refused; a reload serves new certificate files to new
-// connections.
+// connections; plain text, garbage and broken handshakes on the TLS port are cut off
+// while the node goes on serving.
 
+#include "tests/support/raw_socket.hpp"
 #include "tests/support/test_node.hpp"
 #include "tests/support/tls_client.hpp"
+
+#include <random>
 
 #include <gtest/gtest.h>
 
@@ -69,6 +73,41 @@ TEST(Tls, AReloadServesNewCertificateFilesToNewConnections) {
   std::filesystem::resize_file(live.key, 10);
   node.get().reload(cfg);
   EXPECT_TRUE(https_get(node.port(), second.cert, "/healthz").verified);
+}
+
+TEST(Tls, PlainTextGarbageAndBrokenHandshakesOnTheTlsPortAreCutOffAndTheNodeGoesOn) {
+  temp_dir dir;
+  auto ours = make_self_signed(dir.path(), "ours");
+  test_node node{tls_files(ours)};
+  using namespace std::chrono_literals;
+
+  // A plain ws:// client on the wss:// port: no TLS handshake, so no HTTP answer.
+  raw_socket plain{node.port()};
+  ASSERT_TRUE(plain.write("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                          "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"));
+  EXPECT_TRUE(plain.wait_closed(5s)) << "a plain-text client was not cut off";
+
+  // Random bytes.
+  std::mt19937 rng{7};
+  std::string garbage(64 * 1024, '\0');
+  for (auto& c : garbage) {
+    c = static_cast<char>(rng());
+  }
+  raw_socket noise{node.port()};
+  noise.write(garbage);
+  EXPECT_TRUE(noise.wait_closed(5s)) << "garbage was not cut off";
+
+  // A TLS record header announcing a ClientHello that never comes whole, then a reset.
+  for (int i = 0; i < 20; ++i) {
+    raw_socket half{node.port()};
+    half.write(std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11));
+    half.reset();
+  }
+
+  auto ws = wss_exchange(node.port(), ours.cert, R"({"id":1,"op":"connect"})");
+  ASSERT_TRUE(ws.verified) << ws.error;
+  EXPECT_NE(ws.reply.find(R"("ok")"), std::string::npos) << ws.reply;
 }
 
 } // namespace
