@@ -347,6 +347,8 @@ void send_failure(connection_actor* self, std::optional<int64_t> id, const caf::
     return send_error(self, id, not_found, message);
   case failure::bad_request:
     return send_error(self, id, bad_request, message);
+  case failure::throttled:
+    return send_error(self, id, throttled, message, 1000);
   }
 }
 
@@ -367,12 +369,12 @@ void with_topic(connection_actor* self, const std::string& topic, topic_callback
   auto& st = self->state;
   if (auto sub = st.subs.find(topic);
       sub != st.subs.end() && sub->second.topic && !is_terminated(sub->second.topic)) {
-    fn(&sub->second.topic);
+    fn(&sub->second.topic, caf::error{});
     return;
   }
   if (const auto* cached = st.targets.find(topic)) {
     if (!is_terminated(*cached)) {
-      fn(cached);
+      fn(cached, caf::error{});
       return;
     }
     st.targets.forget(topic); // stopped (idle, or crashed): look the new one up
@@ -386,7 +388,7 @@ void with_topic(connection_actor* self, const std::string& topic, topic_callback
     return;
   }
   st.lookups.emplace_back(topic, std::vector<topic_callback>{}).second.push_back(std::move(fn));
-  auto on_result = [=](const topic_actor* handle) {
+  auto on_result = [=](const topic_actor* handle, const caf::error& why) {
     auto& s = self->state;
     auto entry = lookup_of(s, topic);
     auto callbacks = std::move(entry->second);
@@ -396,7 +398,7 @@ void with_topic(connection_actor* self, const std::string& topic, topic_callback
     }
     output_batch batch{self};
     for (auto& cb : callbacks) {
-      cb(handle);
+      cb(handle, why);
     }
     // A subscription keeps its topic's handle itself (and most connections only
     // subscribe): the cache is for the topics published to without one.
@@ -405,8 +407,8 @@ void with_topic(connection_actor* self, const std::string& topic, topic_callback
     }
   };
   self->request(st.registry, caf::infinite, lookup_atom::value, topic_key(st.tenant, topic))
-      .then([=](const topic_actor& handle) { on_result(&handle); },
-            [=](caf::error&) { on_result(nullptr); });
+      .then([=](const topic_actor& handle) { on_result(&handle, caf::error{}); },
+            [=](caf::error& why) { on_result(nullptr, why); });
 }
 
 void op_started(connection_actor* self, std::size_t n) {

@@ -253,11 +253,15 @@ void answer_run(connection_actor* self, const publish_run& run, const publish_ac
 
 /// Sends a run of publishes to its topic; each publish of it is answered on its own.
 void publish_to(connection_actor* self, std::shared_ptr<const publish_run> run, int attempt) {
-  with_topic(self, run->topic, [=](const topic_actor* topic) {
+  with_topic(self, run->topic, [=](const topic_actor* topic, const caf::error& why) {
     if (topic == nullptr) {
       for (const auto& id : run->ids) {
-        send_error(self, id, protocol::error_code::unavailable,
-                   "topic '" + run->topic + "' is unavailable", 1000);
+        if (failure_of(why) == failure::throttled) {
+          send_failure(self, id, why, "publish to '" + run->topic + "'");
+        } else {
+          send_error(self, id, protocol::error_code::unavailable,
+                     "topic '" + run->topic + "' is unavailable", 1000);
+        }
       }
       return op_finished(self, run->ids.size());
     }

@@ -251,16 +251,18 @@ bool join_failed(connection_actor* self, const join_request& req, const caf::err
 
 void join(connection_actor* self, join_request req) {
   auto name = req.name;
-  with_topic(self, name, [=](const topic_actor* topic) {
+  with_topic(self, name, [=](const topic_actor* topic, const caf::error& why) {
     auto done = [=] {
       if (req.first) {
         op_finished(self);
       }
     };
     if (topic == nullptr) {
-      join_failed(
-          self, req,
-          make_failure(failure::topic_unavailable, "topic '" + req.name + "' is unavailable"));
+      join_failed(self, req,
+                  failure_of(why) == failure::throttled
+                      ? why
+                      : make_failure(failure::topic_unavailable,
+                                     "topic '" + req.name + "' is unavailable"));
       return done();
     }
     auto handle = *topic;

@@ -18,6 +18,10 @@
 //   can notice they are idle. One timer here instead of one per child: a pending
 //   delayed message keeps its receiver's memory alive until it fires, so per-child
 //   timers held every passivated child for a whole interval.
+// - With `owner` and `quota`, an owner (the tenant of a key) may have at most that many
+//   children running: a lookup that would start one more is refused (`throttled`) and
+//   the owner's two least recently looked-up children are asked to passivate, so a
+//   retry finds room once idle ones stopped. Restarts of crashed children always run.
 // - `shutdown` stops every child and answers once all are gone.
 //
 // Children must accept `passivate_atom` (and `tick_atom` with a tick interval). Include
@@ -32,6 +36,7 @@
 #include <chrono>
 #include <functional>
 #include <list>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -49,6 +54,11 @@ template <class Child> struct keyed_supervisor_spec {
   std::function<Child(caf::local_actor* self, const std::string& key)> spawn;
   /// The key for humans (log fields such as `tenant=acme topic=chat`).
   std::function<std::string(const std::string& key)> describe;
+  /// Optional: whose a key is, and how many running children each owner may have (0: no
+  /// limit). `quota` is asked only when a lookup would start a child.
+  std::function<std::string(const std::string& key)> owner;
+  std::function<int64_t(const std::string& owner)> quota;
+  std::string quota_name; ///< the limit in errors, e.g. "max_topics"
 };
 
 template <class Child> struct keyed_supervisor_state {
@@ -66,6 +76,8 @@ template <class Child> struct keyed_supervisor_state {
   keyed_supervisor_spec<Child> spec;
   std::unordered_map<std::string, entry> children;
   std::unordered_map<caf::actor_addr, std::string> keys; ///< running child -> key
+  /// Running children by owner (with spec.owner only).
+  std::unordered_map<std::string, std::size_t> running_by_owner;
   /// Running children not yet asked to passivate, most recently looked up first.
   std::list<std::string> recent;
   caf::typed_response_promise<bool> shutdown;
@@ -105,12 +117,51 @@ void passivate_least_recent(keyed_supervisor_pointer<Child> self, std::size_t co
   }
 }
 
+/// Refuses a start past the owner's quota, and asks its least recently used children to
+/// passivate (a bounded scan from the cold end: a refusal never costs O(all children)).
+template <class Child>
+std::optional<caf::error> over_quota(keyed_supervisor_pointer<Child> self, const std::string& key) {
+  auto& st = self->state;
+  if (!st.spec.owner || !st.spec.quota) {
+    return std::nullopt;
+  }
+  const auto owner = st.spec.owner(key);
+  const auto quota = st.spec.quota(owner);
+  const auto it = st.running_by_owner.find(owner);
+  const auto running = it == st.running_by_owner.end() ? 0 : it->second;
+  if (quota <= 0 || running < static_cast<std::size_t>(quota)) {
+    return std::nullopt;
+  }
+  constexpr int scan_limit = 1024;
+  int asked = 0;
+  int scanned = 0;
+  for (auto r = st.recent.end(); r != st.recent.begin() && asked < 2 && scanned < scan_limit;
+       ++scanned) {
+    --r;
+    if (st.spec.owner(*r) != owner) {
+      continue;
+    }
+    auto& e = st.children[*r];
+    r = st.recent.erase(r);
+    e.listed = false;
+    self->send(e.handle, passivate_atom::value);
+    ++asked;
+  }
+  return make_failure(failure::throttled, st.spec.kind + " not started: its tenant has " +
+                                              std::to_string(running) + " running, its " +
+                                              st.spec.quota_name + " is " + std::to_string(quota) +
+                                              "; idle ones were asked to stop, retry");
+}
+
 template <class Child>
 void start(keyed_supervisor_pointer<Child> self, const std::string& key,
            typename keyed_supervisor_state<Child>::entry& e) {
   auto& st = self->state;
   e.handle = st.spec.spawn(self, key);
   st.keys[e.handle.address()] = key;
+  if (st.spec.owner) {
+    ++st.running_by_owner[st.spec.owner(key)];
+  }
   touch<Child>(st, key, e);
   for (auto& rp : e.waiting) {
     rp.deliver(e.handle);
@@ -138,6 +189,12 @@ template <class Child> void on_down(keyed_supervisor_pointer<Child> self, caf::d
   }
   auto key = std::move(it->second);
   st.keys.erase(it);
+  if (st.spec.owner) {
+    auto owned = st.running_by_owner.find(st.spec.owner(key));
+    if (owned != st.running_by_owner.end() && --owned->second == 0) {
+      st.running_by_owner.erase(owned);
+    }
+  }
   auto& e = st.children[key];
   e.handle = nullptr;
   if (e.listed) {
@@ -182,7 +239,8 @@ caf::result<Child> lookup(keyed_supervisor_pointer<Child> self, const std::strin
   if (st.stopping) {
     return make_failure(failure::stopping, "node is stopping");
   }
-  auto& e = st.children[key];
+  auto [found, inserted] = st.children.try_emplace(key);
+  auto& e = found->second;
   if (e.handle && !is_terminated(e.handle)) {
     touch<Child>(st, key, e);
     return e.handle;
@@ -195,6 +253,12 @@ caf::result<Child> lookup(keyed_supervisor_pointer<Child> self, const std::strin
   if (e.restarts.cut_off(keyed_supervisor_state<Child>::clock::now())) {
     return make_failure(failure::topic_unavailable,
                         st.spec.kind + " is unavailable after repeated crashes");
+  }
+  if (auto refused = over_quota<Child>(self, key)) {
+    if (inserted) {
+      st.children.erase(found);
+    }
+    return std::move(*refused);
   }
   start<Child>(self, key, e);
   return e.handle;

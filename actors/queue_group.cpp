@@ -606,6 +606,11 @@ group_registry_actor spawn_group_registry(caf::actor_system& sys, node_context& 
     auto parts = split(key);
     return describe({std::move(parts.tenant), std::move(parts.topic), std::move(parts.group)});
   };
+  spec.owner = tenant_of_key;
+  spec.quota = [&ctx](const std::string& tenant) {
+    return ctx.tenant_policy.get()->limits_of(tenant).max_groups;
+  };
+  spec.quota_name = "max_groups";
   return sys.spawn(keyed_supervisor<group_actor>, std::move(spec));
 }
 

@@ -33,6 +33,10 @@ std::string topic_key(std::string_view tenant, std::string_view topic) {
   return key;
 }
 
+std::string tenant_of_key(const std::string& key) {
+  return split(key).tenant;
+}
+
 registry_actor spawn_registry(caf::actor_system& sys, node_context& ctx) {
   keyed_supervisor_spec<topic_actor> spec;
   spec.kind = "topic";
@@ -48,6 +52,11 @@ registry_actor spawn_registry(caf::actor_system& sys, node_context& ctx) {
     auto names = split(key);
     return "tenant=" + log_name(names.tenant) + " topic=" + names.topic;
   };
+  spec.owner = tenant_of_key;
+  spec.quota = [&ctx](const std::string& tenant) {
+    return ctx.tenant_policy.get()->limits_of(tenant).max_topics;
+  };
+  spec.quota_name = "max_topics";
   return sys.spawn(keyed_supervisor<topic_actor>, std::move(spec));
 }
 

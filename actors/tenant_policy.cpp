@@ -8,8 +8,8 @@ const std::vector<tenant_limit_key>& tenant_limit_keys() {
       {"publish_bytes_per_s", &tenant_limits::publish_bytes_per_s, true},
       {"max_connections", &tenant_limits::max_connections, true},
       {"max_subscriptions", &tenant_limits::max_subscriptions, true},
-      {"max_topics", &tenant_limits::max_topics, false},
-      {"max_groups", &tenant_limits::max_groups, false},
+      {"max_topics", &tenant_limits::max_topics, true},
+      {"max_groups", &tenant_limits::max_groups, true},
       {"max_agent_sessions", &tenant_limits::max_agent_sessions, false},
   };
   return keys;

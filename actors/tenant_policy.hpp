@@ -20,8 +20,8 @@ struct tenant_limits {
   int64_t publish_bytes_per_s = 0; ///< bytes of `data` published a second
   int64_t max_connections = 0;     ///< connections at once
   int64_t max_subscriptions = 0;   ///< subscriptions (fanout and queue) over all connections
-  int64_t max_topics = 0;          ///< not enforced yet: the config refuses a value
-  int64_t max_groups = 0;          ///< not enforced yet: the config refuses a value
+  int64_t max_topics = 0;          ///< topics running at once (keyed_supervisor quota)
+  int64_t max_groups = 0;          ///< queue groups running at once
   int64_t max_agent_sessions = 0;  ///< not enforced yet: the config refuses a value
 
   bool limits_publishing() const { return publish_per_s > 0 || publish_bytes_per_s > 0; }

@@ -276,6 +276,54 @@ TEST_P(Tenants, AReloadTakesNewLimitsWithinATick) {
   EXPECT_EQ(connect_as(late, "acme")["ok"]["limits"]["publish_per_s"], 5);
 }
 
+TEST_P(Tenants, PastMaxTopicsAndMaxGroupsANewOneIsThrottledUntilAnIdleOneStops) {
+  test_node node{with([](actors::tenant_policy& p) {
+    auto acme = p.defaults;
+    acme.max_topics = 2;
+    acme.max_groups = 1;
+    p.overrides["acme"] = acme;
+  })};
+  auto acme = connected(node.port(), GetParam(), "acme");
+  auto globex = connected(node.port(), GetParam(), "globex");
+  int64_t id = 10;
+  auto publish = [&](encoded_client& c, const std::string& topic) {
+    return c.request({{"op", "publish"}, {"topic", topic}, {"data", 1}}, ++id);
+  };
+  // acme keeps `live` in use (subscribed) and publishes to `a`: two topics running.
+  ASSERT_EQ(code_of(acme->request({{"op", "subscribe"}, {"topic", "live"}}, ++id)), "ok");
+  ASSERT_EQ(code_of(publish(*acme, "a")), "ok");
+  auto refused = publish(*acme, "b");
+  ASSERT_EQ(code_of(refused), "throttled") << refused.dump();
+  EXPECT_EQ(refused["error"]["retry_after_ms"], 1000);
+  EXPECT_NE(refused["error"]["message"].get<std::string>().find("max_topics"), std::string::npos);
+  // Other tenants are not touched.
+  for (const auto* topic : {"a", "b", "c"}) {
+    EXPECT_EQ(code_of(publish(*globex, topic)), "ok") << topic;
+  }
+  // The refusal asked acme's least recently used topics to stop: idle `a` did, the
+  // subscribed `live` did not, and a retry finds room.
+  std::string code;
+  for (int i = 0; i < 50 && code != "ok"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    code = code_of(publish(*acme, "b"));
+  }
+  EXPECT_EQ(code, "ok");
+  // `live` and `b` run: a subscribe that would start a third is refused too.
+  EXPECT_EQ(code_of(acme->request({{"op", "subscribe"}, {"topic", "c"}}, ++id)), "throttled");
+  EXPECT_EQ(code_of(publish(*acme, "live")), "ok"); // still running: no new start
+
+  // One queue group running at once: a second one is refused while the first has a member.
+  auto worker = connected(node.port(), GetParam(), "acme");
+  auto join = [&](const std::string& group) {
+    return worker->request(
+        {{"op", "subscribe"}, {"topic", "live"}, {"mode", "queue"}, {"group", group}}, ++id);
+  };
+  ASSERT_EQ(code_of(join("g1")), "ok");
+  auto second = join("g2");
+  EXPECT_EQ(code_of(second), "throttled") << second.dump();
+  EXPECT_NE(second["error"]["message"].get<std::string>().find("max_groups"), std::string::npos);
+}
+
 INSTANTIATE_TEST_SUITE_P(BothEncodings, Tenants, ::testing::Values(wire::in_json, wire::in_msgpack),
                          [](const ::testing::TestParamInfo<wire>& p) {
                            return std::string{wire_name(p.param)};

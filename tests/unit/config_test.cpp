@@ -183,12 +183,13 @@ TEST(Config, TenantOverridesCompleteTheDefaultsOfEveryLayer) {
 }
 
 TEST(Config, TenantLimitsNotEnforcedYetAndBadOverridesAreRefused) {
-  auto out = load_config({"--tenants-defaults-max-topics", "5"}, {});
+  auto out = load_config({"--tenants-defaults-max-agent-sessions", "5"}, {});
   EXPECT_EQ(out.exit_code, 2);
   EXPECT_NE(out.error.find("not enforced"), std::string::npos) << out.error;
-  EXPECT_TRUE(load_config({"--tenants-defaults-max-topics", "0"}, {}).error.empty());
+  EXPECT_TRUE(load_config({"--tenants-defaults-max-agent-sessions", "0"}, {}).error.empty());
+  EXPECT_TRUE(load_config({"--tenants-defaults-max-topics", "5"}, {}).error.empty());
   for (const auto* text :
-       {R"({"tenants": {"overrides": {"acme": {"max_groups": 2}}}})",
+       {R"({"tenants": {"overrides": {"acme": {"max_agent_sessions": 2}}}})",
         R"({"tenants": {"overrides": {"acme": {"publish_per_minute": 2}}}})",
         R"({"tenants": {"overrides": {"acme": {"publish_per_s": "fast"}}}})",
         R"({"tenants": {"overrides": {"acme": {"publish_per_s": -1}}}})",
