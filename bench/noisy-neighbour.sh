@@ -9,17 +9,13 @@
 #   bench/noisy-neighbour.sh [REPS]
 # SWITCHYARD_BIN and GEN override the node and generator (default: build/release);
 # DURATION (s, default 12) is each phase's publishing time; NOISY_RATE (default 500) is
-# the noisy tenant's publish_per_s. NOISY_NICE (default 19) is the nice level of the
-# noisy tenant's generators: on one small machine their own CPU (which a real tenant's
-# clients spend on their own machines) would otherwise compete with the node; 0 lets
-# them compete. JSON lines go to $OUT.
+# the noisy tenant's publish_per_s. JSON lines go to $OUT.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 reps=${1:-3}
 bin=${SWITCHYARD_BIN:-$root/build/release/runtime/switchyard}
 gen=${GEN:-$root/build/release/bench/loadgen/switchyard-bench}
 duration=${DURATION:-12}
-noisy_nice=${NOISY_NICE:-19}
 out=${OUT:-/tmp/switchyard-noisy}
 rm -rf "$out" && mkdir -p "$out"
 ulimit -n "$(ulimit -Hn)"
@@ -69,11 +65,11 @@ for rep in $(seq "$reps"); do
   [ -z "$base_anon" ] && base_anon=$(anon_kib)
   echo "== rep $rep/$reps: noisy" >&2
   # The flood: 8 publishers with 512 unacked each, and 500 connections (10x its limit).
-  nice -n "$noisy_nice" "$gen" --port "$port" --scenario publish --pubs 8 --inflight 512 --duration $((duration + 4)) \
+  "$gen" --port "$port" --scenario publish --pubs 8 --inflight 512 --duration $((duration + 4)) \
     --topic "noisy/flood" --token "$noisy_token" >>"$out/flood.jsonl" 2>>"$out/gen.log" &
   flood=$!
   sleep 1 # its publishers connect first; the connection flood takes what is left and more
-  nice -n "$noisy_nice" "$gen" --port "$port" --scenario idle --conns 500 --hold $((duration + 2)) \
+  "$gen" --port "$port" --scenario idle --conns 500 --hold $((duration + 2)) \
     --connect-timeout 5 --token "$noisy_token" >>"$out/conns.jsonl" 2>>"$out/gen.log" &
   conns=$!
   sleep 1
