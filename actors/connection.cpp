@@ -164,7 +164,7 @@ caf::behavior connection(connection_actor* self, node_context* ctx, protocol::en
   st.capacity = static_cast<std::size_t>(ctx->limits.outbound_queue);
   self->set_down_handler([=](caf::down_msg& dm) {
     output_batch batch{self};
-    if (!on_group_down(self, dm)) {
+    if (!on_tenant_down(self, dm) && !on_group_down(self, dm)) {
       on_topic_down(self, dm);
     }
   });

@@ -227,6 +227,9 @@ void report_publish_failure(connection_actor* self);
 void on_slow_down(connection_actor* self, int level, int64_t retry_after_ms,
                   const std::string& reason);
 void on_limits(connection_actor* self, const tenant_limits& limits);
+/// The tenant actor went away (it crashed and restarts): joins the new one. False when
+/// `dm` is not the tenant's.
+bool on_tenant_down(connection_actor* self, const caf::down_msg& dm);
 /// The tenant's breaker opened: credit is void, publishes are refused for the cool-down.
 void on_revoke(connection_actor* self, int64_t retry_after_ms);
 /// After a frame that published while blocked: its next frames wait until the block ends

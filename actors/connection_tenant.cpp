@@ -135,6 +135,7 @@ void join_tenant(connection_actor* self, std::optional<int64_t> id,
     s.user = user;
     s.claims = claims;
     s.tenant_ref = handle;
+    self->monitor(handle);
     s.quota = w.limits;
     s.connected = true;
     if (s.claims) {
@@ -168,10 +169,42 @@ void join_tenant(connection_actor* self, std::optional<int64_t> id,
                 lookup_atom::value, tenant)
       .then(
           [=](const tenant_actor& handle) {
-            self->request(handle, caf::infinite, join_atom::value)
+            self->request(handle, caf::infinite, join_atom::value, false)
                 .then([=](const tenant_welcome& w) { welcome(handle, w); }, unavailable);
           },
           unavailable);
+}
+
+bool on_tenant_down(connection_actor* self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  if (!st.tenant_ref || dm.source != st.tenant_ref.address()) {
+    return false;
+  }
+  st.tenant_ref = nullptr;
+  if (st.closing) {
+    return true;
+  }
+  // Its supervisor restarts it: join the new one, so it counts this connection and its
+  // subscriptions again. Meanwhile a lease asked for finds no tenant (`unavailable`).
+  log().debug("conn.tenant_rejoin conn={} tenant={}", st.conn_id, log_name(st.tenant));
+  self->request(caf::actor_cast<tenant_registry_actor>(st.ctx->tenants), caf::infinite,
+                lookup_atom::value, st.tenant)
+      .then(
+          [=](const tenant_actor& handle) {
+            self->request(handle, caf::infinite, join_atom::value, true)
+                .then(
+                    [=](const tenant_welcome& w) {
+                      auto& s = self->state;
+                      s.tenant_ref = handle;
+                      self->monitor(handle);
+                      on_limits(self, w.limits);
+                      s.reported_subscriptions = -1; // the new one counts from zero
+                      report_subscriptions(self);
+                    },
+                    [](caf::error&) {});
+          },
+          [](caf::error&) {});
+  return true;
 }
 
 credit_check take_credit(connection_actor* self, const protocol::client_message& msg) {

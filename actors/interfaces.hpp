@@ -158,14 +158,17 @@ struct tenant_welcome {
 /// (limits_atom, tenant_limits) after a reload and (revoke_atom, retry_after_ms) when
 /// its breaker opens.
 ///   join       the sender (a connection) wants in -> its limits, or why not; taken ones
-///              are monitored, and what they held is released when they go
+///              are monitored, and what they held is released when they go. With
+///              `rejoin` (the connection was in before this tenant restarted) it is
+///              taken whatever the limits, so the count is right again
+///   crash      fault injection for supervision tests: throws
 ///   lease      publish credit (need events, want events, need bytes, want bytes)
 ///   subscribe  the sender wants one more subscription (max_subscriptions) -> whether
 ///   count      the sender now holds this many subscriptions
 ///   refused    a publish of the sender failed for want of room (breaker input)
 ///   passivate / tick  (from its supervisor) stop when idle; account the last tick
 using tenant_actor = caf::typed_actor<
-    caf::replies_to<join_atom>::with<tenant_welcome>,
+    caf::replies_to<join_atom, bool>::with<tenant_welcome>, caf::reacts_to<crash_atom>,
     caf::replies_to<lease_atom, int64_t, int64_t, int64_t, int64_t>::with<credit_grant>,
     caf::replies_to<subscribe_atom>::with<bool>, caf::reacts_to<count_atom, int64_t>,
     caf::reacts_to<refused_atom>, caf::reacts_to<passivate_atom>, caf::reacts_to<tick_atom>>;

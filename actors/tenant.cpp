@@ -5,6 +5,7 @@
 #include "actors/node_context.hpp"
 
 #include <chrono>
+#include <stdexcept>
 #include <unordered_map>
 
 namespace switchyard::actors {
@@ -134,7 +135,7 @@ tenant_actor::behavior_type tenant(tenant_pointer self, node_context* ctx, std::
     s.members.erase(it);
   });
   return {
-      [=](join_atom) -> tenant_welcome {
+      [=](join_atom, bool rejoin) -> tenant_welcome {
         auto& s = self->state;
         tenant_welcome out;
         out.limits = s.guard->limits();
@@ -143,7 +144,11 @@ tenant_actor::behavior_type tenant(tenant_pointer self, node_context* ctx, std::
           out.refused = credit_grant{credit_grant::verdict::throttled, 0, 0, 1000};
           return out;
         }
-        out.refused = s.guard->open_connection(steady_ms());
+        if (rejoin) {
+          s.guard->readmit_connection();
+        } else {
+          out.refused = s.guard->open_connection(steady_ms());
+        }
         if (!out.refused) {
           self->monitor(conn);
           s.members[conn.address()].conn = conn;
@@ -176,6 +181,7 @@ tenant_actor::behavior_type tenant(tenant_pointer self, node_context* ctx, std::
         }
       },
       [=](refused_atom) { self->state.guard->store_failure(); },
+      [=](crash_atom) { throw std::runtime_error("injected fault"); },
       [=](passivate_atom) {
         if (self->state.guard->idle() && self->state.members.empty()) {
           self->quit();

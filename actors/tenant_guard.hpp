@@ -41,6 +41,8 @@ public:
   /// A connection wants in: nullopt when it may (and it is counted), else why not.
   std::optional<credit_grant> open_connection(int64_t now_ms);
   void close_connection() { --connections_; }
+  /// A connection this tenant had before it restarted: counted whatever the limits.
+  void readmit_connection() { ++connections_; }
   int64_t connections() const { return connections_; }
 
   /// A subscription wants in (max_subscriptions): true when it is counted.

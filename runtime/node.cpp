@@ -239,6 +239,21 @@ void node::crash_topic(const std::string& tenant, const std::string& topic) {
   }
 }
 
+void node::crash_tenant(const std::string& tenant) {
+  auto& d = *impl_;
+  logger_pin_release release;
+  caf::scoped_actor self{*d.system};
+  actors::tenant_actor t;
+  self->request(caf::actor_cast<actors::tenant_registry_actor>(d.ctx->tenants), caf::infinite,
+                actors::lookup_atom::value, tenant)
+      .receive([&](const actors::tenant_actor& found) { t = found; }, [](caf::error&) {});
+  if (t) {
+    self->monitor(t);
+    self->send(t, actors::crash_atom::value);
+    self->receive([](caf::down_msg&) {}, caf::after(std::chrono::seconds(10)) >> [] {});
+  }
+}
+
 uint64_t node::subscriber_count(const std::string& tenant, const std::string& topic) {
   auto& d = *impl_;
   logger_pin_release release;

@@ -48,6 +48,8 @@ public:
   /// Fault injection for supervision tests: makes the topic actor throw; returns once
   /// it died.
   void crash_topic(const std::string& tenant, const std::string& topic);
+  /// Fault injection: the tenant's actor (if running) throws; returns once it is dead.
+  void crash_tenant(const std::string& tenant);
   /// Subscribers the topic actor holds now (0 if it is not running).
   uint64_t subscriber_count(const std::string& tenant, const std::string& topic);
   /// Topic actors running now.

@@ -324,6 +324,28 @@ TEST_P(Tenants, PastMaxTopicsAndMaxGroupsANewOneIsThrottledUntilAnIdleOneStops) 
   EXPECT_NE(second["error"]["message"].get<std::string>().find("max_groups"), std::string::npos);
 }
 
+TEST_P(Tenants, ATenantThatCrashesRestartsWithItsConnectionsAndSubscriptionsCountedAgain) {
+  test_node node{with([](actors::tenant_policy& p) {
+    auto acme = p.defaults;
+    acme.publish_per_s = 1000;
+    acme.max_connections = 2;
+    acme.max_subscriptions = 1;
+    p.overrides["acme"] = acme;
+  })};
+  auto a = connected(node.port(), GetParam(), "acme");
+  auto b = connected(node.port(), GetParam(), "acme");
+  ASSERT_EQ(code_of(a->request({{"op", "subscribe"}, {"topic", "x"}}, 2)), "ok");
+  node.get().crash_tenant("acme");
+  // The restarted tenant hears from its connections again: still two, one subscription.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  encoded_client c{node.port(), GetParam()};
+  EXPECT_EQ(code_of(connect_as(c, "acme")), "throttled");
+  EXPECT_EQ(code_of(b->request({{"op", "subscribe"}, {"topic", "y"}}, 3)), "throttled");
+  // And its connections publish on credit from the new one.
+  EXPECT_EQ(flood(*a, "x", 20)["ok"], 20);
+  EXPECT_FALSE(a->next_push("event").is_null());
+}
+
 INSTANTIATE_TEST_SUITE_P(BothEncodings, Tenants, ::testing::Values(wire::in_json, wire::in_msgpack),
                          [](const ::testing::TestParamInfo<wire>& p) {
                            return std::string{wire_name(p.param)};
