@@ -256,7 +256,7 @@ void publish_to(connection_actor* self, std::shared_ptr<const publish_run> run, 
   with_topic(self, run->topic, [=](const topic_actor* topic, const caf::error& why) {
     if (topic == nullptr) {
       for (const auto& id : run->ids) {
-        if (failure_of(why) == failure::throttled) {
+        if (failure_of(why)) { // the registry's own refusal (max_topics, a cut-off topic)
           send_failure(self, id, why, "publish to '" + run->topic + "'");
         } else {
           send_error(self, id, protocol::error_code::unavailable,

@@ -178,7 +178,8 @@ void send_failure(connection_actor* self, std::optional<int64_t> id, const caf::
                   std::string_view what);
 void close_connection(connection_actor* self, uint16_t code, std::string reason);
 /// Calls `fn` with the topic's actor (subscribed, cached or looked up), or with nullptr
-/// and the reason when the registry refused. Calls for one topic run in the order they were made.
+/// and the reason when the registry refused. Calls for one topic run in the order they
+/// were made.
 void with_topic(connection_actor* self, const std::string& topic, topic_callback fn);
 /// Accounting of requests waiting for another actor (see connection_state).
 /// `n`: the requests it stands for (a publish_batch counts each of its events).

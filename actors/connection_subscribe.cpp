@@ -259,10 +259,9 @@ void join(connection_actor* self, join_request req) {
     };
     if (topic == nullptr) {
       join_failed(self, req,
-                  failure_of(why) == failure::throttled
-                      ? why
-                      : make_failure(failure::topic_unavailable,
-                                     "topic '" + req.name + "' is unavailable"));
+                  failure_of(why) ? why
+                                  : make_failure(failure::topic_unavailable,
+                                                 "topic '" + req.name + "' is unavailable"));
       return done();
     }
     auto handle = *topic;

@@ -110,6 +110,21 @@ void resume(connection_actor* self) {
   op_finished(self);
 }
 
+/// Looks the tenant up (its supervisor starts it if needed) and joins it; `rejoin`: this
+/// connection was in before the tenant restarted.
+void lookup_and_join(connection_actor* self, const std::string& tenant, bool rejoin,
+                     std::function<void(const tenant_actor&, const tenant_welcome&)> welcome,
+                     std::function<void(const caf::error&)> failed) {
+  self->request(caf::actor_cast<tenant_registry_actor>(self->state.ctx->tenants), caf::infinite,
+                lookup_atom::value, tenant)
+      .then(
+          [=](const tenant_actor& handle) {
+            self->request(handle, caf::infinite, join_atom::value, rejoin)
+                .then([=](const tenant_welcome& w) { welcome(handle, w); }, failed);
+          },
+          failed);
+}
+
 void join_tenant(connection_actor* self, std::optional<int64_t> id,
                  std::shared_ptr<const protocol::token_claims> claims, std::string tenant,
                  std::string user, std::string client) {
@@ -165,14 +180,7 @@ void join_tenant(connection_actor* self, std::optional<int64_t> id,
     resume(self);
   };
   pause(self);
-  self->request(caf::actor_cast<tenant_registry_actor>(self->state.ctx->tenants), caf::infinite,
-                lookup_atom::value, tenant)
-      .then(
-          [=](const tenant_actor& handle) {
-            self->request(handle, caf::infinite, join_atom::value, false)
-                .then([=](const tenant_welcome& w) { welcome(handle, w); }, unavailable);
-          },
-          unavailable);
+  lookup_and_join(self, tenant, false, welcome, unavailable);
 }
 
 bool on_tenant_down(connection_actor* self, const caf::down_msg& dm) {
@@ -187,23 +195,17 @@ bool on_tenant_down(connection_actor* self, const caf::down_msg& dm) {
   // Its supervisor restarts it: join the new one, so it counts this connection and its
   // subscriptions again. Meanwhile a lease asked for finds no tenant (`unavailable`).
   log().debug("conn.tenant_rejoin conn={} tenant={}", st.conn_id, log_name(st.tenant));
-  self->request(caf::actor_cast<tenant_registry_actor>(st.ctx->tenants), caf::infinite,
-                lookup_atom::value, st.tenant)
-      .then(
-          [=](const tenant_actor& handle) {
-            self->request(handle, caf::infinite, join_atom::value, true)
-                .then(
-                    [=](const tenant_welcome& w) {
-                      auto& s = self->state;
-                      s.tenant_ref = handle;
-                      self->monitor(handle);
-                      on_limits(self, w.limits);
-                      s.reported_subscriptions = -1; // the new one counts from zero
-                      report_subscriptions(self);
-                    },
-                    [](caf::error&) {});
-          },
-          [](caf::error&) {});
+  lookup_and_join(
+      self, st.tenant, true,
+      [=](const tenant_actor& handle, const tenant_welcome& w) {
+        auto& s = self->state;
+        s.tenant_ref = handle;
+        self->monitor(handle);
+        on_limits(self, w.limits);
+        s.reported_subscriptions = -1; // the new one counts from zero
+        report_subscriptions(self);
+      },
+      [](const caf::error&) {});
   return true;
 }
 
