@@ -18,25 +18,7 @@ out=${OUT:-/tmp/switchyard-regression}
 rm -rf "$out" && mkdir -p "$out"
 ulimit -n "$(ulimit -Hn)"
 
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-
-# run NAME BIN SCENARIO-ARGS...: a fresh node (fresh data dir), one generator run, stop.
-run() {
-  local name=$1 bin=$2; shift 2
-  local port dir pid
-  port=$(free_port)
-  dir=$(mktemp -d /tmp/sy-reg.XXXXXX)
-  "$bin" --port "$port" --data-dir "$dir/data" --log-level warn 2>>"$out/$name.node.log" &
-  pid=$!
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    sleep 0.1
-  done
-  "$gen" --port "$port" --server-pid "$pid" "$@" >>"$out/$name.jsonl" 2>>"$out/$name.gen.log" ||
-    echo "run failed: $name $*" >&2
-  kill -TERM "$pid" && wait "$pid" || true
-  rm -rf "$dir"
-}
+source "$root/bench/lib.sh"
 
 scenarios=(
   "fanout100|--scenario fanout --subs 100 --duration 5"
@@ -56,7 +38,7 @@ for entry in "${scenarios[@]}"; do
       bin=$base
       [ "$side" = cand ] && bin=$cand
       echo "== $key rep $r/$reps: $side" >&2
-      run "$key.$side" "$bin" "${args[@]}"
+      run_fresh "$key.$side" "$bin" -- "${args[@]}"
     done
   done
 done

@@ -20,36 +20,15 @@ trap 'rm -rf "$certs"' EXIT
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
   -keyout "$certs/key.pem" -out "$certs/cert.pem" 2>/dev/null
 
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-
-# run NAME NODE-ARGS -- GENERATOR-ARGS: a fresh node (fresh data dir), one run, stop.
-run() {
-  local name=$1; shift
-  local node_args=() port dir pid
-  while [ "$1" != "--" ]; do node_args+=("$1"); shift; done
-  shift
-  port=$(free_port)
-  dir=$(mktemp -d /tmp/sy-tls-run.XXXXXX)
-  "$bin" --port "$port" --data-dir "$dir/data" --log-level warn "${node_args[@]}" \
-    2>>"$out/$name.node.log" &
-  pid=$!
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    sleep 0.1
-  done
-  "$gen" --port "$port" --server-pid "$pid" "$@" >>"$out/$name.jsonl" 2>>"$out/$name.gen.log" ||
-    echo "run failed: $name $*" >&2
-  kill -TERM "$pid" && wait "$pid" || true
-  rm -rf "$dir"
-}
+source "$root/bench/lib.sh"
 
 tls_node=(--tls-cert-file "$certs/cert.pem" --tls-key-file "$certs/key.pem")
 for subs in 100 1000; do
   for r in $(seq "$reps"); do
     echo "== fanout$subs rep $r/$reps: plain" >&2
-    run "fanout$subs.plain" -- --scenario fanout --subs "$subs" --duration 5
+    run_fresh "fanout$subs.plain" "$bin" -- --scenario fanout --subs "$subs" --duration 5
     echo "== fanout$subs rep $r/$reps: tls" >&2
-    run "fanout$subs.tls" "${tls_node[@]}" -- --scenario fanout --subs "$subs" --duration 5 --tls
+    run_fresh "fanout$subs.tls" "$bin" "${tls_node[@]}" -- --scenario fanout --subs "$subs" --duration 5 --tls
   done
 done
 
