@@ -59,6 +59,10 @@ void add_scenario_options(CLI::App& app, bench_options& o) {
                  "publish: unacked publishes per connection (default 256)")
       ->check(CLI::Range(1, 100'000'000));
   app.add_flag("--idem", o.idem, "publish: every publish carries a unique idem token");
+  app.add_option("--slow-ms", o.slow_ms,
+                 "fanout/rooms: a timeline of the events slower than this, by when they were "
+                 "sent (100 ms steps, seconds from the start of publishing)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--token", o.token, "A JWT every connect carries (a node in auth.mode jwt)");
   app.add_flag("--tls", o.tls,
                "wss:// (a node with tls.cert_file); its certificate is not checked");

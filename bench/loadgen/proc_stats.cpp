@@ -1,5 +1,8 @@
 #include "bench/loadgen/proc_stats.hpp"
 
+#include "bench/loadgen/clock.hpp"
+
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -62,6 +65,15 @@ long process_rss_kib(int pid) {
 
 long process_rss_anon_kib(int pid) {
   return status_kib(pid, "RssAnon:");
+}
+
+void anon_peak::sample() {
+  const uint64_t now = mono_ns();
+  if (pid_ <= 0 || now - last_ns_ < 100'000'000) {
+    return;
+  }
+  last_ns_ = now;
+  peak_ = std::max(peak_, process_rss_anon_kib(pid_));
 }
 
 double self_cpu_s() {

@@ -9,6 +9,7 @@
 #include "bench/loadgen/run_control.hpp"
 #include "bench/loadgen/subscriber_set.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -26,6 +27,7 @@ struct session {
   session& operator=(const session&) = delete;
 
   io_pool pool;
+  double slow_ms = 0; ///< --slow-ms
   publish_flow flow;
   std::unique_ptr<subscriber_set> subs;
   std::vector<std::unique_ptr<publisher>> pubs;
@@ -34,8 +36,10 @@ struct session {
 /// What the measurement phase saw, besides the subscribers' own counters.
 struct phase_times {
   uint64_t t0_ns = 0;      ///< publishing started
+  int64_t t0_unix_ms = 0;  ///< the same moment on the wall clock (to compare with logs)
   uint64_t pub_end_ns = 0; ///< publishing stopped
   bool drained = false;    ///< every expected delivery arrived (or was reported as a gap)
+  long anon_peak_kib = -1; ///< the node's highest RssAnon while publishing (with its pid)
 };
 
 int fail(const pubsub_plan& plan, const std::string& why) {
@@ -51,6 +55,8 @@ int fail(const pubsub_plan& plan, const std::string& why) {
 bool connect_all(session& s, const bench_options& o, const pubsub_plan& plan) {
   s.subs = std::make_unique<subscriber_set>(s.pool, o.target, plan.subscribers, plan.publishers,
                                             plan.topics, o.connect_parallel);
+  s.slow_ms = o.slow_ms;
+  s.subs->count_slower_than(static_cast<uint64_t>(o.slow_ms * 1e6));
   // Gap-covered events will never arrive: they leave the closed-loop window too.
   const auto delivered = [subs = s.subs.get()] { return subs->delivered() + subs->gap_events(); };
   for (std::size_t p = 0; p < plan.publishers; ++p) {
@@ -81,12 +87,21 @@ phase_times measure(session& s, const bench_options& o, const pubsub_plan& plan)
       plan.scenario, "sent", [&s] { return s.flow.sent.load(); }, "recv",
       [&s] { return s.subs->delivered(); });
   t.t0_ns = mono_ns();
+  t.t0_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
   for (auto& p : s.pubs) {
     p->begin(t.t0_ns);
   }
+  anon_peak anon(o.server_pid);
   wait_until(
-      t.t0_ns + seconds_ns(o.duration_s), [&s] { return s.flow.done.load() == s.pubs.size(); },
+      t.t0_ns + seconds_ns(o.duration_s),
+      [&] {
+        anon.sample();
+        return s.flow.done.load() == s.pubs.size();
+      },
       meter);
+  t.anon_peak_kib = anon.kib();
   s.flow.stop = true;
   // A publisher counts what it sent just after sending it: draining starts once each
   // one has seen the stop, or a send of its last moment would be missed (bounded: a
@@ -125,6 +140,16 @@ nlohmann::ordered_json delivery_report(const session& s, const pubsub_plan& plan
   r["bad_payloads"] = totals.bad_payloads;
   r["disconnects"] = totals.disconnects;
   r["drained"] = t.drained;
+  if (s.slow_ms > 0) {
+    nlohmann::ordered_json line = nlohmann::ordered_json::array();
+    for (const auto& [at, n] : totals.slow) {
+      const double since = (static_cast<double>(at * slow_bucket_ns) - static_cast<double>(t.t0_ns)) / 1e9;
+      line.push_back({round3(since), n});
+    }
+    r["slow_ms"] = s.slow_ms;
+    r["slow_since_ms"] = t.t0_unix_ms;
+    r["slow_timeline"] = line;
+  }
   return r;
 }
 
@@ -168,6 +193,7 @@ int run_pubsub(const bench_options& o, const pubsub_plan& plan) {
   r["connect_s"] = round3(connect_s);
   r["server_rss_kib_before"] = known(rss0);
   r["server_rss_kib_after"] = known(rss1);
+  r["server_anon_kib_peak"] = known(t.anon_peak_kib);
   cpu.add_to(r, r["deliveries"].get<double>(), "deliveries_per_server_cpu_s");
   print_report(r);
   return 0;

@@ -48,7 +48,11 @@ void subscriber::on_event(std::string_view msg, uint64_t recv_ns) {
     ++stats_.bad_payloads;
     return;
   }
-  stats_.latency.record(recv_ns > stamp->sent_ns ? recv_ns - stamp->sent_ns : 0);
+  const uint64_t took = recv_ns > stamp->sent_ns ? recv_ns - stamp->sent_ns : 0;
+  stats_.latency.record(took);
+  if (stats_.slow_ns > 0 && took > stats_.slow_ns) {
+    ++stats_.slow[stamp->sent_ns / slow_bucket_ns];
+  }
   stats_.last_recv_ns = recv_ns;
   bump(stats_.delivered);
 }

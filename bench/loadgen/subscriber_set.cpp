@@ -56,6 +56,12 @@ uint64_t subscriber_set::gap_events() const {
   return sum;
 }
 
+void subscriber_set::count_slower_than(uint64_t ns) {
+  for (auto& s : stats_) {
+    s->slow_ns = ns;
+  }
+}
+
 subscriber_totals subscriber_set::collect(const expected_fn& expected) const {
   subscriber_totals t;
   for (const auto& s : stats_) {
@@ -66,6 +72,9 @@ subscriber_totals subscriber_set::collect(const expected_fn& expected) const {
     t.disconnects += s->disconnects;
     t.last_recv_ns = std::max(t.last_recv_ns, s->last_recv_ns);
     t.latency.merge(s->latency);
+    for (const auto& [at, n] : s->slow) {
+      t.slow[at] += n;
+    }
   }
   for (std::size_t i = 0; i < subs_.size(); ++i) {
     const seq_tracker& tr = subs_[i]->tracker();

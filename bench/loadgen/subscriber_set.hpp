@@ -27,6 +27,7 @@ struct subscriber_totals {
   uint64_t disconnects = 0;
   uint64_t last_recv_ns = 0;
   histogram latency;
+  std::map<uint64_t, uint64_t> slow; ///< see worker_stats::slow
 };
 
 class subscriber_set {
@@ -39,6 +40,8 @@ public:
                  const topics_fn& topics, std::size_t concurrency);
 
   /// Starts the first `concurrency` handshakes; each finished setup starts the next.
+  /// Counts events slower than `ns` by when they were sent (call before start()).
+  void count_slower_than(uint64_t ns);
   void start();
   std::size_t size() const { return subs_.size(); }
   std::size_t ready() const { return ready_.load(std::memory_order_relaxed); }

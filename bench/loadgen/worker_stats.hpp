@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 
 namespace switchyard::bench {
 
@@ -14,6 +15,9 @@ namespace switchyard::bench {
 inline void bump(std::atomic<uint64_t>& counter, uint64_t n = 1) {
   counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }
+
+/// The slow-event timeline's resolution.
+constexpr uint64_t slow_bucket_ns = 100'000'000;
 
 struct alignas(64) worker_stats {
   std::atomic<uint64_t> delivered{0};  ///< events received with a valid stamp
@@ -23,6 +27,8 @@ struct alignas(64) worker_stats {
   uint64_t disconnects = 0;            ///< ready subscribers the node closed
   uint64_t last_recv_ns = 0;           ///< when the latest event arrived
   histogram latency;                   ///< receive time - (intended) send time
+  uint64_t slow_ns = 0;                ///< with --slow-ms: what counts as slow (0 = nothing)
+  std::map<uint64_t, uint64_t> slow;   ///< slow events by the 100 ms their send fell in
 };
 
 } // namespace switchyard::bench
