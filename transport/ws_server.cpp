@@ -87,7 +87,7 @@ struct ws_server::impl {
 
   std::shared_ptr<net::ssl::context> tls_context() {
     std::lock_guard lock(tls_mutex);
-    return tls.empty() ? nullptr : tls.back();
+    return tls;
   }
 
   /// Every session has ended: the io threads may return once their handlers are done.
@@ -116,10 +116,12 @@ struct ws_server::impl {
   net::steady_timer deadline;
   bool running = false;
   uint16_t port = 0;
-  /// Every TLS context loaded (the last one is in use): a reload leaves the earlier ones
-  /// to the connections made with them, which may still refer to them.
+  /// The TLS context new connections use. A reload replaces it; connections made with
+  /// an earlier one keep its certificate: each SSL object holds a reference to its
+  /// SSL_CTX (OpenSSL counts them), and the server context sets no callbacks that
+  /// would go with the asio object.
   std::mutex tls_mutex;
-  std::vector<std::shared_ptr<net::ssl::context>> tls;
+  std::shared_ptr<net::ssl::context> tls;
 };
 
 ws_server::ws_server(actors::node_context& ctx, server_options opts)
@@ -163,7 +165,7 @@ bool ws_server::start(std::string& error) {
   }
   d.running = true;
   log().info("ws.listening bind={} port={} io_threads={} tls={}", d.opts.bind, d.port, d.io.size(),
-             d.tls.empty() ? "off" : "on");
+             d.tls ? "on" : "off");
   return true;
 }
 
@@ -177,7 +179,7 @@ bool ws_server::reload_tls(std::string& error) {
     return false;
   }
   std::lock_guard lock(d.tls_mutex);
-  d.tls.push_back(std::move(context));
+  d.tls = std::move(context);
   return true;
 }
 

@@ -59,6 +59,7 @@ TEST(Tls, AReloadServesNewCertificateFilesToNewConnections) {
   install(first);
   test_node node{tls_files(live)};
   EXPECT_TRUE(https_get(node.port(), first.cert, "/healthz").verified);
+  wss_client early{node.port(), first.cert};
 
   install(second);
   auto cfg = test_config(node.data_dir());
@@ -73,6 +74,10 @@ TEST(Tls, AReloadServesNewCertificateFilesToNewConnections) {
   std::filesystem::resize_file(live.key, 10);
   node.get().reload(cfg);
   EXPECT_TRUE(https_get(node.port(), second.cert, "/healthz").verified);
+
+  // A connection made with the first certificate goes on after both reloads.
+  const auto reply = early.exchange(R"({"id":1,"op":"connect"})");
+  EXPECT_NE(reply.find(R"("ok")"), std::string::npos) << reply;
 }
 
 TEST(Tls, PlainTextGarbageAndBrokenHandshakesOnTheTlsPortAreCutOffAndTheNodeGoesOn) {

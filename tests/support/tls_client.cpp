@@ -103,23 +103,47 @@ certificate_files make_self_signed(const std::filesystem::path& dir, const std::
   return out;
 }
 
-tls_result wss_exchange(uint16_t port, const std::filesystem::path& ca,
-                        const std::string& message) {
-  tls_result out;
-  try {
-    tls_connection c{port, ca};
-    out.protocol = c.protocol();
-    websocket::stream<beast::ssl_stream<beast::tcp_stream>&> ws{c.stream};
+struct wss_client::impl {
+  impl(uint16_t port, const std::filesystem::path& ca) : tls(port, ca), ws(tls.stream) {
     ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
       req.set(http::field::sec_websocket_protocol, "switchyard.v1.json");
     }));
     ws.handshake("localhost:" + std::to_string(port), "/ws");
-    out.verified = true;
     ws.text(true);
-    ws.write(net::buffer(message));
-    beast::flat_buffer buffer;
-    ws.read(buffer);
-    out.reply = beast::buffers_to_string(buffer.data());
+    beast::get_lowest_layer(tls.stream).expires_never();
+  }
+
+  tls_connection tls;
+  websocket::stream<beast::ssl_stream<beast::tcp_stream>&> ws;
+};
+
+wss_client::wss_client(uint16_t port, const std::filesystem::path& ca)
+    : impl_(std::make_unique<impl>(port, ca)) {}
+
+wss_client::~wss_client() = default;
+
+std::string wss_client::protocol() {
+  return impl_->tls.protocol();
+}
+
+std::string wss_client::exchange(const std::string& message) {
+  auto& ws = impl_->ws;
+  beast::get_lowest_layer(impl_->tls.stream).expires_after(std::chrono::seconds(10));
+  ws.write(net::buffer(message));
+  beast::flat_buffer buffer;
+  ws.read(buffer);
+  beast::get_lowest_layer(impl_->tls.stream).expires_never();
+  return beast::buffers_to_string(buffer.data());
+}
+
+tls_result wss_exchange(uint16_t port, const std::filesystem::path& ca,
+                        const std::string& message) {
+  tls_result out;
+  try {
+    wss_client c{port, ca};
+    out.protocol = c.protocol();
+    out.verified = true;
+    out.reply = c.exchange(message);
   } catch (const std::exception& e) {
     out.error = e.what();
   }

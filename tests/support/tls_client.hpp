@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 namespace switchyard::testing {
@@ -25,8 +26,26 @@ struct tls_result {
   int status = 0;        ///< HTTP status (https_get)
 };
 
-/// wss://localhost:port/ws trusting only `ca`: sends `message` as one text frame
-/// (subprotocol switchyard.v1.json) and returns the first frame that comes back.
+/// wss://localhost:port/ws trusting only `ca` (subprotocol switchyard.v1.json), kept
+/// open: for what must go on across a reload. Throws with OpenSSL's reason.
+class wss_client {
+public:
+  wss_client(uint16_t port, const std::filesystem::path& ca);
+  ~wss_client();
+  wss_client(const wss_client&) = delete;
+  wss_client& operator=(const wss_client&) = delete;
+
+  /// The TLS version, e.g. "TLSv1.3".
+  std::string protocol();
+  /// Sends `message` as one text frame and returns the next frame that comes back.
+  std::string exchange(const std::string& message);
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// One wss_client exchange: `message` out, the first frame back.
 tls_result wss_exchange(uint16_t port, const std::filesystem::path& ca, const std::string& message);
 
 /// GET https://localhost:port{target} trusting only `ca`.
