@@ -1,5 +1,7 @@
 #include "protocol/jwt.hpp"
 
+#include "protocol/detail/json_value.hpp"
+
 #include <array>
 #include <limits>
 
@@ -12,7 +14,20 @@ namespace switchyard::protocol {
 
 namespace {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
+
+/// Ours are flat (pattern lists one level down); other issuers nest custom claims a few
+/// levels. Anything deeper is refused as the parser meets it, before it is built.
+constexpr std::size_t max_token_json_depth = 16;
+
+/// The JSON of a token segment, or a discarded value when it is not JSON or nests too deep.
+json parse_segment(const std::string& text) {
+  try {
+    return detail::parse_json_limited(text, max_token_json_depth);
+  } catch (const std::exception&) {
+    return json(json::value_t::discarded);
+  }
+}
 
 /// The base64url value of `c`, or -1.
 int base64url_value(char c) {
@@ -133,7 +148,7 @@ token_verdict verify_jwt(std::string_view token, std::string_view secret, int64_
   if (!header_text || !payload_text || !signature) {
     return refuse("token is not three base64url segments");
   }
-  const auto header = json::parse(*header_text, nullptr, false);
+  const auto header = parse_segment(*header_text);
   if (!header.is_object()) {
     return refuse("token header is not a JSON object");
   }
@@ -155,7 +170,7 @@ token_verdict verify_jwt(std::string_view token, std::string_view secret, int64_
       CRYPTO_memcmp(signature->data(), mac.data(), mac_size) != 0) {
     return refuse("token signature does not match");
   }
-  const auto payload = json::parse(*payload_text, nullptr, false);
+  const auto payload = parse_segment(*payload_text);
   if (!payload.is_object()) {
     return refuse("token payload is not a JSON object");
   }
