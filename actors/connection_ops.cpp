@@ -28,8 +28,12 @@ bool event_too_large(const connection_state& st, const protocol::client_message&
   if (json_expansion * (msg.data.size() + fields) + envelope_bytes <= limit) {
     return false;
   }
-  protocol::event_view ev{UINT64_MAX, INT64_MAX, msg.key.value_or(""), msg.idem.value_or(""),
-                          msg.data};
+  // Views of the message's own strings: value_or("") would make temporaries that are
+  // gone before the views are read.
+  const auto view = [](const std::optional<std::string>& s) {
+    return s ? std::string_view{*s} : std::string_view{};
+  };
+  protocol::event_view ev{UINT64_MAX, INT64_MAX, view(msg.key), view(msg.idem), msg.data};
   return protocol::encode_event_push(protocol::encoding::json, msg.topic, ev).size() > limit ||
          protocol::encode_event_push(protocol::encoding::msgpack, msg.topic, ev).size() > limit;
 }

@@ -104,13 +104,16 @@ TEST(ProtocolFidelity, APublishWhoseEventWouldExceedTheFrameLimitIsTooLarge) {
   msgpack::packer<msgpack::sbuffer> pk(buf);
   auto publish = [&](int64_t id, std::size_t bytes) {
     buf.clear();
-    pk.pack_map(4);
+    pk.pack_map(5);
     pk.pack("id");
     pk.pack(id);
     pk.pack("op");
     pk.pack("publish");
     pk.pack("topic");
     pk.pack("bin");
+    // Longer than a short-string buffer: the size check reads it from the heap.
+    pk.pack("key");
+    pk.pack("a-key-longer-than-any-short-string-buffer");
     pk.pack("data");
     pk.pack_bin(static_cast<uint32_t>(bytes));
     pk.pack_bin_body(std::string(bytes, '\x01').data(), static_cast<uint32_t>(bytes));
