@@ -15,6 +15,7 @@ using count_atom = caf::atom_constant<caf::atom("count")>;
 using crash_atom = caf::atom_constant<caf::atom("crash")>;
 using demoted_atom = caf::atom_constant<caf::atom("demoted")>;
 using detach_atom = caf::atom_constant<caf::atom("detach")>;
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using events_atom = caf::atom_constant<caf::atom("events")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using frame_atom = caf::atom_constant<caf::atom("frame")>;

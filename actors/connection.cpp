@@ -55,9 +55,9 @@ void dispatch(connection_actor* self, protocol::client_message& msg) {
   }
   switch (msg.kind) {
   case op::connect:
-    return on_connect(self, msg);
+    return st.leaving ? refuse_while_leaving(self, msg.id) : on_connect(self, msg);
   case op::subscribe:
-    return on_subscribe(self, msg);
+    return st.leaving ? refuse_while_leaving(self, msg.id) : on_subscribe(self, msg);
   case op::unsubscribe:
     return on_unsubscribe(self, msg);
   case op::publish:
@@ -105,6 +105,10 @@ bool handle_frame(connection_actor* self, client_frame& frame) {
       }
       auto& msg = std::get<protocol::client_message>(item);
       if (msg.kind == protocol::op::publish && st.connected) {
+        if (st.leaving) {
+          refuse_while_leaving(self, msg.id);
+          continue;
+        }
         switch (take_credit(self, msg)) {
         case credit_check::go:
           on_publish(self, msg, run);
@@ -192,6 +196,14 @@ caf::behavior connection(connection_actor* self, node_context* ctx, protocol::en
       },
       [=](limits_atom, const tenant_limits& limits) { on_limits(self, limits); },
       [=](revoke_atom, int64_t retry_after_ms) { on_revoke(self, retry_after_ms); },
+      [=](drain_atom, int64_t reconnect_after_ms, int64_t timeout_ms) {
+        output_batch batch{self};
+        on_node_drain(self, reconnect_after_ms, timeout_ms);
+      },
+      [=](drain_atom) {
+        output_batch batch{self};
+        leave_when_done(self);
+      },
       [=](resume_atom) {
         output_batch batch{self};
         resume(self);
@@ -426,6 +438,7 @@ void op_finished(connection_actor* self, std::size_t n) {
       break;
     }
   }
+  leave_when_done(self);
 }
 
 connection_handle& connection_handle::operator=(connection_handle&& other) noexcept {
@@ -469,6 +482,13 @@ void connection_handle::frame(std::string_view payload) const {
 void connection_handle::written() const {
   if (actor_ != nullptr) {
     caf::anon_send(caf::actor_cast<caf::actor>(actor_), written_atom::value);
+  }
+}
+
+void connection_handle::drain(int64_t reconnect_after_ms, int64_t timeout_ms) const {
+  if (actor_ != nullptr) {
+    caf::anon_send(caf::actor_cast<caf::actor>(actor_), drain_atom::value, reconnect_after_ms,
+                   timeout_ms);
   }
 }
 

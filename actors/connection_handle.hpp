@@ -5,6 +5,7 @@
 #include "actors/connection_sink.hpp"
 #include "protocol/message.hpp"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -35,6 +36,10 @@ public:
   void frame(std::string_view payload) const;
   /// The socket backlog drained after connection_sink::notify_when_drained().
   void written() const;
+  /// The node drains: the actor pushes `drain` with this reconnect time, refuses new
+  /// work and closes (1001) at that time once what it has in flight finished, or after
+  /// `timeout_ms` whatever it has.
+  void drain(int64_t reconnect_after_ms, int64_t timeout_ms) const;
   /// The socket is gone; the actor leaves its topics and quits. Idempotent.
   void closed();
   explicit operator bool() const { return actor_ != nullptr; }

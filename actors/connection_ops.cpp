@@ -119,6 +119,8 @@ void on_connect(connection_actor* self, const protocol::client_message& msg) {
 
 /// Close code when the token's time is up (PROTOCOL.md, Close codes).
 constexpr uint16_t close_token_expired = 4001;
+/// Close code when the node drains.
+constexpr uint16_t close_going_away = 1001;
 /// The longest the token timer sleeps at once: a token may claim an `exp` centuries
 /// ahead, which the clock's nanoseconds cannot hold; the timer sleeps again instead.
 constexpr int64_t longest_token_sleep_ms = int64_t{24} * 3600 * 1000;
@@ -152,6 +154,42 @@ void on_token_timer(connection_actor* self, uint64_t timer) {
     send_message(self, protocol::encode_token_expiring_push(st.enc, st.claims->exp_ms));
   }
   arm_token_timer(self);
+}
+
+void on_node_drain(connection_actor* self, int64_t reconnect_after_ms, int64_t timeout_ms) {
+  auto& st = self->state;
+  if (st.closing || st.leaving) {
+    return;
+  }
+  st.leaving = true;
+  const auto now = steady_ms();
+  st.leave_at_ms = now + reconnect_after_ms;
+  st.leave_by_ms = now + std::max(timeout_ms, reconnect_after_ms);
+  send_message(self, protocol::encode_drain_push(st.enc, reconnect_after_ms, "node draining"));
+  self->delayed_send(self, std::chrono::milliseconds(reconnect_after_ms), drain_atom::value);
+  self->delayed_send(self, std::chrono::milliseconds(st.leave_by_ms - now), drain_atom::value);
+}
+
+void leave_when_done(connection_actor* self) {
+  auto& st = self->state;
+  if (!st.leaving || st.closing) {
+    return;
+  }
+  const auto now = steady_ms();
+  const bool idle = st.ops_in_flight == 0 && st.deferred.empty();
+  if (now >= st.leave_by_ms || (now >= st.leave_at_ms && idle)) {
+    log().debug("conn.closed conn={} remote={} code=1001 reason=drain in_flight={}", st.conn_id,
+                st.remote, st.ops_in_flight);
+    close_connection(self, close_going_away, "node draining");
+  }
+}
+
+void refuse_while_leaving(connection_actor* self, std::optional<int64_t> id) {
+  auto& st = self->state;
+  send_error(self, id, protocol::error_code::unavailable,
+             "this node is draining: reconnect (with resume) after the drain push's "
+             "reconnect_after_ms",
+             std::max<int64_t>(st.leave_at_ms - steady_ms(), 0));
 }
 
 void on_refresh(connection_actor* self, const protocol::client_message& msg) {

@@ -90,6 +90,12 @@ struct connection_state {
   uint64_t conn_id = 0;
   bool connected = false;
   bool closing = false;
+  /// The node drains (a `drain` push went out): new connects, publishes and subscribes
+  /// are refused, and the connection closes (1001) once `leave_at_ms` came and nothing
+  /// is in flight, or at `leave_by_ms` whatever is (steady ms).
+  bool leaving = false;
+  int64_t leave_at_ms = 0;
+  int64_t leave_by_ms = 0;
   bool batching = false;        ///< inside a handler: output is flushed at its end
   bool flush_scheduled = false; ///< a flush message to itself is on its way
   bool drain_requested = false; ///< the session will send `written` once drained
@@ -282,6 +288,13 @@ void arm_token_timer(connection_actor* self);
 void on_token_timer(connection_actor* self, uint64_t timer);
 /// `refresh`: a fresh token for the same sub and tenant replaces the connection's.
 void on_refresh(connection_actor* self, const protocol::client_message& msg);
+/// The node drains: push `drain` with this connection's reconnect time, refuse new work
+/// and close at that time once what is in flight finished (`timeout_ms` at the latest).
+void on_node_drain(connection_actor* self, int64_t reconnect_after_ms, int64_t timeout_ms);
+/// A leaving connection whose time came closes once nothing is in flight.
+void leave_when_done(connection_actor* self);
+/// Answers a connect, publish or subscribe of a leaving connection (`unavailable`).
+void refuse_while_leaving(connection_actor* self, std::optional<int64_t> id);
 /// Whether the token lets this connection publish to `topic` (claim `pub`).
 bool may_publish(const connection_state& st, std::string_view topic);
 /// Whether the token lets this connection read `topic` (subscribe, queue groups,

@@ -2,6 +2,7 @@
 // batches, subscription slots, and what the tenant pushes (slow_down, new limits, an
 // open breaker).
 
+#include "actors/clock.hpp"
 #include "actors/connection_state.hpp"
 #include "actors/failure.hpp"
 #include "actors/log.hpp"

@@ -1,5 +1,6 @@
 #include "actors/tenant.hpp"
 
+#include "actors/clock.hpp"
 #include "actors/keyed_supervisor.hpp"
 #include "actors/log.hpp"
 #include "actors/node_context.hpp"
@@ -192,11 +193,6 @@ tenant_actor::behavior_type tenant(tenant_pointer self, node_context* ctx, std::
 }
 
 } // namespace
-
-int64_t steady_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
 
 tenant_registry_actor spawn_tenant_registry(caf::actor_system& sys, node_context& ctx) {
   keyed_supervisor_spec<tenant_actor> spec;

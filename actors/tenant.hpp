@@ -14,7 +14,4 @@ struct node_context;
 
 tenant_registry_actor spawn_tenant_registry(caf::actor_system& sys, node_context& ctx);
 
-/// Milliseconds of a monotonic clock (credit, throttles and breakers count in it).
-int64_t steady_ms();
-
 } // namespace switchyard::actors

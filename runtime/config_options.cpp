@@ -260,6 +260,13 @@ std::vector<config_option> make_options() {
       "limits.ping_ms", "keep-alive: a silent connection is pinged after this, cut after twice, ms",
       [](node_config& c) -> int64_t& { return c.limits.ping_ms; }, 1000, big));
   opts.push_back(int_option<int64_t>(
+      "drain.spread_ms",
+      "a drain gives each client a reconnect time within this (and closes it then), ms",
+      [](node_config& c) -> int64_t& { return c.server.drain_spread_ms; }, 0, 600000));
+  opts.push_back(int_option<int64_t>(
+      "drain.timeout_ms", "a drain closes what is left after this, ms",
+      [](node_config& c) -> int64_t& { return c.server.drain_timeout_ms; }, 0, 3600000));
+  opts.push_back(int_option<int64_t>(
       "supervision.backoff_min_ms", "first topic restart delay, ms",
       [](node_config& c) -> int64_t& { return c.restarts.backoff_min_ms; }, 0, big));
   opts.push_back(int_option<int64_t>(

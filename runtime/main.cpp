@@ -1,5 +1,6 @@
-// switchyard: starts one node and runs it until SIGINT or SIGTERM, or until its store
-// fails beyond use (then it stops cleanly and exits 1).
+// switchyard: starts one node and runs it until SIGINT or SIGTERM (the first drains the
+// node, a second stops it at once), or until its store fails beyond use (then it stops
+// cleanly and exits 1).
 
 #include "runtime/config.hpp"
 #include "runtime/log.hpp"
@@ -59,27 +60,38 @@ int main(int argc, char** argv) {
   std::atomic<bool> stopping{false};
   std::thread signals([&] {
     int sig = 0;
-    // SIGHUP reloads what can change while running (config.hpp, plan_reload); a bad
-    // file keeps the configuration in force.
-    while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP && !stopping) {
-      auto fresh = load_config(args, environment());
-      if (!fresh.error.empty() || fresh.exit_now) {
-        log::runtime().error("config.reload_failed error=\"{}\"", fresh.error);
+    bool draining = false;
+    // Runs until main says the node stops (and wakes it with a signal of its own).
+    while (sigwait(&stop_signals, &sig) == 0 && !stopping) {
+      if (sig == SIGHUP) {
+        // Reloads what can change while running (config.hpp, plan_reload); a bad file
+        // keeps the configuration in force.
+        auto fresh = load_config(args, environment());
+        if (!fresh.error.empty() || fresh.exit_now) {
+          log::runtime().error("config.reload_failed error=\"{}\"", fresh.error);
+          continue;
+        }
+        n.reload(fresh.config);
         continue;
       }
-      n.reload(fresh.config);
-    }
-    if (!stopping) {
-      log::runtime().info("node.stopping signal={}", sig == SIGINT ? "SIGINT" : "SIGTERM");
-      n.request_stop();
+      const char* name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+      if (!draining) {
+        // The first SIGINT or SIGTERM drains; a second one stops at once.
+        draining = true;
+        log::runtime().info("node.draining signal={}", name);
+        n.drain(name);
+      } else {
+        log::runtime().info("node.stopping signal={} draining=cut_short", name);
+        n.request_stop();
+      }
     }
   });
   auto fatal = n.wait();
   stopping = true;
   if (!fatal.empty()) {
     log::runtime().critical("node.stopping reason=store_failure error=\"{}\"", fatal);
-    pthread_kill(signals.native_handle(), SIGTERM); // wakes the signal thread's sigwait
   }
+  pthread_kill(signals.native_handle(), SIGTERM); // wakes the signal thread's sigwait
   signals.join();
   n.stop();
   return fatal.empty() ? 0 : 1;

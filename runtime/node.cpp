@@ -138,6 +138,7 @@ bool node::start(std::string& error) {
   ctx.group_registry = caf::actor_cast<caf::actor>(actors::spawn_group_registry(*d.system, ctx));
   ctx.tenants = caf::actor_cast<caf::actor>(actors::spawn_tenant_registry(*d.system, ctx));
   d.server = std::make_unique<transport::ws_server>(ctx, d.cfg.server);
+  d.server->on_drained([this] { request_stop(); });
   d.running = true;
   if (!d.server->start(error)) {
     stop();
@@ -186,6 +187,12 @@ void node::request_stop() {
   std::lock_guard lock(d.wake_mutex);
   d.stop_requested = true;
   d.wake.notify_all();
+}
+
+void node::drain(const std::string& reason) {
+  if (impl_->server) {
+    impl_->server->drain(reason);
+  }
 }
 
 void node::stop() {

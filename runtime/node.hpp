@@ -32,6 +32,9 @@ public:
   std::string wait();
   /// Wakes wait() (from a signal handler thread, say).
   void request_stop();
+  /// Begins a graceful drain (ws_server::drain; POST /admin/drain does the same): once
+  /// the connections have gone, or drain.timeout_ms passed, wait() returns. Idempotent.
+  void drain(const std::string& reason);
   /// Stops accepting, closes connections with 1001, lets the store writer commit
   /// what is pending, and waits for every actor. Idempotent.
   void stop();

@@ -44,8 +44,13 @@ private:
 /// The path part of a request target ("/readyz?x=1" -> "/readyz").
 std::string_view target_path(std::string_view target);
 
-/// The node's routes: /healthz, and /readyz (503 while `stopping` or while the store
-/// cannot write).
-http_router node_routes(const actors::node_context& ctx, const std::atomic<bool>& stopping);
+/// An error answer of the HTTP API: {"error": {code, message}} as JSON.
+http_reply http_error(http::status status, std::string_view code, std::string_view message);
+
+/// The node's routes: /healthz, /readyz (503 while `stopping` (draining or stopping) or
+/// while the store cannot write) and POST /admin/drain (202; calls `begin_drain`). Admin
+/// calls need `Authorization: Bearer <JWT>` with claim admin in auth.mode jwt.
+http_router node_routes(const actors::node_context& ctx, const std::atomic<bool>& stopping,
+                        std::function<void()> begin_drain);
 
 } // namespace switchyard::transport

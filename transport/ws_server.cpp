@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -22,6 +23,10 @@ namespace switchyard::transport {
 namespace {
 
 constexpr auto shutdown_grace = std::chrono::seconds(5);
+/// How often a drain checks whether it is done.
+constexpr auto drain_check = std::chrono::milliseconds(100);
+/// How often a drain logs the connections left.
+constexpr auto drain_report = std::chrono::seconds(1);
 constexpr uint16_t close_going_away = 1001;
 
 } // namespace
@@ -43,8 +48,9 @@ int thread_count(const server_options& opts) {
 
 struct ws_server::impl {
   impl(actors::node_context& c, server_options o)
-      : ctx(c), opts(std::move(o)), router(node_routes(c, stopping)), io(make_io(opts)),
-        acceptor(io.front()->ioc), deadline(io.front()->ioc) {}
+      : ctx(c), opts(std::move(o)),
+        router(node_routes(c, stopping, [this] { begin_drain("http"); })), io(make_io(opts)),
+        acceptor(io.front()->ioc), deadline(io.front()->ioc), drain_tick(io.front()->ioc) {}
 
   static std::vector<std::unique_ptr<io_thread>> make_io(const server_options& opts) {
     std::vector<std::unique_ptr<io_thread>> out;
@@ -90,6 +96,53 @@ struct ws_server::impl {
     return tls;
   }
 
+  /// See ws_server::drain. The acceptor and the drain timer belong to the first io thread.
+  void begin_drain(const std::string& reason) {
+    if (!running || draining.exchange(true)) {
+      return;
+    }
+    // /readyz and upgrades see it at once. The port stays open so that /readyz can say
+    // 503 (a load balancer asks it), but a WebSocket upgrade is refused with 503.
+    stopping = true;
+    net::post(io.front()->ioc, [this, reason] {
+      drain_began = std::chrono::steady_clock::now();
+      last_report = drain_began;
+      log().info("drain.started reason={} connections={} spread_ms={} timeout_ms={}", reason,
+                 sessions.size(), opts.drain_spread_ms, opts.drain_timeout_ms);
+      // Each connection gets its own time, evenly at random over the spread: the clients
+      // come back over that time, not all at once.
+      std::mt19937_64 rng{std::random_device{}()};
+      std::uniform_int_distribution<int64_t> spread{0, opts.drain_spread_ms};
+      sessions.for_each([&](live_session& s) { s.drain(spread(rng), opts.drain_timeout_ms); });
+      check_drain();
+    });
+  }
+
+  /// On the first io thread: ends the drain once no session is left or its time is up.
+  void check_drain() {
+    const auto now = std::chrono::steady_clock::now();
+    const auto left = sessions.size();
+    const bool timed_out = now - drain_began >= std::chrono::milliseconds(opts.drain_timeout_ms);
+    if (left == 0 || timed_out) {
+      log().info("drain.finished connections_left={} elapsed_ms={}", left,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(now - drain_began).count());
+      if (drained) {
+        drained();
+      }
+      return;
+    }
+    if (now - last_report >= drain_report) {
+      last_report = now;
+      log().info("drain.progress connections_left={}", left);
+    }
+    drain_tick.expires_after(drain_check);
+    drain_tick.async_wait([this](beast::error_code ec) {
+      if (!ec && !stop_started) {
+        check_drain();
+      }
+    });
+  }
+
   /// Every session has ended: the io threads may return once their handlers are done.
   void release_threads() {
     deadline.cancel();
@@ -104,7 +157,11 @@ struct ws_server::impl {
 
   actors::node_context& ctx;
   server_options opts;
+  /// No new connections: set by a drain and by stop() (readyz, upgrades).
   std::atomic<bool> stopping{false};
+  std::atomic<bool> draining{false};
+  std::atomic<bool> stop_started{false};
+  std::function<void()> drained;
   http_router router;
   /// Before `io`: handlers still queued when the io_contexts go may hold sessions, and
   /// a session unregisters itself as it goes.
@@ -114,7 +171,10 @@ struct ws_server::impl {
   std::size_t next_io = 0; ///< used by the accept handler only
   tcp::acceptor acceptor;
   net::steady_timer deadline;
-  bool running = false;
+  net::steady_timer drain_tick;
+  std::chrono::steady_clock::time_point drain_began;
+  std::chrono::steady_clock::time_point last_report;
+  std::atomic<bool> running{false};
   uint16_t port = 0;
   /// The TLS context new connections use. A reload replaces it; connections made with
   /// an earlier one keep its certificate: each SSL object holds a reference to its
@@ -187,16 +247,26 @@ uint16_t ws_server::port() const {
   return impl_->port;
 }
 
+void ws_server::on_drained(std::function<void()> fn) {
+  impl_->drained = std::move(fn);
+}
+
+void ws_server::drain(const std::string& reason) {
+  impl_->begin_drain(reason);
+}
+
 void ws_server::stop() {
   auto& d = *impl_;
-  if (d.stopping.exchange(true) || !d.running) {
+  if (d.stop_started.exchange(true) || !d.running) {
     return;
   }
+  d.stopping = true;
   auto live = d.sessions.size();
   auto& main = d.io.front()->ioc;
   net::post(main, [&d] {
     beast::error_code ignored;
     d.acceptor.close(ignored);
+    d.drain_tick.cancel();
   });
   // Sessions that do not finish the close handshake in time are cut off.
   d.deadline.expires_after(shutdown_grace);

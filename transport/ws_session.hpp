@@ -147,6 +147,12 @@ public:
     }
   }
 
+  void drain(int64_t reconnect_after_ms, int64_t timeout_ms) override {
+    net::post(ws_.get_executor(), [s = self(), reconnect_after_ms, timeout_ms] {
+      s->conn_.drain(reconnect_after_ms, timeout_ms);
+    });
+  }
+
   void close(uint16_t code, std::string reason) override {
     net::post(ws_.get_executor(), [s = self(), code, r = std::move(reason)]() mutable {
       s->close_after_writes(code, std::move(r));

@@ -157,18 +157,80 @@ TEST(Binary, AStoreThatCanNoLongerBeWrittenStopsTheNodeWithExitOneLosingNothingA
   EXPECT_EQ(read_all(c, "t").size(), acked);
 }
 
-TEST(Binary, SigtermClosesClientsWith1001AndExitsZero) {
+TEST(Binary, SigtermDrainsAnswersEveryPublishInFlightClosesWith1001AndExitsZero) {
   temp_dir dir;
-  node_process proc{SWITCHYARD_BIN, node_args(dir), dir.path() / "node.log"};
+  std::map<uint64_t, int64_t> acked; // seq -> the data it was published with
+  {
+    node_process proc{SWITCHYARD_BIN, node_args(dir, {"--drain-spread-ms", "300"}),
+                      dir.path() / "run1.log"};
+    auto port = proc.wait_for_port();
+    ASSERT_NE(port, 0) << proc.log();
+    ws_client sub{port};
+    sub.request(R"("op":"connect")", 1);
+    sub.request(R"("op":"subscribe","topic":"ledger")", 2);
+    ws_client pub{port};
+    pub.request(R"("op":"connect")", 1);
+    int64_t next_id = 10;
+    pub.send_text(publish_frame(next_id, 500));
+    proc.signal(SIGTERM);
+    // Every publish is answered before the close: stored, or refused once the node
+    // began to drain.
+    int answered = 0;
+    bool told = false;
+    while (answered < 500) {
+      auto m = pub.next();
+      ASSERT_TRUE(m.has_value()) << answered << " of 500 answered\n" << proc.log();
+      auto r = json::parse(*m);
+      if (r.contains("push")) {
+        told = told || r["push"] == "drain";
+        continue;
+      }
+      ++answered;
+      if (r.contains("ok")) {
+        acked[r["ok"]["seq"].get<uint64_t>()] = r["id"].get<int64_t>();
+      } else {
+        EXPECT_EQ(r["error"]["code"], "unavailable") << r.dump();
+      }
+    }
+    EXPECT_TRUE(told || pub.next_containing(R"("drain")").has_value());
+    EXPECT_TRUE(sub.next_containing(R"("push":"drain")").has_value());
+    EXPECT_EQ(pub.wait_closed(), 1001);
+    EXPECT_EQ(sub.wait_closed(), 1001);
+    EXPECT_EQ(proc.wait(), 0) << proc.log();
+    EXPECT_NE(proc.log().find("drain.finished connections_left=0"), std::string::npos)
+        << proc.log();
+  }
+  // What was acknowledged is stored, and nothing else.
+  node_process proc{SWITCHYARD_BIN, node_args(dir), dir.path() / "run2.log"};
   auto port = proc.wait_for_port();
   ASSERT_NE(port, 0) << proc.log();
   ws_client c{port};
   c.request(R"("op":"connect")", 1);
-  EXPECT_TRUE(json::parse(c.request(R"("op":"publish","topic":"t","data":1)", 2)).contains("ok"));
+  auto stored = read_all(c, "ledger");
+  EXPECT_EQ(stored.size(), acked.size());
+  for (const auto& [seq, data] : acked) {
+    ASSERT_EQ(stored.count(seq), 1u) << "acknowledged seq " << seq << " is missing";
+    EXPECT_EQ(stored[seq], data);
+  }
+}
+
+TEST(Binary, ASecondSignalCutsADrainShort) {
+  temp_dir dir;
+  node_process proc{SWITCHYARD_BIN,
+                    node_args(dir, {"--drain-spread-ms", "600000", "--drain-timeout-ms", "600000"}),
+                    dir.path() / "node.log"};
+  auto port = proc.wait_for_port();
+  ASSERT_NE(port, 0) << proc.log();
+  ws_client c{port};
+  c.request(R"("op":"connect")", 1);
   proc.signal(SIGTERM);
+  ASSERT_TRUE(c.next_containing(R"("push":"drain")").has_value()) << proc.log();
+  EXPECT_EQ(json::parse(c.request(R"("op":"publish","topic":"t","data":1)", 2))["error"]["code"],
+            "unavailable");
+  proc.signal(SIGINT);
   EXPECT_EQ(c.wait_closed(), 1001);
   EXPECT_EQ(proc.wait(), 0) << proc.log();
-  EXPECT_NE(proc.log().find("node.stopped"), std::string::npos);
+  EXPECT_NE(proc.log().find("draining=cut_short"), std::string::npos) << proc.log();
 }
 
 TEST(Binary, HelpListsEveryOptionWithItsDefault) {

@@ -109,7 +109,10 @@ std::optional<std::string> ws_client::read_frame(std::chrono::milliseconds timeo
   d.reading = false;
   const auto result = d.read_result;
   if (result) {
-    if (result == websocket::error::closed) {
+    // The peer's close frame came (its code is in reason()) even when the read ends with
+    // another error: a client that read it late finds the peer already gone when Beast
+    // answers the close, and the read reports that write's failure.
+    if (result == websocket::error::closed || d.ws.reason().code != websocket::close_code::none) {
       d.close_code = static_cast<uint16_t>(d.ws.reason().code);
     }
     d.open = false;
@@ -221,21 +224,30 @@ void ws_client::abort() {
 }
 
 std::pair<int, std::string>
-http_get(uint16_t port, const std::string& target,
-         const std::vector<std::pair<std::string, std::string>>& headers) {
+http_request(uint16_t port, const std::string& method, const std::string& target,
+             const std::vector<std::pair<std::string, std::string>>& headers,
+             const std::string& body) {
   net::io_context ioc;
   tcp::socket sock{ioc};
   sock.connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
-  http::request<http::empty_body> req{http::verb::get, target, 11};
+  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
   req.set(http::field::host, "127.0.0.1");
   for (const auto& [name, value] : headers) {
     req.set(name, value);
   }
+  req.body() = body;
+  req.prepare_payload();
   http::write(sock, req);
   beast::flat_buffer buf;
   http::response<http::string_body> res;
   http::read(sock, buf, res);
   return {static_cast<int>(res.result_int()), res.body()};
+}
+
+std::pair<int, std::string>
+http_get(uint16_t port, const std::string& target,
+         const std::vector<std::pair<std::string, std::string>>& headers) {
+  return http_request(port, "GET", target, headers);
 }
 
 } // namespace switchyard::testing

@@ -56,8 +56,12 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
-/// Sends a raw HTTP request and returns the status code and body (for HTTP paths and
+/// Sends an HTTP request and returns the status code and body (for HTTP paths and
 /// refused handshakes).
+std::pair<int, std::string>
+http_request(uint16_t port, const std::string& method, const std::string& target,
+             const std::vector<std::pair<std::string, std::string>>& headers = {},
+             const std::string& body = "");
 std::pair<int, std::string>
 http_get(uint16_t port, const std::string& target,
          const std::vector<std::pair<std::string, std::string>>& headers = {});
