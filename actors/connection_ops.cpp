@@ -7,7 +7,6 @@
 #include "protocol/codec.hpp"
 
 #include <algorithm>
-#include <random>
 
 namespace switchyard::actors {
 
@@ -70,19 +69,6 @@ void send_history(connection_actor* self, int64_t id, const std::string& topic, 
 }
 
 } // namespace
-
-std::string session_token() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out(32, '0');
-  for (std::size_t i = 0; i < out.size(); i += 16) {
-    auto v = rng();
-    for (std::size_t j = 0; j < 16; ++j) {
-      out[i + j] = hex[(v >> (j * 4)) & 0xf];
-    }
-  }
-  return out;
-}
 
 void on_connect(connection_actor* self, const protocol::client_message& msg) {
   auto& st = self->state;

@@ -279,8 +279,6 @@ struct publish_run {
 };
 
 void on_connect(connection_actor* self, const protocol::client_message& msg);
-/// A resume token for `connect` replies; unguessable, not secret-grade.
-std::string session_token();
 /// Sets the token's timer: `token_expiring` 60 s before its exp, then the close (4001)
 /// at exp + auth.leeway_ms.
 void arm_token_timer(connection_actor* self);

@@ -8,6 +8,8 @@
 #include "actors/log.hpp"
 #include "actors/tenant.hpp"
 #include "protocol/codec.hpp"
+#include "protocol/session_token.hpp"
+#include "store/event_store.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -164,7 +166,8 @@ void join_tenant(connection_actor* self, std::optional<int64_t> id,
       protocol::connect_ok ok;
       // Appended, not "c" + ...: GCC 12's -Wstringop-overflow misfires on that here (-O2).
       ok.conn.append("c").append(std::to_string(s.conn_id));
-      ok.session = session_token();
+      ok.session = protocol::sign_session({s.user, s.tenant, now_ms() + s.ctx->auth.session_ttl_ms},
+                                          s.ctx->store->session_key());
       ok.node = s.ctx->node_name;
       ok.ping_ms = lim.ping_ms;
       ok.max_frame_bytes = lim.max_frame_bytes;

@@ -72,6 +72,8 @@ struct auth_settings {
   bool jwt = false;
   std::string jwt_secret; ///< the HS256 key (auth.jwt_secret or auth.jwt_secret_file)
   int64_t leeway_ms = 30000;
+  /// resume.session_ttl_ms: how long the `session` of a connect reply can be resumed.
+  int64_t session_ttl_ms = int64_t{24} * 3600 * 1000;
 };
 
 struct node_context {

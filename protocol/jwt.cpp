@@ -1,5 +1,6 @@
 #include "protocol/jwt.hpp"
 
+#include "protocol/detail/base64url.hpp"
 #include "protocol/detail/json_value.hpp"
 
 #include <array>
@@ -15,6 +16,7 @@ namespace switchyard::protocol {
 namespace {
 
 using json = nlohmann::ordered_json;
+using detail::base64url_decode;
 
 /// Ours are flat (pattern lists one level down); other issuers nest custom claims a few
 /// levels. Anything deeper is refused as the parser meets it, before it is built.
@@ -27,55 +29,6 @@ json parse_segment(const std::string& text) {
   } catch (const std::exception&) {
     return json(json::value_t::discarded);
   }
-}
-
-/// The base64url value of `c`, or -1.
-int base64url_value(char c) {
-  if (c >= 'A' && c <= 'Z') {
-    return c - 'A';
-  }
-  if (c >= 'a' && c <= 'z') {
-    return c - 'a' + 26;
-  }
-  if (c >= '0' && c <= '9') {
-    return c - '0' + 52;
-  }
-  if (c == '-') {
-    return 62;
-  }
-  if (c == '_') {
-    return 63;
-  }
-  return -1;
-}
-
-/// Decodes unpadded base64url (RFC 7515 §2); nullopt for any other character, for
-/// padding, or for a length no encoder makes.
-std::optional<std::string> base64url_decode(std::string_view in) {
-  if (in.size() % 4 == 1) {
-    return std::nullopt;
-  }
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  uint32_t bits = 0;
-  int held = 0;
-  for (const char c : in) {
-    const int v = base64url_value(c);
-    if (v < 0) {
-      return std::nullopt;
-    }
-    bits = (bits << 6) | static_cast<uint32_t>(v);
-    held += 6;
-    if (held >= 8) {
-      held -= 8;
-      out.push_back(static_cast<char>((bits >> held) & 0xFF));
-    }
-  }
-  // The bits left over must be zero, or two encodings would mean one value.
-  if ((bits & ((1u << held) - 1)) != 0) {
-    return std::nullopt;
-  }
-  return out;
 }
 
 token_verdict refuse(std::string why) {

@@ -128,6 +128,10 @@ std::vector<config_option> make_options() {
   opts.push_back(int_option<int64_t>(
       "auth.leeway_ms", "clock skew allowed when checking a token's exp, nbf and iat, ms",
       [](node_config& c) -> int64_t& { return c.auth.leeway_ms; }, 0, 600000));
+  opts.push_back(int_option<int64_t>(
+      "resume.session_ttl_ms", "how long the session of a connect reply can be resumed, ms",
+      [](node_config& c) -> int64_t& { return c.auth.session_ttl_ms; }, 1000,
+      int64_t{365} * 24 * 3600 * 1000));
   opts.push_back(string_option(
       "tls.cert_file",
       "PEM certificate chain: with tls.key_file the port serves only TLS 1.2+ (wss://, "

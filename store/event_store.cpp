@@ -252,6 +252,10 @@ status event_store::history(std::string_view tenant, std::string_view topic, uin
   return s;
 }
 
+const std::string& event_store::session_key() const {
+  return impl_->env.session_key();
+}
+
 const store_stats& event_store::stats() const {
   return impl_->stats;
 }

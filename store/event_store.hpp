@@ -236,6 +236,9 @@ public:
   status sync();
 
   const store_stats& stats() const;
+  /// The key that signs resume sessions: 32 random bytes made with the store and kept in
+  /// it, so sessions outlive restarts.
+  const std::string& session_key() const;
 
 private:
   struct impl;

@@ -11,6 +11,8 @@
 #include <system_error>
 #include <utility>
 
+#include <sys/random.h>
+
 namespace switchyard::store {
 
 namespace {
@@ -120,6 +122,33 @@ status lmdb_env::size_map() {
   return {};
 }
 
+/// Made once, with the store: restarts (and, later, the cluster's nodes sharing it) sign
+/// and verify resume sessions with the same key.
+status lmdb_env::load_session_key(MDB_txn* t) {
+  constexpr std::size_t key_bytes = 32;
+  MDB_val key = to_val("session_key");
+  MDB_val val;
+  int rc = mdb_get(t, meta_, &key, &val);
+  if (rc == 0 && val.mv_size == key_bytes) {
+    session_key_.assign(static_cast<const char*>(val.mv_data), val.mv_size);
+    return {};
+  }
+  if (rc != MDB_NOTFOUND) {
+    return rc != 0 ? lmdb_error(rc, "meta session_key")
+                   : status{status::code::corrupt, "meta session_key is not 32 bytes"};
+  }
+  std::string fresh(key_bytes, '\0');
+  if (getrandom(fresh.data(), fresh.size(), 0) != static_cast<ssize_t>(fresh.size())) {
+    return {status::code::io_error, "getrandom failed for the session key"};
+  }
+  val = to_val(fresh);
+  if (rc = mdb_put(t, meta_, &key, &val, 0); rc != 0) {
+    return lmdb_error(rc, "mdb_put meta session_key");
+  }
+  session_key_ = std::move(fresh);
+  return {};
+}
+
 status lmdb_env::open_dbs() {
   txn t;
   if (int rc = t.begin(env_, 0); rc != 0) {
@@ -149,6 +178,9 @@ status lmdb_env::open_dbs() {
   }
   if (rc != 0) {
     return lmdb_error(rc, "meta format");
+  }
+  if (auto s = load_session_key(t.get()); !s.ok()) {
+    return s;
   }
   if (rc = t.commit(); rc != 0) {
     return lmdb_error(rc, "commit open txn");

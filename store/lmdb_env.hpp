@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <shared_mutex>
+#include <string>
 
 #include <lmdb.h>
 
@@ -39,12 +40,15 @@ public:
   MDB_dbi meta() const { return meta_; }
   MDB_dbi idem() const { return idem_; }
   MDB_dbi groups() const { return groups_; }
+  /// 32 random bytes made with the store and kept in its meta: the key of resume sessions.
+  const std::string& session_key() const { return session_key_; }
   /// LMDB's key size limit (511 unless LMDB was built otherwise).
   std::size_t max_key_bytes() const { return max_key_bytes_; }
 
 private:
   status open_env(const store_config& cfg);
   status open_dbs();
+  status load_session_key(MDB_txn* t);
   status size_map();
 
   MDB_env* env_ = nullptr;
@@ -53,6 +57,7 @@ private:
   MDB_dbi meta_ = 0;
   MDB_dbi idem_ = 0;
   MDB_dbi groups_ = 0;
+  std::string session_key_;
   std::size_t max_key_bytes_ = 0;
   std::size_t map_ceiling_ = 0;
   std::size_t map_initial_ = 0;

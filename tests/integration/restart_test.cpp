@@ -1,6 +1,11 @@
 // Topic restarts over real sockets: crashes with publishes in flight, subscribers in
-// the middle of a replay, and a topic that keeps crashing.
+// the middle of a replay, and a topic that keeps crashing; and the connect reply's
+// session, signed with a key that outlives a restart of the node.
 
+#include "actors/clock.hpp"
+#include "actors/node_context.hpp"
+#include "protocol/session_token.hpp"
+#include "store/event_store.hpp"
 #include "tests/support/protocol_helpers.hpp"
 #include "tests/support/test_node.hpp"
 
@@ -184,6 +189,42 @@ TEST(TopicRestart, ATopicThatKeepsCrashingIsCutOffAndItsSubscribersAreToldSo) {
   // Other topics are unaffected.
   EXPECT_TRUE(
       json::parse(c.request(R"("op":"publish","topic":"healthy","data":1)", 21)).contains("ok"));
+}
+
+TEST(NodeRestart, TheSessionOfAConnectReplyIsSignedWithAKeyThatOutlivesARestart) {
+  temp_dir dir;
+  const auto now = [] { return actors::now_ms(); };
+  std::string session;
+  std::string key;
+  {
+    runtime::node n{test_config(dir.path())};
+    std::string error;
+    ASSERT_TRUE(n.start(error)) << error;
+    ws_client c{n.port()};
+    auto ok = json::parse(c.request(R"("op":"connect")", 1))["ok"];
+    session = ok["session"].get<std::string>();
+    key = n.context().store->session_key();
+    ASSERT_EQ(key.size(), 32u);
+    const auto v = protocol::verify_session(session, key, now());
+    ASSERT_TRUE(v.claims) << v.error;
+    EXPECT_EQ(v.claims->user, "anonymous");
+    EXPECT_EQ(v.claims->tenant, "default");
+    const int64_t day = int64_t{24} * 3600 * 1000; // resume.session_ttl_ms by default
+    EXPECT_NEAR(static_cast<double>(v.claims->exp_ms), static_cast<double>(now() + day), 60000.0);
+    n.stop();
+  }
+  runtime::node n{test_config(dir.path())};
+  std::string error;
+  ASSERT_TRUE(n.start(error)) << error;
+  EXPECT_EQ(n.context().store->session_key(), key);
+  EXPECT_TRUE(protocol::verify_session(session, n.context().store->session_key(), now()).claims);
+  // Another store made another key: the session is foreign there.
+  temp_dir elsewhere;
+  runtime::node other{test_config(elsewhere.path())};
+  ASSERT_TRUE(other.start(error)) << error;
+  EXPECT_NE(other.context().store->session_key(), key);
+  EXPECT_FALSE(
+      protocol::verify_session(session, other.context().store->session_key(), now()).claims);
 }
 
 } // namespace
