@@ -96,7 +96,7 @@ struct ws_server::impl {
     return tls;
   }
 
-  /// See ws_server::drain. The acceptor and the drain timer belong to the first io thread.
+  /// See ws_server::drain. The drain timer and its clock belong to the first io thread.
   void begin_drain(const std::string& reason) {
     if (!running || draining.exchange(true)) {
       return;
