@@ -1,5 +1,9 @@
 // Publish/subscribe over real WebSocket connections to an in-process node.
 
+#include "actors/clock.hpp"
+#include "actors/node_context.hpp"
+#include "protocol/session_token.hpp"
+#include "store/event_store.hpp"
 #include "tests/support/protocol_helpers.hpp"
 #include "tests/support/test_node.hpp"
 
@@ -19,7 +23,12 @@ TEST(PubSub, ConnectRepliesWithConnectionFactsAndLimits) {
   ASSERT_EQ(reply["id"], 7);
   auto ok = reply["ok"];
   EXPECT_FALSE(ok["conn"].get<std::string>().empty());
-  EXPECT_EQ(ok["session"].get<std::string>().size(), 32u);
+  // The session is a token this node signed for this user and tenant (NodeRestart.*).
+  const auto session =
+      protocol::verify_session(ok["session"].get<std::string>(),
+                               node.get().context().store->session_key(), actors::now_ms());
+  ASSERT_TRUE(session.claims) << session.error;
+  EXPECT_EQ(session.claims->user, "anonymous");
   EXPECT_EQ(ok["node"], "switchyard-1");
   EXPECT_EQ(ok["ping_ms"], 25000);
   EXPECT_EQ(ok["limits"]["max_frame_bytes"], 1048576);
