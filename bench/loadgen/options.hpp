@@ -34,7 +34,7 @@ struct bench_options {
   double connect_timeout_s = 60;      ///< all connections must be ready within this
   std::string token;                  ///< a JWT every `connect` carries (auth.mode jwt)
   bool tls = false;                   ///< connect with wss:// (tls.cert_file on the node)
-  double slow_ms = 0;                 ///< fanout/rooms: report when events slower than this were sent
+  double slow_ms = 0; ///< fanout/rooms: report when events slower than this were sent
 
   endpoint target; ///< resolved from host and port by main()
 };

@@ -143,7 +143,8 @@ nlohmann::ordered_json delivery_report(const session& s, const pubsub_plan& plan
   if (s.slow_ms > 0) {
     nlohmann::ordered_json line = nlohmann::ordered_json::array();
     for (const auto& [at, n] : totals.slow) {
-      const double since = (static_cast<double>(at * slow_bucket_ns) - static_cast<double>(t.t0_ns)) / 1e9;
+      const double since =
+          (static_cast<double>(at * slow_bucket_ns) - static_cast<double>(t.t0_ns)) / 1e9;
       line.push_back({round3(since), n});
     }
     r["slow_ms"] = s.slow_ms;

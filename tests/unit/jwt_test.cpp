@@ -97,8 +97,8 @@ TEST(Jwt, GarbageIsRefused) {
 
 TEST(Jwt, ClaimsNestedDeeperThanSixteenLevelsAreRefusedEvenWhenSigned) {
   const auto nested = [](int levels) {
-    std::string text = R"({"sub":"ada","tenant":"acme","exp":)" +
-                       std::to_string(epoch_seconds(3600)) + R"(,"x":)";
+    std::string text =
+        R"({"sub":"ada","tenant":"acme","exp":)" + std::to_string(epoch_seconds(3600)) + R"(,"x":)";
     text += std::string(static_cast<std::size_t>(levels), '[') +
             std::string(static_cast<std::size_t>(levels), ']') + "}";
     return text;
@@ -110,8 +110,8 @@ TEST(Jwt, ClaimsNestedDeeperThanSixteenLevelsAreRefusedEvenWhenSigned) {
   EXPECT_FALSE(deep.claims);
   EXPECT_EQ(deep.error, "token payload is not a JSON object");
   // A deep header is refused before its signature is looked at.
-  const auto deep_header = verify(base64url(std::string(3000, '[') + std::string(3000, ']')) +
-                                  "." + base64url("{}") + ".AAAA");
+  const auto deep_header = verify(base64url(std::string(3000, '[') + std::string(3000, ']')) + "." +
+                                  base64url("{}") + ".AAAA");
   EXPECT_EQ(deep_header.error, "token header is not a JSON object");
 }
 
