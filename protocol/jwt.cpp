@@ -1,15 +1,12 @@
 #include "protocol/jwt.hpp"
 
 #include "protocol/detail/base64url.hpp"
+#include "protocol/detail/hmac.hpp"
 #include "protocol/detail/json_value.hpp"
 
-#include <array>
 #include <limits>
 
 #include <nlohmann/json.hpp>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 namespace switchyard::protocol {
 
@@ -111,16 +108,11 @@ token_verdict verify_jwt(std::string_view token, std::string_view secret, int64_
   if (alg == header.end() || !alg->is_string() || *alg != "HS256") {
     return refuse("token algorithm must be HS256");
   }
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int mac_size = 0;
-  const auto signed_part = token.substr(0, dot2);
-  if (HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-           reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size(),
-           mac.data(), &mac_size) == nullptr) {
+  const auto mac = detail::hmac_sha256(secret, token.substr(0, dot2));
+  if (!mac) {
     return refuse("token signature could not be computed");
   }
-  if (signature->size() != mac_size ||
-      CRYPTO_memcmp(signature->data(), mac.data(), mac_size) != 0) {
+  if (!detail::same_mac(*signature, *mac)) {
     return refuse("token signature does not match");
   }
   const auto payload = parse_segment(*payload_text);

@@ -1,14 +1,12 @@
 #include "protocol/session_token.hpp"
 
 #include "protocol/detail/base64url.hpp"
+#include "protocol/detail/hmac.hpp"
 #include "protocol/detail/json_value.hpp"
 
 #include <array>
 
 #include <nlohmann/json.hpp>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 namespace switchyard::protocol {
@@ -20,15 +18,6 @@ using detail::base64url_encode;
 
 /// The token's claims are one flat object.
 constexpr std::size_t max_session_json_depth = 2;
-
-/// HMAC-SHA256 of `text` with `key`.
-std::string mac_of(std::string_view text, std::string_view key) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int size = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(text.data()), text.size(), mac.data(), &size);
-  return {reinterpret_cast<const char*>(mac.data()), size};
-}
 
 session_verdict refuse(std::string why) {
   return {std::nullopt, std::move(why)};
@@ -47,7 +36,8 @@ std::string sign_session(const session_claims& claims, std::string_view key) {
       {"exp", claims.exp_ms},
       {"n", base64url_encode({reinterpret_cast<const char*>(nonce.data()), nonce.size()})}};
   auto token = base64url_encode(body.dump());
-  const auto mac = mac_of(token, key);
+  // Without a MAC (OpenSSL failed) the token is one no node verifies.
+  const auto mac = detail::hmac_sha256(key, token).value_or("");
   token += '.';
   token += base64url_encode(mac);
   return token;
@@ -63,9 +53,8 @@ session_verdict verify_session(std::string_view token, std::string_view key, int
   }
   const auto body_b64 = token.substr(0, dot);
   const auto mac = base64url_decode(token.substr(dot + 1));
-  const auto expected = mac_of(body_b64, key);
-  if (!mac || mac->size() != expected.size() ||
-      CRYPTO_memcmp(mac->data(), expected.data(), expected.size()) != 0) {
+  const auto expected = detail::hmac_sha256(key, body_b64);
+  if (!mac || !expected || !detail::same_mac(*mac, *expected)) {
     return refuse(std::string{foreign});
   }
   // Signed by this key: what follows only fails for a token made by another build.

@@ -1,5 +1,7 @@
 #include "tests/support/token_signer.hpp"
 
+#include "protocol/detail/base64url.hpp"
+
 #include <array>
 #include <chrono>
 
@@ -9,23 +11,7 @@
 namespace switchyard::testing {
 
 std::string base64url(std::string_view bytes) {
-  static constexpr char alphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  uint32_t bits = 0;
-  int held = 0;
-  for (const char c : bytes) {
-    bits = (bits << 8) | static_cast<uint8_t>(c);
-    held += 8;
-    while (held >= 6) {
-      held -= 6;
-      out.push_back(alphabet[(bits >> held) & 0x3F]);
-    }
-  }
-  if (held > 0) {
-    out.push_back(alphabet[(bits << (6 - held)) & 0x3F]);
-  }
-  return out;
+  return protocol::detail::base64url_encode(bytes);
 }
 
 std::string sign_parts(std::string_view header, std::string_view payload, std::string_view secret) {
