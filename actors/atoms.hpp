@@ -28,6 +28,7 @@ using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
 using nack_atom = caf::atom_constant<caf::atom("nack")>;
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
 using promote_atom = caf::atom_constant<caf::atom("promote")>;
+using presence_atom = caf::atom_constant<caf::atom("presence")>;
 using publish_atom = caf::atom_constant<caf::atom("publish")>;
 using queued_atom = caf::atom_constant<caf::atom("queued")>;
 using read_atom = caf::atom_constant<caf::atom("read")>;

@@ -76,11 +76,8 @@ void dispatch(connection_actor* self, protocol::client_message& msg) {
   case op::refresh:
     return on_refresh(self, msg);
   case op::presence:
-    break;
+    return on_presence(self, msg);
   }
-  send_error(self, msg.id, protocol::error_code::bad_request,
-             "op '" + std::string{protocol::to_string(msg.kind)} +
-                 "' is not supported by this node yet");
 }
 
 /// Handles the frame from where it stopped; false when it paused again (the frame then
@@ -213,9 +210,14 @@ caf::behavior connection(connection_actor* self, node_context* ctx, protocol::en
         self->state.drain_requested = false;
         refill(self);
       },
-      [=](closed_atom) {
+      [=](closed_atom, int32_t how) {
         log().debug("conn.closed conn={} remote={}", self->state.conn_id, self->state.remote);
+        const bool lost = how == static_cast<int32_t>(connection_handle::hangup::lost);
+        leave_presence(self, lost ? ctx->presence.timeout_ms : 0);
         self->quit();
+      },
+      [=](presence_atom, const std::string& topic, const presence_push_ptr& push) {
+        on_presence_push(self, topic, push);
       },
   };
 }
@@ -492,9 +494,10 @@ void connection_handle::drain(int64_t reconnect_after_ms, int64_t timeout_ms) co
   }
 }
 
-void connection_handle::closed() {
+void connection_handle::closed(hangup how) {
   if (actor_ != nullptr) {
-    caf::anon_send(caf::actor_cast<caf::actor>(actor_), closed_atom::value);
+    caf::anon_send(caf::actor_cast<caf::actor>(actor_), closed_atom::value,
+                   static_cast<int32_t>(how));
     caf::intrusive_ptr_release(std::exchange(actor_, nullptr));
   }
 }

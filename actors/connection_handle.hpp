@@ -40,8 +40,14 @@ public:
   /// work and closes (1001) at that time once what it has in flight finished, or after
   /// `timeout_ms` whatever it has.
   void drain(int64_t reconnect_after_ms, int64_t timeout_ms) const;
+  /// How the socket ended, for presence (PROTOCOL.md, Presence).
+  enum class hangup : uint8_t {
+    by_peer, ///< the client sent its close frame first: its memberships leave at once
+    silent,  ///< cut after presence.timeout_ms of silence: leave at once
+    lost     ///< it vanished, or the node closed it: members linger for a resume
+  };
   /// The socket is gone; the actor leaves its topics and quits. Idempotent.
-  void closed();
+  void closed(hangup how = hangup::lost);
   explicit operator bool() const { return actor_ != nullptr; }
 
 private:

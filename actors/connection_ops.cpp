@@ -5,6 +5,8 @@
 #include "actors/failure.hpp"
 #include "actors/log.hpp"
 #include "protocol/codec.hpp"
+#include "protocol/session_token.hpp"
+#include "store/event_store.hpp"
 
 #include <algorithm>
 
@@ -68,6 +70,31 @@ void send_history(connection_actor* self, int64_t id, const std::string& topic, 
   send_message(self, std::move(reply));
 }
 
+/// connect with resume: the session must be one this node signed, still valid, for the
+/// same user and tenant. False after answering `unauthorized`.
+bool take_session(connection_actor* self, const protocol::client_message& msg,
+                  const std::string& tenant, const std::string& user) {
+  auto& st = self->state;
+  st.resuming.reset();
+  st.session_id.clear();
+  if (!msg.resume) {
+    return true;
+  }
+  auto verdict =
+      protocol::verify_session(msg.resume->session, st.ctx->store->session_key(), now_ms());
+  if (verdict.claims && (verdict.claims->user != user || verdict.claims->tenant != tenant)) {
+    verdict.error = "session belongs to another user or tenant";
+  } else if (verdict.claims) {
+    st.session_id = verdict.claims->id;
+    st.resuming = msg.resume;
+    return true;
+  }
+  log().info("conn.unauthorized conn={} remote={} reason=\"{}\"", st.conn_id, st.remote,
+             verdict.error);
+  send_error(self, msg.id, protocol::error_code::unauthorized, verdict.error);
+  return false;
+}
+
 } // namespace
 
 void on_connect(connection_actor* self, const protocol::client_message& msg) {
@@ -76,10 +103,6 @@ void on_connect(connection_actor* self, const protocol::client_message& msg) {
   if (st.connected) {
     return send_error(self, msg.id, bad_request, "already connected");
   }
-  if (msg.resume) {
-    return send_error(self, msg.id, bad_request,
-                      "field 'resume' is not supported by this node yet");
-  }
   const auto& auth = st.ctx->auth;
   if (!auth.jwt) {
     if (msg.token) {
@@ -87,7 +110,10 @@ void on_connect(connection_actor* self, const protocol::client_message& msg) {
                         "field 'token' is not taken in auth.mode none: connect without one");
     }
     // Everyone is `anonymous` in tenant `default`, with all rights.
-    return join_tenant(self, msg.id, nullptr, "default", "anonymous", msg.client.value_or(""));
+    if (take_session(self, msg, "default", "anonymous")) {
+      join_tenant(self, msg.id, nullptr, "default", "anonymous", msg.client.value_or(""));
+    }
+    return;
   }
   if (!msg.token) {
     return send_error(self, msg.id, protocol::error_code::unauthorized,
@@ -100,7 +126,9 @@ void on_connect(connection_actor* self, const protocol::client_message& msg) {
     return send_error(self, msg.id, protocol::error_code::unauthorized, verdict.error);
   }
   auto claims = std::make_shared<const protocol::token_claims>(std::move(*verdict.claims));
-  join_tenant(self, msg.id, claims, claims->tenant, claims->sub, msg.client.value_or(""));
+  if (take_session(self, msg, claims->tenant, claims->sub)) {
+    join_tenant(self, msg.id, claims, claims->tenant, claims->sub, msg.client.value_or(""));
+  }
 }
 
 /// Close code when the token's time is up (PROTOCOL.md, Close codes).

@@ -33,6 +33,9 @@ public:
   /// One frame (of `bytes`) handed over by connection_handle::frame() was handled: the
   /// socket may read more (it pauses past limits.inbound_queue unhandled frames).
   virtual void frame_done(std::size_t bytes) = 0;
+  /// The connection holds presence: ping the peer after a quarter of `timeout_ms` of
+  /// silence, and cut it before it has been silent for `timeout_ms`.
+  virtual void keep_alive_within(int64_t timeout_ms) = 0;
   /// Sends a close frame with `code` after what is queued, and ends the session.
   virtual void close(uint16_t code, std::string reason) = 0;
 };

@@ -6,6 +6,7 @@
 #include "actors/interfaces.hpp"
 #include "actors/node_context.hpp"
 #include "actors/subscription.hpp"
+#include "protocol/codec.hpp"
 #include "protocol/jwt.hpp"
 #include "protocol/message.hpp"
 
@@ -32,6 +33,7 @@ struct topic_subscription {
   bool direct = false;
   bool replaying = false; ///< catching up from the store
   bool gapped = false;    ///< a gap waits to be reported (the socket had no room)
+  bool presence = false;  ///< subscribed with presence: true (a member of the topic's set)
   std::shared_ptr<std::atomic<uint64_t>> cursor; ///< the last seq the topic wrote directly
 };
 
@@ -102,6 +104,12 @@ struct connection_state {
   std::size_t capacity = 0;     ///< backlog at which fanout events become a gap
   std::string tenant;
   std::string user;
+  std::string client; ///< connect.client, as presence shows it
+  /// The resume session's id: made by the first connect, kept by a resume of it.
+  std::string session_id;
+  /// connect with resume, verified: the topics to take up once the tenant let it in.
+  std::optional<protocol::resume_request> resuming;
+  bool presence_keepalive = false; ///< the socket pings as presence.timeout_ms needs
   /// auth.mode jwt: what the connect token allows; null (auth.mode none): everything.
   std::shared_ptr<const protocol::token_claims> claims;
   tenant_actor tenant_ref; ///< its tenant, set once connected
@@ -208,6 +216,30 @@ void refill(connection_actor* self);
 void resolve_start(connection_actor* self, const std::string& topic, std::optional<int64_t> id,
                    protocol::start_position from,
                    std::function<void(std::optional<protocol::start_position>)> then);
+
+/// A presence subscription was made: from now on the socket is pinged and cut as
+/// presence.timeout_ms needs (PROTOCOL.md, Presence).
+void keep_presence_alive(connection_actor* self);
+/// The presence member this connection is: its user, and its connect.client cut to at
+/// most 256 bytes (a member must fit in any push).
+presence_join presence_member(const connection_state& st);
+/// `presence`: one page of the topic's members.
+void on_presence(connection_actor* self, const protocol::client_message& msg);
+/// A presence push of a topic this is a presence subscriber of.
+void on_presence_push(connection_actor* self, const std::string& topic,
+                      const presence_push_ptr& push);
+/// The socket is gone: presence memberships leave now (`linger_ms` 0) or linger.
+void leave_presence(connection_actor* self, int64_t linger_ms);
+/// Joins a topic listed in connect.resume (its subscription already in `subs`) from
+/// `from_seq`, without a subscribe reply.
+void join_resumed(connection_actor* self, const std::string& topic, uint64_t from_seq);
+
+// connection_resume.cpp
+
+/// connect with resume, once the tenant let the connection in: checks and takes up
+/// each listed topic, sends the connect reply `ok` with `resumed`, then replays what
+/// each topic holds after its last_seq. Handling stays paused until the reply is out.
+void resume_topics(connection_actor* self, std::optional<int64_t> id, protocol::connect_ok ok);
 
 // connection_tenant.cpp
 

@@ -192,6 +192,7 @@ struct join_request {
   bool first = true; ///< a client's subscribe (false: re-joining a restarted topic)
   std::optional<int64_t> id;
   std::optional<protocol::start_position> from; ///< since_ms already resolved to a seq
+  bool presence = false;                        ///< a member of the topic's presence set
   int attempt = 1;
 };
 
@@ -265,7 +266,9 @@ void join(connection_actor* self, join_request req) {
       return done();
     }
     auto handle = *topic;
-    self->request(handle, caf::infinite, subscribe_atom::value, self->state.enc)
+    const auto& st = self->state;
+    self->request(handle, caf::infinite, subscribe_atom::value, st.enc,
+                  req.presence ? presence_member(st) : presence_join{})
         .then(
             [=](uint64_t last) {
               joined(self, req, handle, last);
@@ -282,11 +285,10 @@ void join(connection_actor* self, join_request req) {
 /// Fields of `subscribe` this node does not serve yet, or that do not apply to fanout:
 /// refused, never ignored.
 std::optional<std::string> unsupported(const protocol::client_message& msg) {
-  if (msg.presence) {
-    return "field 'presence' is not supported by this node yet";
-  }
   if (msg.queue_mode) {
-    return std::nullopt;
+    return msg.presence ? std::optional<std::string>("field 'presence' applies only to mode "
+                                                     "\"fanout\" (queue groups have no presence)")
+                        : std::nullopt;
   }
   for (auto [field, given] : {std::pair{"group", msg.group.has_value()},
                               {"max_inflight", msg.max_inflight.has_value()},
@@ -362,7 +364,12 @@ void subscribe_with_slot(connection_actor* self, protocol::client_message& msg) 
   req.generation = st.next_generation++;
   req.id = msg.id;
   req.from = msg.from;
-  st.subs.emplace(req.name, topic_subscription{req.generation});
+  req.presence = msg.presence;
+  st.subs.emplace(req.name, topic_subscription{req.generation}).first->second.presence =
+      msg.presence;
+  if (msg.presence) {
+    keep_presence_alive(self);
+  }
   op_started(self);
   if (!req.from) {
     return join(self, std::move(req));
@@ -511,6 +518,22 @@ void on_topic_down(connection_actor* self, const caf::down_msg& dm) {
   req.name = found->first;
   req.generation = ts.sub.generation();
   req.first = false;
+  req.presence = ts.presence;
+  join(self, std::move(req));
+}
+
+void join_resumed(connection_actor* self, const std::string& topic, uint64_t from_seq) {
+  auto& ts = self->state.subs.at(topic);
+  join_request req;
+  req.name = topic;
+  req.generation = ts.sub.generation();
+  req.from =
+      protocol::start_position{protocol::start_position::kind::seq, static_cast<int64_t>(from_seq)};
+  req.presence = ts.presence;
+  if (ts.presence) {
+    keep_presence_alive(self);
+  }
+  op_started(self);
   join(self, std::move(req));
 }
 

@@ -132,6 +132,7 @@ void join_tenant(connection_actor* self, std::optional<int64_t> id,
                  std::shared_ptr<const protocol::token_claims> claims, std::string tenant,
                  std::string user, std::string client) {
   auto refuse = [=](std::string_view code, const std::string& message, int64_t retry_after_ms) {
+    self->state.resuming.reset();
     log().info("conn.refused conn={} tenant={} user={} code={}", self->state.conn_id,
                log_name(tenant), log_name(user), code);
     send_error(self, id, code, message, retry_after_ms);
@@ -151,6 +152,7 @@ void join_tenant(connection_actor* self, std::optional<int64_t> id,
     auto& s = self->state;
     s.tenant = tenant;
     s.user = user;
+    s.client = client;
     s.claims = claims;
     s.tenant_ref = handle;
     self->monitor(handle);
@@ -161,19 +163,25 @@ void join_tenant(connection_actor* self, std::optional<int64_t> id,
     }
     log().debug("conn.connected conn={} tenant={} user={} client=\"{}\"", s.conn_id,
                 log_name(s.tenant), log_name(s.user), client);
+    if (s.session_id.empty()) {
+      s.session_id = protocol::new_session_id();
+    }
+    const auto& lim = s.ctx->limits;
+    protocol::connect_ok ok;
+    ok.conn = protocol::conn_name(s.conn_id);
+    ok.session = protocol::sign_session(
+        {s.user, s.tenant, now_ms() + s.ctx->auth.session_ttl_ms, s.session_id},
+        s.ctx->store->session_key());
+    ok.node = s.ctx->node_name;
+    ok.ping_ms = lim.ping_ms;
+    ok.max_frame_bytes = lim.max_frame_bytes;
+    ok.publish_per_s = s.quota.publish_per_s;
+    ok.max_subscriptions = lim.max_subscriptions;
+    ok.tenant = s.quota.by_key();
+    if (s.resuming) {
+      return resume_topics(self, id, std::move(ok)); // it replies, and resumes handling
+    }
     if (id) {
-      const auto& lim = s.ctx->limits;
-      protocol::connect_ok ok;
-      // Appended, not "c" + ...: GCC 12's -Wstringop-overflow misfires on that here (-O2).
-      ok.conn.append("c").append(std::to_string(s.conn_id));
-      ok.session = protocol::sign_session({s.user, s.tenant, now_ms() + s.ctx->auth.session_ttl_ms},
-                                          s.ctx->store->session_key());
-      ok.node = s.ctx->node_name;
-      ok.ping_ms = lim.ping_ms;
-      ok.max_frame_bytes = lim.max_frame_bytes;
-      ok.publish_per_s = s.quota.publish_per_s;
-      ok.max_subscriptions = lim.max_subscriptions;
-      ok.tenant = s.quota.by_key();
       send_message(self, protocol::encode_connect_ok(s.enc, *id, ok));
     }
     resume(self);

@@ -50,7 +50,14 @@ struct reply_address {
 ///               from the next batch on, if it has every event up to the durable seq;
 ///               past limits.outbound_queue queued it gets (demoted_atom, topic,
 ///               generation) and the batches again
-///   unsub       the sender stops receiving batches -> true (after its last direct write)
+///   unsub       the sender stops receiving batches -> true (after its last direct write);
+///               its presence membership leaves
+///   leave       (from a connection going away) its presence membership lingers for
+///               the given ms (0: leaves now), so that a resume may take it over
+///   presence    list: members after a conn, at most n -> presence_page;
+///               (from itself) push the presence changes of the last presence.batch_ms
+///               to the members, as (presence_atom, topic, presence_push_ptr)
+///   sweep       (from itself) lingering members whose time came leave
 ///   committed   (from the writer) a batch is durable: fan it out
 ///   flush       (from itself) send what is staged to the writer, once the publishes
 ///               already in the mailbox have been staged too
@@ -66,7 +73,10 @@ struct reply_address {
 ///   tick        (from the supervisor) stop if idle for topics.idle_ms
 using topic_actor = caf::typed_actor<
     caf::replies_to<publish_atom, publish_batch_ptr>::with<publish_acks>,
-    caf::replies_to<subscribe_atom, protocol::encoding>::with<uint64_t>,
+    caf::replies_to<subscribe_atom, protocol::encoding, presence_join>::with<uint64_t>,
+    caf::reacts_to<leave_atom, int64_t>,
+    caf::replies_to<presence_atom, uint64_t, uint32_t>::with<presence_page>,
+    caf::reacts_to<presence_atom>, caf::reacts_to<sweep_atom>,
     caf::reacts_to<promote_atom, direct_delivery>, caf::replies_to<unsub_atom>::with<bool>,
     caf::replies_to<attach_atom>::with<uint64_t>, caf::reacts_to<detach_atom>,
     caf::reacts_to<slow_atom, int32_t>, caf::reacts_to<committed_atom, store::append_batch>,
@@ -200,3 +210,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::tenant_welcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::credit_grant)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::tenant_limits)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(caf::typed_response_promise<switchyard::actors::read_result>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::presence_join)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::presence_page)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::presence_push_ptr)

@@ -69,6 +69,36 @@ struct event_batch {
 
 using event_batch_ptr = std::shared_ptr<const event_batch>;
 
+/// Who subscribes with `presence: true` (member false: a plain subscription).
+struct presence_join {
+  bool member = false;
+  uint64_t conn = 0;
+  std::string user;
+  std::string client;
+  std::string session; ///< its resume session id: a resume of it takes the member over
+};
+
+/// One page of a topic's presence members (the `presence` op).
+struct presence_page {
+  struct entry {
+    uint64_t conn = 0;
+    std::string user;
+    std::string client;
+    int64_t since_ms = 0;
+  };
+  std::vector<entry> members;
+  uint64_t count = 0;
+  std::optional<uint64_t> next; ///< more follow after this conn
+};
+
+/// A presence push, encoded once per encoding its members use (the other stays empty),
+/// shared by every member.
+struct presence_push {
+  std::vector<std::string> json;
+  std::vector<std::string> msgpack;
+};
+using presence_push_ptr = std::shared_ptr<const presence_push>;
+
 /// A connection's request that its topic write live events to its socket itself (no
 /// actor message per batch) while the socket keeps up. The connection has pushed every
 /// event up to `delivered`; the topic takes over only if that is its durable seq (no

@@ -65,6 +65,15 @@ struct retention_limits {
   int64_t sweep_ms = 1000;                        ///< how often the sweeper looks
 };
 
+/// Presence sets (config area `presence`; PROTOCOL.md, Presence).
+struct presence_limits {
+  /// A member whose connection vanished (or was closed by the node) stays this long, so
+  /// that a resume takes it over; a presence connection silent this long is cut.
+  int64_t timeout_ms = 10000;
+  int64_t batch_ms = 100;            ///< at most one presence push per member this often
+  int64_t max_members_listed = 1000; ///< members in one `presence` reply
+};
+
 /// auth.*: how a connection proves who it is (PROTOCOL.md, Auth).
 struct auth_settings {
   /// auth.mode jwt: `connect.token` is required. false (none): everyone is user
@@ -88,6 +97,7 @@ struct node_context {
   topic_limits topics;
   group_limits groups;
   retention_limits retention;
+  presence_limits presence;
   int64_t dedup_window_ms = 0; ///< store.dedup_window_ms: the sweeper drops older idem entries
   restart_policy restarts;
   auth_settings auth;

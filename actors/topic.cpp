@@ -4,11 +4,15 @@
 #include "actors/failure.hpp"
 #include "actors/log.hpp"
 #include "actors/node_context.hpp"
+#include "actors/presence_set.hpp"
 #include "actors/topic_state.hpp"
+#include "protocol/codec.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <vector>
 
@@ -28,6 +32,9 @@ struct subscriber {
   uint64_t generation = 0;
   std::weak_ptr<connection_sink> sink;
   std::shared_ptr<std::atomic<uint64_t>> cursor;
+  bool presence = false; ///< subscribed with presence: true (gets presence pushes)
+  uint64_t conn = 0;     ///< its connection's number
+  uint64_t member = 0;   ///< the presence member it holds (0: none)
 };
 
 struct attached_group {
@@ -41,6 +48,9 @@ struct topic_actor_state {
   node_context* ctx = nullptr;
   store_writer_actor writer;
   std::vector<subscriber> subscribers;
+  presence_set presence;
+  bool presence_push_due = false;    ///< a presence push to itself is on its way
+  int64_t last_presence_push_ms = 0; ///< steady ms
   /// Queue groups of this topic: each is told the durable last seq after every commit.
   std::vector<attached_group> groups;
   /// One per staged publish_batch, in order (in-flight ones travel with their batch).
@@ -69,7 +79,9 @@ struct topic_actor_state {
     }
   }
 
-  bool idle() const { return subscribers.empty() && groups.empty() && log.idle(); }
+  bool idle() const {
+    return subscribers.empty() && groups.empty() && log.idle() && presence.empty();
+  }
 
   /// What publishers hear with their acks: the furthest-behind group's level.
   int lag_level() const {
@@ -99,15 +111,18 @@ void remove_group(topic_actor_state& st, const caf::actor_addr& who) {
   }
 }
 
-void remove_subscriber(topic_actor_state& st, const caf::actor_addr& who) {
+/// Removes the subscriber; returns it (its presence membership is the caller's to end).
+std::optional<subscriber> remove_subscriber(topic_actor_state& st, const caf::actor_addr& who) {
   for (std::size_t i = 0; i < st.subscribers.size(); ++i) {
     if (st.subscribers[i].who.address() == who) {
       count_encoding(st, st.subscribers[i].enc, -1);
+      auto gone = std::move(st.subscribers[i]);
       st.subscribers[i] = std::move(st.subscribers.back());
       st.subscribers.pop_back();
-      return;
+      return gone;
     }
   }
+  return std::nullopt;
 }
 
 /// A message to a connection (dynamically typed, so a typed send() does not apply).
@@ -157,6 +172,104 @@ void fan_out(topic_pointer self, const event_batch_ptr& batch) {
     }
     tell(self, sub.who, msg);
   }
+}
+
+/// Encodes presence changes as pushes of at most `limit` bytes each (a batch bigger than
+/// one frame becomes several pushes).
+void encode_presence(protocol::encoding enc, const std::string& topic,
+                     std::span<const protocol::member_view> joins,
+                     std::span<const protocol::member_view> leaves, std::size_t limit,
+                     std::vector<std::string>& out) {
+  auto push = protocol::encode_presence_push(enc, topic, joins, leaves);
+  if (push.size() <= limit || joins.size() + leaves.size() <= 1) {
+    out.push_back(std::move(push));
+    return;
+  }
+  if (!joins.empty() && !leaves.empty()) {
+    encode_presence(enc, topic, joins, {}, limit, out);
+    encode_presence(enc, topic, {}, leaves, limit, out);
+  } else if (!joins.empty()) {
+    encode_presence(enc, topic, joins.first(joins.size() / 2), {}, limit, out);
+    encode_presence(enc, topic, joins.subspan(joins.size() / 2), {}, limit, out);
+  } else {
+    encode_presence(enc, topic, {}, leaves.first(leaves.size() / 2), limit, out);
+    encode_presence(enc, topic, {}, leaves.subspan(leaves.size() / 2), limit, out);
+  }
+}
+
+/// Pushes the presence changes of the last presence.batch_ms to every presence
+/// subscriber: one shared message for all of them.
+void push_presence(topic_pointer self) {
+  auto& st = self->state;
+  st.presence_push_due = false;
+  st.last_presence_push_ms = steady_ms();
+  auto changes = st.presence.take_changes();
+  const auto views = [](const std::vector<presence_set::change>& list) {
+    std::vector<protocol::member_view> v;
+    v.reserve(list.size());
+    for (const auto& c : list) {
+      v.push_back({c.conn, c.user, c.client, 0});
+    }
+    return v;
+  };
+  const auto joins = views(changes.joins);
+  const auto leaves = views(changes.leaves);
+  if (joins.empty() && leaves.empty()) {
+    return;
+  }
+  bool json = false;
+  bool msgpack = false;
+  for (const auto& sub : st.subscribers) {
+    json |= sub.presence && sub.enc == protocol::encoding::json;
+    msgpack |= sub.presence && sub.enc == protocol::encoding::msgpack;
+  }
+  auto push = std::make_shared<presence_push>();
+  const auto limit = static_cast<std::size_t>(st.ctx->limits.max_frame_bytes);
+  if (json) {
+    encode_presence(protocol::encoding::json, st.log.topic(), joins, leaves, limit, push->json);
+  }
+  if (msgpack) {
+    encode_presence(protocol::encoding::msgpack, st.log.topic(), joins, leaves, limit,
+                    push->msgpack);
+  }
+  const auto msg =
+      caf::make_message(presence_atom::value, st.log.topic(), presence_push_ptr{std::move(push)});
+  for (const auto& sub : st.subscribers) {
+    if (sub.presence) {
+      tell(self, sub.who, msg);
+    }
+  }
+}
+
+/// A presence change happened: it is pushed presence.batch_ms after the last push (at
+/// once when that was longer ago), after the messages already in the mailbox, so a
+/// joining member has had its subscribe answer first.
+void presence_changed(topic_pointer self) {
+  auto& st = self->state;
+  if (st.presence_push_due || !st.presence.has_changes()) {
+    return;
+  }
+  st.presence_push_due = true;
+  const auto wait = st.last_presence_push_ms + st.ctx->presence.batch_ms - steady_ms();
+  if (wait <= 0) {
+    self->send(self, presence_atom::value);
+  } else {
+    self->delayed_send(self, std::chrono::milliseconds(wait), presence_atom::value);
+  }
+}
+
+/// Ends the presence membership a subscriber held: at once, or after `linger_ms`.
+void end_membership(topic_pointer self, const subscriber& sub, int64_t linger_ms) {
+  auto& st = self->state;
+  if (sub.member == 0) {
+    return;
+  }
+  if (linger_ms <= 0) {
+    st.presence.leave(sub.member, sub.conn);
+    return presence_changed(self);
+  }
+  st.presence.linger(sub.member, sub.conn, steady_ms() + linger_ms);
+  self->delayed_send(self, std::chrono::milliseconds(linger_ms), sweep_atom::value);
 }
 
 /// Sends the staged events to the writer when no batch is in flight.
@@ -218,11 +331,19 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
         flush_soon(self);
         return rp;
       },
-      [=](subscribe_atom, protocol::encoding enc) {
+      [=](subscribe_atom, protocol::encoding enc, presence_join& pj) {
         auto& st = self->state;
         auto sender = caf::actor_cast<caf::actor>(self->current_sender());
-        remove_subscriber(st, sender.address());
-        st.subscribers.push_back(subscriber{sender, enc, false, 0, {}, {}});
+        if (auto old = remove_subscriber(st, sender.address())) {
+          end_membership(self, *old, 0);
+        }
+        subscriber sub{sender, enc, false, 0, {}, {}, pj.member, pj.conn, 0};
+        if (pj.member) {
+          sub.member = st.presence.join(pj.conn, std::move(pj.user), std::move(pj.client),
+                                        std::move(pj.session), now_ms());
+          presence_changed(self);
+        }
+        st.subscribers.push_back(std::move(sub));
         count_encoding(st, enc, +1);
         self->monitor(sender);
         st.last_active = steady::now();
@@ -244,10 +365,38 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
       },
       [=](unsub_atom) {
         auto sender = caf::actor_cast<caf::actor>(self->current_sender());
-        remove_subscriber(self->state, sender.address());
+        if (auto gone = remove_subscriber(self->state, sender.address())) {
+          end_membership(self, *gone, 0);
+        }
         self->demonitor(sender);
         stop_if_asked(self);
         return true;
+      },
+      [=](leave_atom, int64_t linger_ms) {
+        auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+        if (auto gone = remove_subscriber(self->state, sender.address())) {
+          end_membership(self, *gone, linger_ms);
+        }
+        self->demonitor(sender);
+        stop_if_asked(self);
+      },
+      [=](presence_atom, uint64_t after, uint32_t limit) {
+        const auto& set = self->state.presence;
+        auto list = set.list(after, limit);
+        presence_page page;
+        page.count = list.count;
+        page.next = list.next;
+        page.members.reserve(list.members.size());
+        for (const auto* m : list.members) {
+          page.members.push_back({m->conn, m->user, m->client, m->since_ms});
+        }
+        return page;
+      },
+      [=](presence_atom) { push_presence(self); },
+      [=](sweep_atom) {
+        self->state.presence.expire(steady_ms());
+        presence_changed(self);
+        stop_if_asked(self);
       },
       [=](attach_atom) {
         auto& st = self->state;
@@ -322,7 +471,10 @@ topic_actor::behavior_type topic_init(topic_pointer self, node_context* ctx, std
   st.log = topic_state{std::move(tenant), std::move(topic),
                        static_cast<std::size_t>(ctx->topics.max_pending)};
   self->set_down_handler([=](caf::down_msg& dm) {
-    remove_subscriber(self->state, dm.source);
+    // A connection that ended without saying (it crashed) lingers like a vanished one.
+    if (auto gone = remove_subscriber(self->state, dm.source)) {
+      end_membership(self, *gone, self->state.ctx->presence.timeout_ms);
+    }
     remove_group(self->state, dm.source);
     stop_if_asked(self);
   });

@@ -42,6 +42,15 @@ struct event_view {
   bool expired = false;     ///< history: its ttl ran out
 };
 
+/// One topic of a connect reply's `resumed`: where it resumed, or why it did not.
+struct resumed_topic {
+  std::string topic;
+  uint64_t from_seq = 0;   ///< resumed: the first seq that follows
+  std::string_view error;  ///< not resumed: an error code (error_code::...)
+  std::string message;     ///< not resumed: why
+  uint64_t oldest_seq = 0; ///< error expired: the oldest seq the topic keeps
+};
+
 struct connect_ok {
   std::string conn;
   std::string session;
@@ -52,7 +61,21 @@ struct connect_ok {
   int64_t max_subscriptions = 0; ///< per connection
   /// The tenant's limits by key (`limits.tenant`; 0: not limited).
   std::vector<std::pair<std::string_view, int64_t>> tenant;
+  /// connect with `resume`: one entry per topic listed.
+  std::optional<std::vector<resumed_topic>> resumed;
 };
+
+/// A presence member as the protocol shows it.
+struct member_view {
+  uint64_t conn = 0;
+  std::string_view user;
+  std::string_view client;
+  int64_t since_ms = 0; ///< omitted in pushes
+};
+
+/// The name a connection has on the wire ("c" and its number), and back.
+std::string conn_name(uint64_t conn);
+std::optional<uint64_t> parse_conn_name(std::string_view name);
 
 // Each encoder returns one complete message (no trailing newline); a frame of several
 // messages joins JSON ones with '\n' and MessagePack ones back to back.
@@ -67,6 +90,14 @@ std::string encode_ok_empty(encoding enc, int64_t id);
 std::string encode_connect_ok(encoding enc, int64_t id, const connect_ok& ok);
 std::string encode_subscribe_ok(encoding enc, int64_t id, std::string_view topic, uint64_t seq,
                                 uint64_t replayed);
+/// The `presence` reply: one page of members; `next` (the last member's conn) when more
+/// follow.
+std::string encode_presence_ok(encoding enc, int64_t id, std::span<const member_view> members,
+                               uint64_t count, std::optional<uint64_t> next);
+/// The `presence` push: members that joined and left a topic since the last one.
+std::string encode_presence_push(encoding enc, std::string_view topic,
+                                 std::span<const member_view> joins,
+                                 std::span<const member_view> leaves);
 std::string encode_publish_ok(encoding enc, int64_t id, uint64_t seq, bool dup);
 std::string encode_history_ok(encoding enc, int64_t id, std::string_view topic,
                               std::span<const event_view> events, uint64_t next_seq,

@@ -253,9 +253,117 @@ std::string encode_ok_empty(encoding enc, int64_t id) {
   return ok_reply(enc, id, 0, 40, [](writer&) {});
 }
 
+std::string conn_name(uint64_t conn) {
+  std::string name;
+  // Appended, not "c" + ...: GCC 12's -Wstringop-overflow misfires on that (-O2).
+  name.append("c").append(std::to_string(conn));
+  return name;
+}
+
+std::optional<uint64_t> parse_conn_name(std::string_view name) {
+  uint64_t conn = 0;
+  if (name.size() < 2 || name[0] != 'c') {
+    return std::nullopt;
+  }
+  const auto* end = name.data() + name.size();
+  const auto [ptr, ec] = std::from_chars(name.data() + 1, end, conn);
+  return ec == std::errc{} && ptr == end ? std::optional<uint64_t>(conn) : std::nullopt;
+}
+
+namespace {
+
+void write_resumed(writer& w, const std::vector<resumed_topic>& resumed) {
+  w.key("resumed");
+  w.begin_map(static_cast<uint32_t>(resumed.size()));
+  for (const auto& t : resumed) {
+    w.key(t.topic);
+    if (t.error.empty()) {
+      w.begin_map(1);
+      w.u64_field("from_seq", t.from_seq);
+    } else {
+      const bool expired = t.error == error_code::expired;
+      w.begin_map(expired ? 3 : 2);
+      w.str_field("error", t.error);
+      w.str_field("message", t.message);
+      if (expired) {
+        w.u64_field("oldest_seq", t.oldest_seq);
+      }
+    }
+    w.end_map();
+  }
+  w.end_map();
+}
+
+std::size_t resumed_reserve(const connect_ok& ok) {
+  std::size_t n = 0;
+  for (const auto& t : ok.resumed.value_or(std::vector<resumed_topic>{})) {
+    n += 2 * (t.topic.size() + t.message.size()) + 64;
+  }
+  return n;
+}
+
+/// {conn, user, client[, since_ms]}
+void write_member(writer& w, const member_view& m, bool since) {
+  w.begin_map(since ? 4 : 3);
+  w.str_field("conn", conn_name(m.conn));
+  w.str_field("user", m.user);
+  w.str_field("client", m.client);
+  if (since) {
+    w.i64_field("since_ms", m.since_ms);
+  }
+  w.end_map();
+}
+
+std::size_t members_reserve(std::span<const member_view> members) {
+  std::size_t n = 0;
+  for (const auto& m : members) {
+    n += 2 * (m.user.size() + m.client.size()) + 72;
+  }
+  return n;
+}
+
+} // namespace
+
+std::string encode_presence_ok(encoding enc, int64_t id, std::span<const member_view> members,
+                               uint64_t count, std::optional<uint64_t> next) {
+  return ok_reply(enc, id, next ? 3 : 2, 64 + members_reserve(members), [&](writer& w) {
+    w.key("members");
+    w.begin_array(static_cast<uint32_t>(members.size()));
+    for (const auto& m : members) {
+      write_member(w, m, true);
+    }
+    w.end_array();
+    w.u64_field("count", count);
+    if (next) {
+      w.str_field("next", conn_name(*next));
+    }
+  });
+}
+
+std::string encode_presence_push(encoding enc, std::string_view topic,
+                                 std::span<const member_view> joins,
+                                 std::span<const member_view> leaves) {
+  writer w(enc, 64 + topic.size() * 2 + members_reserve(joins) + members_reserve(leaves));
+  w.begin_map(4);
+  w.str_field("push", "presence");
+  w.str_field("topic", topic);
+  for (auto [name, list] : {std::pair{"joins", joins}, {"leaves", leaves}}) {
+    w.key(name);
+    w.begin_array(static_cast<uint32_t>(list.size()));
+    for (const auto& m : list) {
+      write_member(w, m, false);
+    }
+    w.end_array();
+  }
+  w.end_map();
+  return w.take();
+}
+
 std::string encode_connect_ok(encoding enc, int64_t id, const connect_ok& ok) {
   const std::size_t strings = ok.conn.size() + ok.session.size() + ok.node.size();
-  return ok_reply(enc, id, 5, 224 + strings * 2 + ok.tenant.size() * 40, [&](writer& w) {
+  const uint32_t fields = ok.resumed ? 6 : 5;
+  const auto reserve = 224 + strings * 2 + ok.tenant.size() * 40 + resumed_reserve(ok);
+  return ok_reply(enc, id, fields, reserve, [&](writer& w) {
     w.str_field("conn", ok.conn);
     w.str_field("session", ok.session);
     w.str_field("node", ok.node);
@@ -272,6 +380,9 @@ std::string encode_connect_ok(encoding enc, int64_t id, const connect_ok& ok) {
     }
     w.end_map();
     w.end_map();
+    if (ok.resumed) {
+      write_resumed(w, *ok.resumed);
+    }
   });
 }
 

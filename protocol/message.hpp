@@ -39,6 +39,20 @@ struct start_position {
   int64_t value = 0;
 };
 
+/// One topic of `connect.resume`: the client has every event up to `last_seq`.
+struct resume_topic {
+  std::string topic;
+  uint64_t last_seq = 0;
+  bool presence = false; ///< take the presence membership over (or join)
+};
+
+/// `connect.resume`: a session of an earlier connect and the topics to take up again, in
+/// the order the client listed them.
+struct resume_request {
+  std::string session;
+  std::vector<resume_topic> topics;
+};
+
 /// One decoded client message. Only the fields of its `op` are meaningful;
 /// the decoder has checked their presence and types.
 struct client_message {
@@ -68,7 +82,9 @@ struct client_message {
   /// connect
   std::optional<std::string> token;
   std::optional<std::string> client;
-  bool resume = false; ///< a `resume` object was given (its content is not read yet)
+  std::optional<resume_request> resume;
+  /// presence: the `conn` of the previous page's last member
+  std::optional<std::string> after;
 };
 
 /// A message that could not be decoded. `id` is set when one could be read,

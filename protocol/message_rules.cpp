@@ -173,6 +173,85 @@ private:
   std::optional<std::string> error_;
 };
 
+/// One entry of resume.topics: a last_seq, or {seq, presence?}.
+std::optional<resume_topic> read_resume_topic(field_reader& r, const std::string& topic,
+                                              const json& value) {
+  if (!valid_topic(topic)) {
+    r.fail("field 'resume.topics' has " + detail::quote(topic) + ", not a valid topic name");
+    return std::nullopt;
+  }
+  // A valid topic name needs no quoting.
+  const auto field = [&](std::string_view sub) {
+    return "'resume.topics." + topic + std::string(sub) + "'";
+  };
+  resume_topic t;
+  t.topic = topic;
+  const json* seq = &value;
+  if (value.is_object()) {
+    seq = nullptr;
+    for (const auto& [key, v] : value.items()) {
+      if (key == "seq") {
+        seq = &v;
+      } else if (key == "presence" && v.is_boolean()) {
+        t.presence = v.get<bool>();
+      } else if (key == "presence") {
+        r.fail("field " + field(".presence") + " must be a boolean");
+        return std::nullopt;
+      } else {
+        r.fail("field " + field("") + " has unknown key " + detail::quote(key) +
+               " (use 'seq' and 'presence')");
+        return std::nullopt;
+      }
+    }
+    if (seq == nullptr) {
+      r.fail("missing field " + field(".seq"));
+      return std::nullopt;
+    }
+  }
+  const auto n = as_int(*seq, non_negative);
+  if (!n) {
+    r.fail("field " + field("") +
+           " must be a last seq (a non-negative integer) or {seq, presence}");
+    return std::nullopt;
+  }
+  t.last_seq = static_cast<uint64_t>(*n);
+  return t;
+}
+
+std::optional<resume_request> read_resume(field_reader& r, const json& resume) {
+  if (!resume.is_object()) {
+    r.fail("field 'resume' must be an object");
+    return std::nullopt;
+  }
+  resume_request req;
+  const json* topics = nullptr;
+  for (const auto& [key, v] : resume.items()) {
+    if (key == "session" && v.is_string()) {
+      req.session = v.get<std::string>();
+    } else if (key == "session") {
+      r.fail("field 'resume.session' must be a string");
+    } else if (key == "topics") {
+      topics = &v;
+    } else {
+      r.fail("field 'resume' has unknown key " + detail::quote(key) +
+             " (use 'session' and 'topics')");
+    }
+  }
+  if (req.session.empty()) {
+    r.fail("missing field 'resume.session' (the session of the earlier connect reply)");
+  }
+  if (topics != nullptr && !topics->is_object()) {
+    r.fail("field 'resume.topics' must be an object of topic: last_seq");
+  } else if (topics != nullptr) {
+    for (const auto& [topic, value] : topics->items()) {
+      if (auto t = read_resume_topic(r, topic, value)) {
+        req.topics.push_back(std::move(*t));
+      }
+    }
+  }
+  return r.error() ? std::nullopt : std::optional<resume_request>(std::move(req));
+}
+
 void read_connect(field_reader& r, client_message& m) {
   m.token = r.string("token", false);
   if (const json* c = r.find("client")) {
@@ -180,10 +259,7 @@ void read_connect(field_reader& r, client_message& m) {
                               : c->dump(-1, ' ', false, json::error_handler_t::replace);
   }
   if (const json* resume = r.find("resume"); resume != nullptr) {
-    m.resume = true;
-    if (!resume->is_object()) {
-      r.fail("field 'resume' must be an object");
-    }
+    m.resume = read_resume(r, *resume);
   }
 }
 
@@ -299,6 +375,7 @@ void read_fields(field_reader& r, client_message& m, std::optional<std::string>&
     return read_history(r, m);
   case op::presence:
     m.topic = r.topic();
+    m.after = r.string("after", false);
     return;
   case op::ping:
     return;

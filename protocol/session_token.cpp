@@ -27,14 +27,15 @@ constexpr std::string_view foreign = "session is not one this node (or its clust
 
 } // namespace
 
-std::string sign_session(const session_claims& claims, std::string_view key) {
+std::string new_session_id() {
   std::array<unsigned char, 12> nonce{};
   RAND_bytes(nonce.data(), static_cast<int>(nonce.size()));
+  return base64url_encode({reinterpret_cast<const char*>(nonce.data()), nonce.size()});
+}
+
+std::string sign_session(const session_claims& claims, std::string_view key) {
   const nlohmann::json body = {
-      {"u", claims.user},
-      {"t", claims.tenant},
-      {"exp", claims.exp_ms},
-      {"n", base64url_encode({reinterpret_cast<const char*>(nonce.data()), nonce.size()})}};
+      {"u", claims.user}, {"t", claims.tenant}, {"exp", claims.exp_ms}, {"n", claims.id}};
   auto token = base64url_encode(body.dump());
   // Without a MAC (OpenSSL failed) the token is one no node verifies.
   const auto mac = detail::hmac_sha256(key, token).value_or("");
@@ -71,11 +72,14 @@ session_verdict verify_session(std::string_view token, std::string_view key, int
   const auto u = body.find("u");
   const auto t = body.find("t");
   const auto exp = body.find("exp");
+  const auto n = body.find("n");
   if (!body.is_object() || u == body.end() || !u->is_string() || t == body.end() ||
-      !t->is_string() || exp == body.end() || !exp->is_number_integer()) {
+      !t->is_string() || exp == body.end() || !exp->is_number_integer() || n == body.end() ||
+      !n->is_string()) {
     return refuse(std::string{foreign});
   }
-  session_claims claims{u->get<std::string>(), t->get<std::string>(), exp->get<int64_t>()};
+  session_claims claims{u->get<std::string>(), t->get<std::string>(), exp->get<int64_t>(),
+                        n->get<std::string>()};
   if (claims.exp_ms < now_ms) {
     return refuse("session expired: connect without resume and subscribe again");
   }

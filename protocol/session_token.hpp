@@ -4,7 +4,7 @@
 // tenant it was made for and when it runs out. `resume` hands it back. Pure functions:
 // the caller passes the key and the time.
 //
-// Format: base64url(JSON {"u": user, "t": tenant, "exp": ms, "n": nonce}) "."
+// Format: base64url(JSON {"u": user, "t": tenant, "exp": ms, "n": session id}) "."
 // base64url(HMAC-SHA256(key, the first part)).
 
 #include <cstdint>
@@ -21,10 +21,16 @@ struct session_claims {
   std::string user;
   std::string tenant;
   int64_t exp_ms = 0; ///< epoch ms
+  /// Names the session: a resumed connection keeps it (a presence membership follows it).
+  std::string id;
 };
 
-/// A token for `claims`, signed with `key`. Each call makes a different token (a random
-/// nonce), so two sessions of one user never share one.
+/// A new session id: 12 random bytes, base64url.
+std::string new_session_id();
+
+/// A token for `claims`, signed with `key`. `claims.id` names the session: a new one
+/// (new_session_id) for a plain connect, so two sessions of one user never share one; a
+/// resumed session keeps its id.
 std::string sign_session(const session_claims& claims, std::string_view key);
 
 /// The claims of a token `key` signed that has not run out at `now_ms`, or why not (for

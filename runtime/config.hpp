@@ -19,6 +19,7 @@ struct node_config {
   actors::topic_limits topics;        ///< keys topics.*
   actors::group_limits groups;        ///< keys groups.*
   actors::retention_limits retention; ///< keys retention.*
+  actors::presence_limits presence;   ///< keys presence.*
   actors::restart_policy restarts;    ///< keys supervision.*
   /// keys tenants.defaults.*, tenants.breaker.*; tenants.overrides (config file only)
   actors::tenant_policy tenants;

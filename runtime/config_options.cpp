@@ -132,6 +132,17 @@ std::vector<config_option> make_options() {
       "resume.session_ttl_ms", "how long the session of a connect reply can be resumed, ms",
       [](node_config& c) -> int64_t& { return c.auth.session_ttl_ms; }, 1000,
       int64_t{365} * 24 * 3600 * 1000));
+  opts.push_back(int_option<int64_t>(
+      "presence.timeout_ms",
+      "a presence member whose connection vanished stays this long (a resume takes it "
+      "over); presence connections are pinged every quarter of it and cut when silent, ms",
+      [](node_config& c) -> int64_t& { return c.presence.timeout_ms; }, 100, 3600000));
+  opts.push_back(int_option<int64_t>(
+      "presence.batch_ms", "presence changes are pushed to each member at most this often, ms",
+      [](node_config& c) -> int64_t& { return c.presence.batch_ms; }, 1, 60000));
+  opts.push_back(int_option<int64_t>(
+      "presence.max_members_listed", "members in one presence reply (more follow with next)",
+      [](node_config& c) -> int64_t& { return c.presence.max_members_listed; }, 1, 100000));
   opts.push_back(string_option(
       "tls.cert_file",
       "PEM certificate chain: with tls.key_file the port serves only TLS 1.2+ (wss://, "

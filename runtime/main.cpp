@@ -13,6 +13,7 @@
 
 #include <malloc.h>
 #include <pthread.h>
+#include <sys/resource.h>
 
 namespace {
 
@@ -24,6 +25,16 @@ namespace {
 void tune_allocator() {
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
+}
+
+/// Every connection is a descriptor, and the usual soft limit (1024) is far below what a
+/// node serves: take the hard limit, as most servers do.
+void raise_open_files_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
 }
 
 } // namespace
@@ -50,6 +61,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   tune_allocator();
+  raise_open_files_limit();
 
   node n{outcome.config};
   std::string error;

@@ -113,6 +113,7 @@ bool node::start(std::string& error) {
   ctx.topics = d.cfg.topics;
   ctx.groups = d.cfg.groups;
   ctx.retention = d.cfg.retention;
+  ctx.presence = d.cfg.presence;
   ctx.dedup_window_ms = static_cast<int64_t>(d.cfg.store.dedup_window_ms);
   ctx.restarts = d.cfg.restarts;
   ctx.node_name = d.cfg.node_name;

@@ -153,6 +153,11 @@ public:
     });
   }
 
+  void keep_alive_within(int64_t timeout_ms) override {
+    net::post(ws_.get_executor(),
+              [s = self(), timeout_ms] { s->presence_timeout_ms_ = timeout_ms; });
+  }
+
   void close(uint16_t code, std::string reason) override {
     net::post(ws_.get_executor(), [s = self(), code, r = std::move(reason)]() mutable {
       s->close_after_writes(code, std::move(r));
@@ -199,7 +204,9 @@ private:
     // which holds the session.
     ws_.control_callback([this](websocket::frame_type, beast::string_view) { heard(); });
     heard();
-    watch_.watch_silence(self(), std::chrono::milliseconds(ctx_.limits.ping_ms));
+    // Swept often enough for a presence connection's shorter keep-alive, too.
+    watch_.watch_silence(self(), std::chrono::milliseconds(
+                                     std::min(ctx_.limits.ping_ms, ctx_.presence.timeout_ms / 2)));
     do_read();
   }
 
@@ -224,7 +231,9 @@ private:
     reading_ = false;
     buffer_.commit(bytes);
     if (ec) {
-      if (ec != websocket::error::closed && ec != net::error::operation_aborted) {
+      if (ec == websocket::error::closed && !closing_ && !close_) {
+        hangup_ = actors::connection_handle::hangup::by_peer;
+      } else if (ec != websocket::error::closed && ec != net::error::operation_aborted) {
         log().debug("ws.read_failed remote={} error=\"{}\"", remote_, ec.message());
       }
       return finish();
@@ -312,7 +321,9 @@ private:
     return false;
   }
 
-  /// Pings a peer silent for limits.ping_ms and cuts one silent for twice that.
+  /// Pings a peer silent for limits.ping_ms and cuts one silent for twice that; one that
+  /// holds presence is pinged after a quarter of presence.timeout_ms and cut before the
+  /// whole (the sweep comes every eighth of it at least).
   bool check_silence(time_point now) override {
     if (finished_ || closing_) {
       return false; // a closing session ends by the close linger
@@ -321,11 +332,18 @@ private:
       heard(); // reading waits for its actor: the peer sent more than it has taken yet
       return true;
     }
-    const auto ping = std::chrono::milliseconds(ctx_.limits.ping_ms);
+    auto ping = std::chrono::milliseconds(ctx_.limits.ping_ms);
+    auto cut_after = 2 * ping;
+    if (presence_timeout_ms_ > 0) {
+      const auto timeout = std::chrono::milliseconds(presence_timeout_ms_);
+      ping = std::min(ping, timeout / 4);
+      cut_after = std::min(cut_after, timeout * 7 / 8);
+    }
     const auto silent = now - last_heard_;
-    if (silent >= 2 * ping) {
+    if (silent >= cut_after) {
       log().info("ws.closed remote={} reason=silent silent_ms={}", remote_,
                  std::chrono::duration_cast<std::chrono::milliseconds>(silent).count());
+      hangup_ = actors::connection_handle::hangup::silent;
       cut(beast::get_lowest_layer(ws_)); // the read in progress ends, and so the session
       return false;
     }
@@ -421,7 +439,7 @@ private:
     if (linger_timer_) {
       linger_timer_->cancel();
     }
-    conn_.closed();
+    conn_.closed(hangup_);
     registry_.remove(this);
     paused_self_.reset();
   }
@@ -451,6 +469,8 @@ private:
   std::unique_ptr<websocket::close_reason> close_;
   std::shared_ptr<ws_session> paused_self_; ///< while reading is paused
   bool pinged_ = false;                     ///< since last_heard_
+  int64_t presence_timeout_ms_ = 0;         ///< keep_alive_within (0: limits.ping_ms rules)
+  actors::connection_handle::hangup hangup_ = actors::connection_handle::hangup::lost;
   bool reading_ = false;
   bool writing_ = false;
   bool urgent_ = false; ///< something queued must not wait for a write round

@@ -14,10 +14,11 @@ using json = nlohmann::json;
 
 constexpr std::array both_encodings = {encoding::json, encoding::msgpack};
 
-/// The MessagePack twin of a JSON message (nlohmann packs 1.5 as float32: tests avoid
-/// comparing float bytes across encodings).
+/// The MessagePack twin of a JSON message, its keys in the same order (nlohmann packs
+/// 1.5 as float32: tests avoid comparing float bytes across encodings).
 std::string to_msgpack_frame(std::string_view json_text) {
-  const auto bytes = json::to_msgpack(json::parse(json_text));
+  using ordered = nlohmann::ordered_json;
+  const auto bytes = ordered::to_msgpack(ordered::parse(json_text));
   return {bytes.begin(), bytes.end()};
 }
 
@@ -115,12 +116,49 @@ TEST(CodecDecode, DecodesConnectInBothEncodings) {
     EXPECT_EQ(m.id, 1);
     EXPECT_EQ(m.token, "jwt");
     EXPECT_EQ(m.client, "sdk/1.2");
+    ASSERT_TRUE(m.resume);
+    EXPECT_EQ(m.resume->session, "s");
+    ASSERT_EQ(m.resume->topics.size(), 1u);
+    EXPECT_EQ(m.resume->topics[0].topic, "a");
+    EXPECT_EQ(m.resume->topics[0].last_seq, 3u);
+    EXPECT_FALSE(m.resume->topics[0].presence);
+    // Topics keep the order the client listed them in; an entry may be {seq, presence}.
+    m = decode_ok(enc, R"({"op":"connect","resume":{"session":"s","topics":)"
+                       R"({"z":0,"b":{"seq":7,"presence":true},"a":{"seq":1}}}})");
+    ASSERT_TRUE(m.resume);
+    ASSERT_EQ(m.resume->topics.size(), 3u);
+    EXPECT_EQ(m.resume->topics[0].topic, "z");
+    EXPECT_EQ(m.resume->topics[1].topic, "b");
+    EXPECT_EQ(m.resume->topics[1].last_seq, 7u);
+    EXPECT_TRUE(m.resume->topics[1].presence);
+    EXPECT_EQ(m.resume->topics[2].topic, "a");
+    EXPECT_FALSE(m.resume->topics[2].presence);
     m = decode_ok(enc, R"({"op":"connect","client":{"name":"sdk","version":[1,2]}})");
+    EXPECT_FALSE(m.resume);
     EXPECT_EQ(m.id, std::nullopt);
     EXPECT_EQ(m.token, std::nullopt);
     EXPECT_EQ(m.client, R"({"name":"sdk","version":[1,2]})");
   }
   expect_error(R"({"op":"connect","id":2,"resume":[1]})", "field 'resume' must be an object", 2);
+  expect_error(R"({"op":"connect","resume":{"topics":{}}})",
+               "missing field 'resume.session' (the session of the earlier connect reply)");
+  expect_error(R"({"op":"connect","resume":{"session":1}})",
+               "field 'resume.session' must be a string");
+  expect_error(R"({"op":"connect","resume":{"session":"s","since":1}})",
+               "field 'resume' has unknown key 'since' (use 'session' and 'topics')");
+  expect_error(R"({"op":"connect","resume":{"session":"s","topics":[]}})",
+               "field 'resume.topics' must be an object of topic: last_seq");
+  expect_error(R"({"op":"connect","resume":{"session":"s","topics":{"a b":1}}})",
+               "field 'resume.topics' has 'a b', not a valid topic name");
+  expect_error(R"({"op":"connect","resume":{"session":"s","topics":{"a":-1}}})",
+               "field 'resume.topics.a' must be a last seq (a non-negative integer) or "
+               "{seq, presence}");
+  expect_error(R"({"op":"connect","resume":{"session":"s","topics":{"a":{"presence":true}}}})",
+               "missing field 'resume.topics.a.seq'");
+  expect_error(R"({"op":"connect","resume":{"session":"s","topics":{"a":{"seq":1,"x":1}}}})",
+               "field 'resume.topics.a' has unknown key 'x' (use 'seq' and 'presence')");
+  expect_error(R"({"op":"connect","resume":{"session":"s","topics":{"a":{"seq":1,"presence":1}}}})",
+               "field 'resume.topics.a.presence' must be a boolean");
   expect_error(R"({"op":"connect","token":5})", "field 'token' must be a string");
 }
 

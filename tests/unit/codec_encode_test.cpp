@@ -82,8 +82,10 @@ TEST(CodecEncode, OkEmpty) {
 }
 
 TEST(CodecEncode, ConnectOk) {
-  const connect_ok ok{"c-1",   "s-1", "node-a", 25000,
-                      1048576, 500,   1000,     {{"publish_per_s", 500}, {"max_connections", 9}}};
+  const connect_ok ok{
+      "c-1",       "s-1", "node-a", 25000,
+      1048576,     500,   1000,     {{"publish_per_s", 500}, {"max_connections", 9}},
+      std::nullopt};
   EXPECT_EQ(encode_connect_ok(encoding::json, 1, ok),
             R"({"id":1,"ok":{"conn":"c-1","session":"s-1","node":"node-a","ping_ms":25000,)"
             R"("limits":{"max_frame_bytes":1048576,"publish_per_s":500,"max_subscriptions":1000,)"
@@ -188,8 +190,8 @@ TEST(CodecEncode, MsgpackOkReplies) {
   EXPECT_EQ(keys_of(empty.root()), (keys{"id", "ok"}));
   EXPECT_EQ(keys_of(at(empty.root(), "ok")), keys{});
 
-  const unpacked conn(encode_connect_ok(encoding::msgpack, 1,
-                                        {"c", "s", "n", 25000, 1, 2, 3, {{"max_topics", 4}}}));
+  const unpacked conn(encode_connect_ok(
+      encoding::msgpack, 1, {"c", "s", "n", 25000, 1, 2, 3, {{"max_topics", 4}}, std::nullopt}));
   const auto& ok = at(conn.root(), "ok");
   EXPECT_EQ(keys_of(ok), (keys{"conn", "session", "node", "ping_ms", "limits"}));
   EXPECT_EQ(at(ok, "node").as<std::string>(), "n");

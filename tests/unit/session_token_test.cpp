@@ -18,22 +18,23 @@ const std::string key(32, 'k');
 constexpr int64_t now = 1'800'000'000'000;
 
 TEST(SessionToken, WhatTheNodeSignedGivesItsUserTenantAndExpiryBack) {
-  const auto token = sign_session({"ada", "acme/x\x1f", now + 1000}, key);
+  const auto token = sign_session({"ada", "acme/x\x1f", now + 1000, "s1"}, key);
   const auto v = verify_session(token, key, now);
   ASSERT_TRUE(v.claims) << v.error;
   EXPECT_EQ(v.claims->user, "ada");
   EXPECT_EQ(v.claims->tenant, "acme/x\x1f");
   EXPECT_EQ(v.claims->exp_ms, now + 1000);
-  // Every session is its own token, even for the same claims.
+  EXPECT_EQ(v.claims->id, "s1"); // a resume keeps the session it resumed
+  // Every new session is its own, even for the same user.
   std::set<std::string> tokens;
   for (int i = 0; i < 100; ++i) {
-    tokens.insert(sign_session({"ada", "acme", now}, key));
+    tokens.insert(sign_session({"ada", "acme", now, protocol::new_session_id()}, key));
   }
   EXPECT_EQ(tokens.size(), 100u);
 }
 
 TEST(SessionToken, ARunOutSessionIsExpired) {
-  const auto token = sign_session({"ada", "acme", now}, key);
+  const auto token = sign_session({"ada", "acme", now, "s1"}, key);
   EXPECT_TRUE(verify_session(token, key, now).claims);
   const auto v = verify_session(token, key, now + 1);
   EXPECT_FALSE(v.claims);
@@ -41,7 +42,7 @@ TEST(SessionToken, ARunOutSessionIsExpired) {
 }
 
 TEST(SessionToken, AnotherKeyAnAlteredPartOrGarbageIsForeign) {
-  const auto token = sign_session({"ada", "acme", now + 1000}, key);
+  const auto token = sign_session({"ada", "acme", now + 1000, "s1"}, key);
   const auto dot = token.find('.');
   ASSERT_NE(dot, std::string::npos);
   auto body_changed = token;

@@ -98,7 +98,7 @@ TEST_F(TopicActor, SubscriberGetsOneSharedBatchEncodedForItsEncoding) {
   auto t = topic("feed");
   uint64_t last = 99;
   (*self_)
-      ->request(t, 5s, subscribe_atom::value, protocol::encoding::json)
+      ->request(t, 5s, subscribe_atom::value, protocol::encoding::json, presence_join{})
       .receive([&](uint64_t s) { last = s; }, [](caf::error&) {});
   EXPECT_EQ(last, 0u);
   publish(t, "\x07");
