@@ -232,12 +232,32 @@ void push_presence(topic_pointer self) {
     encode_presence(protocol::encoding::msgpack, st.log.topic(), joins, leaves, limit,
                     push->msgpack);
   }
-  const auto msg =
-      caf::make_message(presence_atom::value, st.log.topic(), presence_push_ptr{std::move(push)});
+  const presence_push_ptr shared{std::move(push)};
+  // Like live events: straight to the sockets of direct subscribers (one actor message
+  // per member and batch cost a 10,000-member room most of a core), through the
+  // connection for the others.
+  const auto capacity = static_cast<std::size_t>(st.ctx->limits.outbound_queue);
+  const bool bulk = static_cast<int64_t>(st.subscribers.size()) >= st.ctx->limits.write_round_room;
+  caf::message msg;
   for (const auto& sub : st.subscribers) {
-    if (sub.presence) {
-      tell(self, sub.who, msg);
+    if (!sub.presence) {
+      continue;
     }
+    const auto& parts = sub.enc == protocol::encoding::json ? shared->json : shared->msgpack;
+    if (auto sink = sub.direct ? sub.sink.lock() : nullptr;
+        sink && sink->backlog() + parts.size() <= capacity) {
+      outbound_frame frame;
+      frame.bulk = bulk;
+      for (const auto& part : parts) {
+        frame.parts.emplace_back(shared, &part);
+      }
+      sink->write(std::move(frame));
+      continue;
+    }
+    if (msg.empty()) {
+      msg = caf::make_message(presence_atom::value, st.log.topic(), shared);
+    }
+    tell(self, sub.who, msg);
   }
 }
 

@@ -23,9 +23,10 @@ void add_common(CLI::App& app, bench_options& o) {
       ->required()
       ->check(CLI::Range(1, 65535));
   app.add_option("--host", o.host, "Node address: 127.0.0.1, localhost or ::1 only");
-  app.add_option("--scenario", o.scenario, "fanout | rooms | publish | idle | topics | nack")
-      ->check(CLI::IsMember({"fanout", "rooms", "publish", "idle", "topics", "nack"}));
-  app.add_option("--duration", o.duration_s, "Seconds of publishing (max 120)")
+  app.add_option("--scenario", o.scenario,
+                 "fanout | rooms | publish | idle | topics | nack | presence")
+      ->check(CLI::IsMember({"fanout", "rooms", "publish", "idle", "topics", "nack", "presence"}));
+  app.add_option("--duration", o.duration_s, "Seconds of publishing (presence: of churn; max 120)")
       ->check(CLI::Range(0.1, 120.0));
   app.add_option("--size", o.size, "Payload bytes (32..65536)")->check(CLI::Range(32, 65536));
   app.add_option("--threads", o.threads, "io threads")->check(CLI::Range(1, 64));
@@ -44,15 +45,17 @@ void add_common(CLI::App& app, bench_options& o) {
 }
 
 void add_scenario_options(CLI::App& app, bench_options& o) {
-  app.add_option("--topic", o.topic, "fanout: the topic");
+  app.add_option("--topic", o.topic, "fanout/presence: the topic");
   app.add_option("--subs", o.subs, "fanout: subscribers")->check(CLI::Range(1, 100000));
   app.add_option("--pubs", o.pubs, "Publishers (default: fanout 1, rooms 2, publish 8)")
       ->check(CLI::Range(1, 1000));
-  app.add_option("--conns", o.conns, "rooms/idle: connections (default: rooms 1000, idle 10000)")
+  app.add_option("--conns", o.conns,
+                 "rooms/idle/presence: connections (default: rooms 1000, idle and presence 10000)")
       ->check(CLI::Range(1, 200000));
   app.add_option("--rate", o.rate,
                  "Open loop msgs/s. fanout: per publisher (default 0 = closed loop); "
-                 "rooms: in total (default 1000; 0 = closed loop)")
+                 "rooms: in total (default 1000; 0 = closed loop); presence: joins + leaves "
+                 "per second (default 100)")
       ->check(CLI::Range(0.0, 10'000'000.0));
   app.add_option("--inflight", o.inflight,
                  "Closed-loop window. fanout/rooms: deliveries (default 20000); "
@@ -79,10 +82,10 @@ void resolve_defaults(bench_options& o) {
     o.pubs = o.scenario == "rooms" ? 2 : publish ? 8 : 1;
   }
   if (o.conns == 0) {
-    o.conns = o.scenario == "idle" ? 10000 : 1000;
+    o.conns = o.scenario == "idle" || o.scenario == "presence" ? 10000 : 1000;
   }
   if (o.rate < 0) {
-    o.rate = o.scenario == "rooms" ? 1000 : 0;
+    o.rate = o.scenario == "rooms" ? 1000 : o.scenario == "presence" ? 100 : 0;
   }
   if (o.inflight == 0) {
     o.inflight = publish ? 256 : 20000;
@@ -131,6 +134,10 @@ std::string validate(bench_options& o) {
   if (o.pubs >= max_publishers) {
     return "--pubs is too large";
   }
+  if (o.scenario == "presence" && o.rate * o.duration_s > max_presence_changes) {
+    return "presence: --rate x --duration must be at most " +
+           std::to_string(static_cast<uint64_t>(max_presence_changes)) + " changes";
+  }
   return resolve_target(o);
 }
 
@@ -149,6 +156,9 @@ int dispatch(const bench_options& o) {
   }
   if (o.scenario == "idle") {
     return run_idle(o);
+  }
+  if (o.scenario == "presence") {
+    return run_presence(o);
   }
   return run_fanout(o);
 }

@@ -2,10 +2,11 @@
 // Hand-written scans of the node's JSON messages. The generator shares the machine's
 // cores with the node, so it never fully parses an event: it checks the
 // `{"push":"event"` prefix, finds `"data":"` and reads the 32-character stamp.
-// Replies and rare pushes are scanned the same cheap way for the few numbers needed.
+// Replies and the other pushes are scanned the same cheap way for the few fields needed.
 
 #include "bench/loadgen/payload.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -17,7 +18,7 @@ enum class message_kind {
   event, ///< {"push":"event",...}
   gap,   ///< {"push":"gap",...}: events from..to were skipped for this subscriber
   ping,  ///< {"push":"ping"}: the node wants an op `ping` back
-  push,  ///< any other push (slow_down, drain, presence): counted, otherwise ignored
+  push,  ///< any other push (slow_down, drain, presence): see its name
   ok,    ///< a reply with `ok`
   error, ///< a reply (or decode complaint) with `error`
   other, ///< anything else: not a message of protocol v1
@@ -68,6 +69,44 @@ inline std::string_view string_field(std::string_view msg, std::string_view key,
   const auto start = p + key.size();
   const auto end = msg.find('"', start);
   return end == std::string_view::npos ? fallback : msg.substr(start, end - start);
+}
+
+/// The joins and leaves one presence push lists.
+struct presence_changes {
+  uint64_t joins = 0;
+  uint64_t leaves = 0;
+};
+
+/// Counts the members under "joins" and "leaves" of a presence push
+/// (`{"push":"presence","topic":T,"joins":[{"conn":..,"user":..,"client":..}],"leaves":[..]}`)
+/// and hands each member's text to `each(bool join, std::string_view member)`. Every
+/// member has one `"conn":`; a quote inside a string is escaped, so strings never match.
+template <class Fn> presence_changes scan_presence(std::string_view msg, Fn&& each) {
+  constexpr std::string_view conn_key = R"("conn":)";
+  const auto list = [&](std::size_t from, std::size_t to, bool join) {
+    uint64_t n = 0;
+    for (std::size_t p = msg.find(conn_key, from); p < to; ++n) {
+      const std::size_t next = std::min(msg.find(conn_key, p + conn_key.size()), to);
+      each(join, msg.substr(p, next - p));
+      p = next;
+    }
+    return n;
+  };
+  constexpr auto npos = std::string_view::npos;
+  const auto joins = msg.find(R"("joins":[)");
+  const auto leaves = msg.find(R"("leaves":[)");
+  // A list ends where the other one starts, when that one comes after it.
+  const auto end_of = [&msg](std::size_t list_at, std::size_t other_at) {
+    return other_at != npos && other_at > list_at ? other_at : msg.size();
+  };
+  presence_changes out;
+  if (joins != npos) {
+    out.joins = list(joins, end_of(joins, leaves), true);
+  }
+  if (leaves != npos) {
+    out.leaves = list(leaves, end_of(leaves, joins), false);
+  }
+  return out;
 }
 
 /// The unsigned integer after `"key":` (key given without quotes), or nullopt.

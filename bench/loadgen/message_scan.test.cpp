@@ -37,6 +37,8 @@ TEST(MessageScan, ClassifiesEveryKind) {
   EXPECT_EQ(classify(R"({"push":"gap","topic":"t","from":3,"to":9})"), message_kind::gap);
   EXPECT_EQ(classify(R"({"push":"ping"})"), message_kind::ping);
   EXPECT_EQ(classify(R"({"push":"slow_down","level":1})"), message_kind::push);
+  EXPECT_EQ(classify(R"({"push":"presence","topic":"t","joins":[],"leaves":[]})"),
+            message_kind::push);
   EXPECT_EQ(classify(R"({"id":4,"ok":{"seq":12,"dup":false}})"), message_kind::ok);
   EXPECT_EQ(classify(R"({"id":4,"error":{"code":"bad_request","message":"m"}})"),
             message_kind::error);
@@ -50,6 +52,24 @@ TEST(MessageScan, ReadsUnsignedFieldsByExactKey) {
   EXPECT_FALSE(uint_field(ack, "dup"));
   EXPECT_FALSE(uint_field(ack, "missing"));
   EXPECT_EQ(uint_field(R"({"push":"gap","topic":"to","from":3,"to":9})", "to"), 9u);
+}
+
+TEST(MessageScan, ListsPresenceJoinsAndLeaves) {
+  const std::string_view push =
+      R"({"push":"presence","topic":"room","joins":[{"conn":"c12","user":"anonymous",)"
+      R"("client":"a"},{"conn":"c13","user":"u","client":"b \"conn\":"}],)"
+      R"("leaves":[{"conn":"c7","user":"anonymous","client":"c"}]})";
+  std::string seen;
+  const auto n = scan_presence(push, [&seen](bool join, std::string_view member) {
+    seen += join ? '+' : '-';
+    seen += string_field(member, R"("client":")", "?").substr(0, 1);
+  });
+  EXPECT_EQ(n.joins, 2u);
+  EXPECT_EQ(n.leaves, 1u);
+  EXPECT_EQ(seen, "+a+b-c");
+  const auto none = scan_presence(R"({"push":"presence","topic":"t","joins":[],"leaves":[]})",
+                                  [](bool, std::string_view) { ADD_FAILURE(); });
+  EXPECT_EQ(none.joins + none.leaves, 0u);
 }
 
 } // namespace switchyard::bench

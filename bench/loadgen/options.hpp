@@ -11,18 +11,18 @@
 namespace switchyard::bench {
 
 struct bench_options {
-  std::string scenario = "fanout";    ///< fanout | rooms | publish | idle | topics | nack
+  std::string scenario = "fanout";    ///< fanout|rooms|publish|idle|topics|nack|presence
   std::string host = "127.0.0.1";     ///< 127.0.0.1, localhost or ::1; nothing else
   uint16_t port = 0;                  ///< the node's port (required)
-  double duration_s = 5;              ///< publishing time, seconds (0 < d <= 120)
+  double duration_s = 5;              ///< publishing (presence: churn) time, s (0 < d <= 120)
   std::size_t size = 128;             ///< payload bytes (32 .. 65536)
   std::size_t threads = 2;            ///< io threads
   int server_pid = 0;                 ///< the node's pid, for CPU and RSS (0 = not reported)
-  std::string topic = "bench";        ///< fanout: the topic
+  std::string topic = "bench";        ///< fanout/presence: the topic
   std::size_t subs = 100;             ///< fanout: subscribers
   std::size_t pubs = 0;               ///< publishers; 0 = fanout 1, rooms 2, publish 8
-  std::size_t conns = 0;              ///< rooms/idle connections; 0 = rooms 1000, idle 10000
-  double rate = -1;                   ///< -1 = fanout 0 (closed loop), rooms 1000; see --help
+  std::size_t conns = 0;              ///< rooms/idle/presence; 0 = rooms 1000, else 10000
+  double rate = -1;                   ///< -1 = fanout 0 (closed loop), rooms 1000, presence 100
   std::size_t inflight = 0;           ///< 0 = fanout 20000 deliveries, publish 256 unacked/conn
   std::size_t batch = 64;             ///< messages per frame a publisher sends at most
   bool idem = false;                  ///< publish: each publish carries a unique idem token

@@ -21,4 +21,11 @@ int run_topics(const bench_options& o);
 /// One queue-group member nacking each event once: the redelivery latency after a nack.
 int run_nack(const bench_options& o);
 
+/// C presence members on one topic while short-lived connections join and leave it at
+/// --rate changes/s: how the node batches presence pushes.
+int run_presence(const bench_options& o);
+/// --rate x --duration of the presence scenario at most: each churner's connection is
+/// kept until the run ends (a closed one's handlers may still be queued).
+inline constexpr double max_presence_changes = 100'000;
+
 } // namespace switchyard::bench

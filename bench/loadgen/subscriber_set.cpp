@@ -9,7 +9,8 @@ namespace switchyard::bench {
 subscriber_set::subscriber_set(io_pool& pool, const endpoint& ep, std::size_t count,
                                std::size_t publishers, const topics_fn& topics,
                                std::size_t concurrency)
-    : concurrency_(std::max<std::size_t>(concurrency, 1)), publishers_(publishers) {
+    : publishers_(publishers),
+      gate_(count, concurrency, [this](std::size_t i) { subs_[i]->start(); }) {
   for (std::size_t w = 0; w < pool.size(); ++w) {
     stats_.push_back(std::make_unique<worker_stats>());
   }
@@ -17,27 +18,8 @@ subscriber_set::subscriber_set(io_pool& pool, const endpoint& ep, std::size_t co
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t w = i % pool.size();
     subs_.push_back(std::make_unique<subscriber>(pool, w, ep, *stats_[w], topics(i), publishers,
-                                                 [this](bool ok) { on_setup(ok); }));
+                                                 [this](bool ok) { gate_.done(ok); }));
   }
-}
-
-void subscriber_set::start() {
-  for (std::size_t k = 0; k < std::min(concurrency_, subs_.size()); ++k) {
-    launch_next();
-  }
-}
-
-void subscriber_set::launch_next() {
-  const std::size_t i = next_.fetch_add(1);
-  if (i < subs_.size()) {
-    subs_[i]->start();
-  }
-}
-
-/// Runs on the finished subscriber's io thread.
-void subscriber_set::on_setup(bool ok) {
-  (ok ? ready_ : failed_).fetch_add(1, std::memory_order_relaxed);
-  launch_next();
 }
 
 uint64_t subscriber_set::delivered() const {

@@ -1,13 +1,12 @@
 #pragma once
 // All subscribers of a run, spread round-robin over the io threads, connected with a
-// bounded number of handshakes in flight (a burst of thousands of SYNs would overflow
-// the node's accept backlog and turn a benchmark into a retry test).
+// bounded number of handshakes in flight (connect_gate).
 
+#include "bench/loadgen/connect_gate.hpp"
 #include "bench/loadgen/histogram.hpp"
 #include "bench/loadgen/subscriber.hpp"
 #include "bench/loadgen/worker_stats.hpp"
 
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -42,10 +41,10 @@ public:
   /// Starts the first `concurrency` handshakes; each finished setup starts the next.
   /// Counts events slower than `ns` by when they were sent (call before start()).
   void count_slower_than(uint64_t ns);
-  void start();
+  void start() { gate_.start(); }
   std::size_t size() const { return subs_.size(); }
-  std::size_t ready() const { return ready_.load(std::memory_order_relaxed); }
-  std::size_t failed() const { return failed_.load(std::memory_order_relaxed); }
+  std::size_t ready() const { return gate_.ready(); }
+  std::size_t failed() const { return gate_.failed(); }
   /// Events received so far by all subscribers. Any thread.
   uint64_t delivered() const;
   /// Events covered by gap pushes so far. Any thread.
@@ -54,16 +53,10 @@ public:
   subscriber_totals collect(const expected_fn& expected) const;
 
 private:
-  void launch_next();
-  void on_setup(bool ok);
-
-  std::size_t concurrency_;
   std::size_t publishers_;
   std::vector<std::unique_ptr<worker_stats>> stats_;
   std::vector<std::unique_ptr<subscriber>> subs_;
-  std::atomic<std::size_t> next_{0};
-  std::atomic<std::size_t> ready_{0};
-  std::atomic<std::size_t> failed_{0};
+  connect_gate gate_;
 };
 
 } // namespace switchyard::bench

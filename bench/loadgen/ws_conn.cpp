@@ -49,6 +49,7 @@ struct ws_conn::impl {
   virtual ~impl() = default;
   virtual void start() = 0;
   virtual void send(std::string_view msg) = 0;
+  virtual void close() = 0;
   virtual const endpoint& target() const = 0;
   std::size_t queued_msgs = 0;
   std::size_t queued_bytes = 0;
@@ -78,6 +79,9 @@ template <class Socket> struct stream_conn final : ws_conn::impl {
     net::post(ws.get_executor(), [this] { connect(); });
   }
   void send(std::string_view msg) override;
+  void close() override {
+    net::post(ws.get_executor(), [this] { begin_close(); });
+  }
   const endpoint& target() const override { return ep; }
 
   websocket::stream<Socket> ws;
@@ -89,6 +93,7 @@ template <class Socket> struct stream_conn final : ws_conn::impl {
   std::deque<frame> frames; ///< the front one is on the wire while `writing`
   bool open = false;
   bool writing = false;
+  bool closing = false; ///< close() was called: the close frame follows the queued ones
   bool closed = false;
 
   void connect();
@@ -100,6 +105,8 @@ template <class Socket> struct stream_conn final : ws_conn::impl {
   void write_front();
   void on_write(const error_code& ec);
   void append(std::string_view msg);
+  void begin_close();
+  void send_close();
   void fail(std::string_view where, const error_code& ec);
   void fail(std::string_view why);
 };
@@ -181,6 +188,7 @@ template <class Socket> void stream_conn<Socket>::on_read(const error_code& ec) 
   }
   read_buf.consume(read_buf.size());
   if (!closed) {
+    handler.on_frame_end();
     do_read();
   }
 }
@@ -201,6 +209,8 @@ template <class Socket> void stream_conn<Socket>::on_write(const error_code& ec)
   writing = false;
   if (!frames.empty()) {
     write_front();
+  } else if (closing) {
+    send_close();
   }
   handler.on_write_done();
 }
@@ -239,8 +249,32 @@ template <class Socket> void stream_conn<Socket>::fail(std::string_view why) {
   handler.on_closed(why);
 }
 
+/// While a write is in flight, on_write sends the close frame after the last queued one.
+template <class Socket> void stream_conn<Socket>::begin_close() {
+  if (closed || closing) {
+    return;
+  }
+  closing = true;
+  if (!open) {
+    return fail("closed before the handshake");
+  }
+  if (!writing) {
+    send_close();
+  }
+}
+
+/// The read in progress hands the node's close frame to the close; it then ends with
+/// an error, and that read failure reports the closed connection.
+template <class Socket> void stream_conn<Socket>::send_close() {
+  ws.async_close(websocket::close_code::normal, [this](const error_code& ec) {
+    if (ec) {
+      fail("close", ec);
+    }
+  });
+}
+
 template <class Socket> void stream_conn<Socket>::send(std::string_view msg) {
-  if (closed) {
+  if (closed || closing) {
     return;
   }
   append(msg);
@@ -273,6 +307,10 @@ void ws_conn::send_connect() {
 
 void ws_conn::send(std::string_view msg) {
   impl_->send(msg);
+}
+
+void ws_conn::close() {
+  impl_->close();
 }
 
 std::size_t ws_conn::queued_msgs() const {

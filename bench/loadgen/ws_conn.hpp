@@ -3,7 +3,8 @@
 // connect (ws://, or wss:// with endpoint::tls), handshake offering `switchyard.v1.json`,
 // a read loop that hands each message (line) of a frame to a handler, and a write queue
 // that coalesces messages sent while a write is in flight into one '\n'-separated
-// frame, as the protocol allows. Everything after start() runs on the connection's io thread.
+// frame, as the protocol allows, and a clean close (a WebSocket close frame). Everything
+// after start() runs on the connection's io thread.
 
 #include <cstddef>
 #include <cstdint>
@@ -32,9 +33,12 @@ public:
   virtual void on_open() = 0;
   /// One message of a received frame; `recv_ns` is when the frame was read (mono_ns).
   virtual void on_message(std::string_view msg, uint64_t recv_ns) = 0;
+  /// Every message of the frame was handed over (for handlers that count frames).
+  virtual void on_frame_end() {}
   /// A frame left for the socket: room to queue more.
   virtual void on_write_done() {}
-  /// The connection failed or was closed by the node; it sends nothing more.
+  /// The connection failed, was closed by the node or finished close(); it sends
+  /// nothing more.
   virtual void on_closed(std::string_view why) = 0;
 
 protected:
@@ -57,6 +61,10 @@ public:
   void send(std::string_view msg);
   /// Queues the endpoint's `connect` (id 1).
   void send_connect();
+  /// Sends a close frame once the queued messages are written (sends after it are
+  /// dropped); on_closed follows when the node answered it. Before the handshake is done
+  /// it drops the socket instead. Any thread.
+  void close();
   /// Messages queued but not yet handed to the socket.
   std::size_t queued_msgs() const;
   /// Bytes queued but not yet handed to the socket.

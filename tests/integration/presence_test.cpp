@@ -43,9 +43,18 @@ std::set<std::string> conns(const json& list) {
   return out;
 }
 
-/// Reads presence pushes until one has a change; null when none came.
+/// The next presence push; null when none came.
 json next_change(encoded_client& c, std::chrono::milliseconds timeout = 5s) {
   return c.next_push("presence", timeout);
+}
+
+/// Connects `c` as `client`, makes it a member of `room` and waits for the join push it
+/// hears of itself; returns its conn.
+std::string join_room(encoded_client& c, const std::string& client) {
+  const auto conn = connect_as(c, client)["conn"].get<std::string>();
+  subscribe(c, "room", true);
+  EXPECT_FALSE(next_change(c).is_null()) << client << " did not hear its own join";
+  return conn;
 }
 
 TEST_P(Presence, MembersHearJoinsAndLeavesAndTheListShowsOnlyPresenceSubscribers) {
@@ -114,9 +123,7 @@ TEST_P(Presence, ACloseFrameLeavesAtOnceAndAVanishedConnectionAfterTheTimeout) {
   constexpr int64_t timeout_ms = 1500;
   test_node node{[](runtime::node_config& cfg) { cfg.presence.timeout_ms = timeout_ms; }};
   encoded_client a{node.port(), GetParam()};
-  connect_as(a, "a");
-  subscribe(a, "room", true);
-  ASSERT_FALSE(next_change(a).is_null());
+  join_room(a, "a");
 
   auto b = std::make_unique<encoded_client>(node.port(), GetParam());
   const auto b_conn = connect_as(*b, "b")["conn"].get<std::string>();
@@ -148,9 +155,7 @@ TEST_P(Presence, ASilentMemberIsPingedThenCutAndLeaves) {
   constexpr int64_t timeout_ms = 1200;
   test_node node{[](runtime::node_config& cfg) { cfg.presence.timeout_ms = timeout_ms; }};
   encoded_client a{node.port(), GetParam()};
-  connect_as(a, "a");
-  subscribe(a, "room", true);
-  ASSERT_FALSE(next_change(a).is_null());
+  join_room(a, "a");
 
   // A raw socket answers no ping: like a peer whose cable was pulled.
   raw_socket silent{node.port()};
@@ -195,9 +200,7 @@ TEST_P(Presence, AResumeWithinTheTimeoutTakesTheMembershipOverWithoutALeaveOrJoi
   constexpr int64_t timeout_ms = 3000;
   test_node node{[](runtime::node_config& cfg) { cfg.presence.timeout_ms = timeout_ms; }};
   encoded_client a{node.port(), GetParam()};
-  connect_as(a, "a");
-  subscribe(a, "room", true);
-  ASSERT_FALSE(next_change(a).is_null());
+  join_room(a, "a");
 
   auto b = std::make_unique<encoded_client>(node.port(), GetParam());
   const auto ok = connect_as(*b, "b");
@@ -242,9 +245,7 @@ TEST_P(Presence, ChangesAreBatchedAtMostOnePushPerBatchInterval) {
   constexpr int joiners = 24;
   test_node node{[](runtime::node_config& cfg) { cfg.presence.batch_ms = batch_ms; }};
   encoded_client a{node.port(), GetParam()};
-  connect_as(a, "a");
-  subscribe(a, "room", true);
-  ASSERT_FALSE(next_change(a).is_null());
+  join_room(a, "a");
 
   std::vector<std::unique_ptr<encoded_client>> others;
   for (int i = 0; i < joiners; ++i) {
