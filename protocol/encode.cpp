@@ -296,8 +296,10 @@ void write_resumed(writer& w, const std::vector<resumed_topic>& resumed) {
 
 std::size_t resumed_reserve(const connect_ok& ok) {
   std::size_t n = 0;
-  for (const auto& t : ok.resumed.value_or(std::vector<resumed_topic>{})) {
-    n += 2 * (t.topic.size() + t.message.size()) + 64;
+  if (ok.resumed) {
+    for (const auto& t : *ok.resumed) {
+      n += 2 * (t.topic.size() + t.message.size()) + 64;
+    }
   }
   return n;
 }
