@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(g++ cmake ninja-build make pkg-config ccache libcaf-dev libboost-dev libmsgpack-cxx-dev
   liblmdb-dev libspdlog-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libgtest-dev
-  libbenchmark-dev libssl-dev)
+  libbenchmark-dev libssl-dev python3-prometheus-client nodejs npm chromium)
 JOBS="${JOBS:-2}"
 CMAKE_EXTRA=()  # more -D options for configure_and_build
 NICE=()         # e.g. (nice -n 10) for a build that should yield the CPU
@@ -44,6 +44,16 @@ configure_and_build() { # build-dir build-type sanitizers [targets...]
     "${CMAKE_EXTRA[@]}" >/dev/null
   say "building $dir with $JOBS jobs"
   "${NICE[@]}" cmake --build "$dir" -j "$JOBS" ${1:+--target "$@"}
+}
+
+# The console's browser test drives Debian's Chromium with playwright-core from npm
+# (pinned by tests/browser/package-lock.json; it downloads no browser).
+browser_test_deps() {
+  local dir=tests/browser
+  if [ ! -d "$dir/node_modules/playwright-core" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+    say "installing the browser test's npm packages"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
 }
 
 # The concurrency tests: everything labelled integration, and the EventStore tests
@@ -103,6 +113,7 @@ case "${1:-start}" in
     # translation unit: 87 s instead of 180 s), and stack traces keep file:line.
     CMAKE_EXTRA=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG")
     configure_and_build build/asan RelWithDebInfo "address,undefined"
+    browser_test_deps
     say "running the test suite (ASan + UBSan)"
     export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"

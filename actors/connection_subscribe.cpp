@@ -63,6 +63,7 @@ void leave_topic(connection_actor* self, const topic_actor& topic, std::function
 /// Reports the subscription's pending gap now (before any later event of its topic).
 void push_gap(connection_actor* self, const std::string& name, topic_subscription& ts) {
   if (auto gap = ts.sub.take_gap()) {
+    self->state.ctx->metrics.gaps_total.fetch_add(1, std::memory_order_relaxed);
     push_output(self, std::make_shared<const std::string>(
                           protocol::encode_gap_push(self->state.enc, name, gap->from, gap->to)));
   }

@@ -58,7 +58,8 @@ template <class Child> struct keyed_supervisor_spec {
   /// limit). `quota` is asked only when a lookup would start a child.
   std::function<std::string(const std::string& key)> owner;
   std::function<int64_t(const std::string& owner)> quota;
-  std::string quota_name; ///< the limit in errors, e.g. "max_topics"
+  std::string quota_name;                     ///< the limit in errors, e.g. "max_topics"
+  std::atomic<uint64_t>* restarted = nullptr; ///< optional: counts restarts (metrics)
 };
 
 template <class Child> struct keyed_supervisor_state {
@@ -294,6 +295,9 @@ keyed_supervisor(keyed_supervisor_pointer<Child> self, keyed_supervisor_spec<Chi
         }
         it->second.restart_due = false;
         if (!st.stopping && !it->second.handle) {
+          if (st.spec.restarted != nullptr) {
+            st.spec.restarted->fetch_add(1, std::memory_order_relaxed);
+          }
           detail::start<Child>(self, key, it->second);
         }
       },

@@ -4,7 +4,9 @@
 // Light on purpose (transport includes it): handles are untyped here, interfaces.hpp
 // has the typed views.
 
+#include "actors/node_metrics.hpp"
 #include "actors/restart_tracker.hpp"
+#include "actors/tenant_board.hpp"
 #include "actors/tenant_policy.hpp"
 
 #include <atomic>
@@ -112,8 +114,16 @@ struct node_context {
   /// (MDB_PANIC and kin): the node stops with a non-zero exit.
   std::function<void(const std::string&)> on_fatal;
 
+  /// Where each tenant stands, as its actor last reported (admin API, /metrics).
+  tenant_board tenant_reports;
+  node_metrics metrics;
+  int64_t started_ms = 0; ///< when the node started (epoch ms)
+  /// metrics.max_tenant_labels: tenants with a label of their own in /metrics.
+  int64_t metrics_tenant_labels = 100;
+
   std::atomic<uint64_t> next_conn_id{1};
   std::atomic<int64_t> live_connections{0};
+  std::atomic<int64_t> live_topics{0};    ///< topic actors running
   std::atomic<uint64_t> store_commits{0}; ///< write transactions committed
   std::atomic<uint64_t> store_batches{0}; ///< topic batches those transactions held
   /// False while the last commit failed for lack of space or a disk error (/readyz 503).

@@ -49,7 +49,8 @@ struct group_actor_state {
   std::unordered_map<group_window::member_id, member_info> members;
   topic_actor topic; ///< null while (re)attaching
   uint64_t topic_last = 0;
-  int lag_level = 0; ///< the slow_down level of its lag the topic was last told
+  int lag_level = 0;        ///< the slow_down level of its lag the topic was last told
+  uint64_t lag_counted = 0; ///< its lag as added to metrics.queue_lag
   bool reading = false;
   bool writing = false;
   /// Run once the next state write is durable (nullptr error) or failed.
@@ -59,6 +60,14 @@ struct group_actor_state {
   std::chrono::steady_clock::time_point last_active = std::chrono::steady_clock::now();
   bool stop_when_idle = false;
   bool dispatch_scheduled = false; ///< a flush message to itself is on its way
+  group_actor_state() = default;
+  group_actor_state(const group_actor_state&) = delete;
+  group_actor_state& operator=(const group_actor_state&) = delete;
+  ~group_actor_state() {
+    if (ctx != nullptr) {
+      ctx->metrics.queue_lag -= static_cast<int64_t>(lag_counted);
+    }
+  }
   static inline const char* name = "queue-group";
 };
 
@@ -80,11 +89,13 @@ void dispatch(group_pointer self);
 /// groups.lag_watermark: the topic's publishers hear it with their acks.
 void report_lag(group_pointer self) {
   auto& st = self->state;
+  const auto lag = st.topic_last > st.window.floor() ? st.topic_last - st.window.floor() : 0;
+  st.ctx->metrics.queue_lag += static_cast<int64_t>(lag) - static_cast<int64_t>(st.lag_counted);
+  st.lag_counted = lag;
   const auto watermark = st.ctx->groups.lag_watermark;
   if (watermark <= 0 || !st.topic) {
     return;
   }
-  const auto lag = st.topic_last > st.window.floor() ? st.topic_last - st.window.floor() : 0;
   const int level =
       slow_down_level(static_cast<double>(lag) / static_cast<double>(watermark), st.lag_level);
   if (level != st.lag_level) {
@@ -180,7 +191,11 @@ void deliver(group_pointer self, std::vector<group_window::delivery>& out) {
   const auto now = now_ms();
   int64_t first_due = INT64_MAX;
   std::unordered_map<group_window::member_id, queued_batch> batches;
+  st.ctx->metrics.queue_deliveries_total.fetch_add(out.size(), std::memory_order_relaxed);
   for (auto& d : out) {
+    if (d.attempt > 1) {
+      st.ctx->metrics.redeliveries_total.fetch_add(1, std::memory_order_relaxed);
+    }
     auto& b = batches[d.member];
     if (!b.names) {
       b.names = st.names;
@@ -251,6 +266,7 @@ void dead_letter(group_pointer self, group_window::dead_letter dl) {
                       log().info("group.dead_letter {} seq={} dead_seq={}", describe(*s.names), seq,
                                  acks.events.front().seq);
                       s.window.dead_lettered(seq);
+                      ++s.ctx->metrics.dead_letters_total;
                       dispatch(self);
                       stop_if_asked(self);
                     },
@@ -597,6 +613,7 @@ std::string group_key(std::string_view tenant, std::string_view topic, std::stri
 group_registry_actor spawn_group_registry(caf::actor_system& sys, node_context& ctx) {
   keyed_supervisor_spec<group_actor> spec;
   spec.kind = "queue group";
+  spec.restarted = &ctx.metrics.group_restarts_total;
   spec.policy = ctx.restarts;
   spec.tick_interval = std::chrono::milliseconds(std::max<int64_t>(1, ctx.topics.idle_ms / 2));
   spec.spawn = [&ctx](caf::local_actor* self, const std::string& key) {

@@ -40,6 +40,7 @@ std::string tenant_of_key(const std::string& key) {
 registry_actor spawn_registry(caf::actor_system& sys, node_context& ctx) {
   keyed_supervisor_spec<topic_actor> spec;
   spec.kind = "topic";
+  spec.restarted = &ctx.metrics.topic_restarts_total;
   spec.policy = ctx.restarts;
   spec.max_live = static_cast<std::size_t>(ctx.topics.max_live);
   // A topic stops between idle_ms and 1.5 x idle_ms after its last use.

@@ -271,6 +271,7 @@ void flush(writer_pointer self) {
   const auto sweep = sweep_request_now(*st.ctx);
   store::sweep_result swept;
   const bool sweeping = st.sweep_due && !st.fatal;
+  const auto began = std::chrono::steady_clock::now();
   auto result =
       st.fatal ? store::status{store::status::code::fatal, st.fatal_message}
                : st.store->append(batches, per_batch, groups, sweeping ? &sweep : nullptr, &swept);
@@ -319,6 +320,9 @@ void flush(writer_pointer self) {
   for (const auto& req : requests) {
     events += req.batch.events.size();
   }
+  st.ctx->metrics.store_commit_seconds.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+  st.ctx->metrics.store_commit_events.observe(static_cast<double>(events));
   st.last_commit = std::chrono::steady_clock::now();
   st.last_commit_busy = events >= busy_commit_events && st.ctx->commit_wait.count() > 0;
   st.ctx->store_batches += requests.size();

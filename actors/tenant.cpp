@@ -8,6 +8,7 @@
 #include <chrono>
 #include <stdexcept>
 #include <unordered_map>
+#include <utility>
 
 namespace switchyard::actors {
 
@@ -32,6 +33,9 @@ struct tenant_state {
   std::optional<tenant_guard> guard;
   std::unordered_map<caf::actor_addr, member> members;
   int64_t idle_since_ms = -1;
+  /// Since the last report to the tenant board.
+  uint64_t throttled = 0;
+  uint64_t breaker_opened = 0;
   static inline const char* name = "tenant";
 };
 
@@ -80,6 +84,16 @@ void follow_policy(tenant_pointer self, int64_t now) {
   }
 }
 
+/// Tells the tenant board (admin API, /metrics) where this tenant stands.
+void report(tenant_pointer self) {
+  auto& st = self->state;
+  const auto& guard = *st.guard;
+  st.ctx->tenant_reports.report({st.tenant, guard.limits(), guard.connections(),
+                                 guard.subscriptions(), to_string(guard.breaker()), guard.level(),
+                                 std::exchange(st.throttled, 0),
+                                 std::exchange(st.breaker_opened, 0)});
+}
+
 void on_tick(tenant_pointer self) {
   auto& st = self->state;
   const auto now = steady_ms();
@@ -91,6 +105,7 @@ void on_tick(tenant_pointer self) {
                log_name(st.tenant),
                *changed.breaker == breaker_state::open ? guard.retry_after_ms(now) : 0);
     if (*changed.breaker == breaker_state::open) {
+      ++st.breaker_opened;
       for (auto& [addr, m] : st.members) {
         caf::anon_send(m.conn, revoke_atom::value, guard.retry_after_ms(now));
       }
@@ -108,6 +123,7 @@ void on_tick(tenant_pointer self) {
       }
     }
   }
+  report(self);
   if (guard.idle() && st.members.empty()) {
     if (st.idle_since_ms < 0) {
       st.idle_since_ms = now;
@@ -163,7 +179,11 @@ tenant_actor::behavior_type tenant(tenant_pointer self, node_context* ctx, std::
         if (auto* m = sender(self)) {
           m->last_lease_ms = now;
         }
-        return s.guard->lease(need_msgs, want_msgs, need_bytes, want_bytes, now);
+        auto grant = s.guard->lease(need_msgs, want_msgs, need_bytes, want_bytes, now);
+        if (grant.outcome == credit_grant::verdict::throttled) {
+          ++s.throttled;
+        }
+        return grant;
       },
       [=](subscribe_atom) {
         auto& s = self->state;
@@ -197,6 +217,7 @@ tenant_actor::behavior_type tenant(tenant_pointer self, node_context* ctx, std::
 tenant_registry_actor spawn_tenant_registry(caf::actor_system& sys, node_context& ctx) {
   keyed_supervisor_spec<tenant_actor> spec;
   spec.kind = "tenant";
+  spec.restarted = &ctx.metrics.tenant_restarts_total;
   spec.policy = ctx.restarts;
   spec.tick_interval = std::chrono::milliseconds(tenant_guard::tick_ms);
   spec.spawn = [&ctx](caf::local_actor* self, const std::string& key) {

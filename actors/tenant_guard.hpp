@@ -44,6 +44,7 @@ public:
   /// A connection this tenant had before it restarted: counted whatever the limits.
   void readmit_connection() { ++connections_; }
   int64_t connections() const { return connections_; }
+  int64_t subscriptions() const { return subscriptions_; }
 
   /// A subscription wants in (max_subscriptions): true when it is counted.
   bool add_subscription();

@@ -73,6 +73,10 @@ struct topic_actor_state {
   /// Runs on this actor's own thread as it terminates (crash, passivation, shutdown):
   /// staged publishes never reached the store, and their publishers are told so.
   ~topic_actor_state() {
+    if (ctx != nullptr) {
+      --ctx->live_topics;
+      ctx->metrics.subscriptions -= static_cast<int64_t>(subscribers.size());
+    }
     for (const auto& reply : staged_replies) {
       reply.promise(self).deliver(
           make_failure(failure::not_stored, "publish was not stored; retry"));
@@ -116,6 +120,7 @@ std::optional<subscriber> remove_subscriber(topic_actor_state& st, const caf::ac
   for (std::size_t i = 0; i < st.subscribers.size(); ++i) {
     if (st.subscribers[i].who.address() == who) {
       count_encoding(st, st.subscribers[i].enc, -1);
+      --st.ctx->metrics.subscriptions;
       auto gone = std::move(st.subscribers[i]);
       st.subscribers[i] = std::move(st.subscribers.back());
       st.subscribers.pop_back();
@@ -162,6 +167,8 @@ void fan_out(topic_pointer self, const event_batch_ptr& batch) {
   if (st.subscribers.empty() || batch->events.empty()) {
     return;
   }
+  st.ctx->metrics.fanout_deliveries_total.fetch_add(batch->events.size() * st.subscribers.size(),
+                                                    std::memory_order_relaxed);
   caf::message msg;
   for (auto& sub : st.subscribers) {
     if (sub.direct && write_direct(self, sub, batch)) {
@@ -364,6 +371,7 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
           presence_changed(self);
         }
         st.subscribers.push_back(std::move(sub));
+        ++st.ctx->metrics.subscriptions;
         count_encoding(st, enc, +1);
         self->monitor(sender);
         st.last_active = steady::now();
@@ -444,6 +452,8 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
       },
       [=](committed_atom, store::append_batch& batch) {
         auto& st = self->state;
+        st.ctx->metrics.events_stored_total.fetch_add(batch.events.size(),
+                                                      std::memory_order_relaxed);
         fan_out(self, st.log.commit(batch, st.json_subscribers > 0, st.msgpack_subscribers > 0));
         if (!st.groups.empty() && !batch.events.empty()) {
           auto events =
@@ -487,6 +497,7 @@ topic_actor::behavior_type topic_init(topic_pointer self, node_context* ctx, std
   auto& st = self->state;
   st.self = self;
   st.ctx = ctx;
+  ++ctx->live_topics; // until the state goes (~topic_actor_state)
   st.writer = caf::actor_cast<store_writer_actor>(ctx->writer);
   st.log = topic_state{std::move(tenant), std::move(topic),
                        static_cast<std::size_t>(ctx->topics.max_pending)};

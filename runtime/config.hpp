@@ -30,8 +30,9 @@ struct node_config {
   std::string jwt_secret_file;            ///< key auth.jwt_secret_file: read into auth
   std::string log_level = "info";         ///< trace, debug, info, warn, error, critical, off
   int64_t workers = 0; ///< CAF scheduler threads; 0: one per core beyond the io threads, at least 1
-  std::string scheduler = "sharing"; ///< CAF scheduler policy: sharing or stealing
-  int64_t max_throughput = 100;      ///< messages an actor handles before yielding its thread
+  std::string scheduler = "sharing";       ///< CAF scheduler policy: sharing or stealing
+  int64_t max_throughput = 100;            ///< messages an actor handles before yielding its thread
+  int64_t metrics_max_tenant_labels = 100; ///< key metrics.max_tenant_labels
 };
 
 /// What start-up should do after reading the configuration.

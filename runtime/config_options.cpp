@@ -143,6 +143,10 @@ std::vector<config_option> make_options() {
   opts.push_back(int_option<int64_t>(
       "presence.max_members_listed", "members in one presence reply (more follow with next)",
       [](node_config& c) -> int64_t& { return c.presence.max_members_listed; }, 1, 100000));
+  opts.push_back(int_option<int64_t>(
+      "metrics.max_tenant_labels",
+      "tenants with their own label in /metrics; the others are summed under tenant=\"_other\"",
+      [](node_config& c) -> int64_t& { return c.metrics_max_tenant_labels; }, 0, 100000));
   opts.push_back(string_option(
       "tls.cert_file",
       "PEM certificate chain: with tls.key_file the port serves only TLS 1.2+ (wss://, "

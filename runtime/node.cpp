@@ -1,6 +1,7 @@
 #include "runtime/node.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/clock.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/node_context.hpp"
 #include "actors/queue_group.hpp"
@@ -117,6 +118,8 @@ bool node::start(std::string& error) {
   ctx.dedup_window_ms = static_cast<int64_t>(d.cfg.store.dedup_window_ms);
   ctx.restarts = d.cfg.restarts;
   ctx.node_name = d.cfg.node_name;
+  ctx.started_ms = actors::now_ms();
+  ctx.metrics_tenant_labels = d.cfg.metrics_max_tenant_labels;
   ctx.auth = d.cfg.auth;
   ctx.tenant_policy.set(d.cfg.tenants);
   ctx.commit_wait = std::chrono::microseconds(d.cfg.store.commit_wait_us);

@@ -4,6 +4,7 @@
 #include "store/log_txn.hpp"
 #include "store/record_format.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <utility>
 
@@ -280,6 +281,51 @@ status event_store::read(std::string_view tenant, std::string_view topic, uint64
   status s = impl_->read(tenant, topic, from_seq, limit, out, max_bytes);
   if (!s.ok()) {
     out.clear();
+  }
+  return s;
+}
+
+status event_store::list_topics(const std::optional<std::string>& tenant, std::string_view prefix,
+                                std::string_view cursor, std::size_t limit, topic_page& out) const {
+  // The cursor is the first key not yet listed (copied first: it may be out.next).
+  std::string from(cursor);
+  out = {};
+  if (tenant && tenant->size() > max_tenant_bytes) {
+    return {};
+  }
+  if (tenant) {
+    from = std::max(from, topic_key(*tenant, prefix));
+  }
+  // Bounds one call's scan when a prefix skips many topics of other tenants.
+  const std::size_t max_keys = 8 * limit + 256;
+  log_txn t(impl_->env, true);
+  if (!t.started().ok()) {
+    return t.started();
+  }
+  std::string stopped_at;
+  status s = t.scan_topics(
+      from, max_keys,
+      [&](std::string_view key, const topic_record& rec) {
+        const auto tenant_len = static_cast<uint8_t>(key[0]);
+        const auto key_tenant = key.substr(1, tenant_len);
+        const auto name = key.substr(1 + tenant_len);
+        if (tenant && key_tenant != *tenant) {
+          return false;
+        }
+        if (!name.starts_with(prefix)) {
+          return !tenant || name < prefix; // one tenant's names past the prefix: done
+        }
+        if (out.topics.size() == limit) {
+          out.next = std::string(key);
+          return false;
+        }
+        out.topics.push_back({std::string(key_tenant), std::string(name), rec.first_seq,
+                              rec.last_seq, rec.last_ts_ms, rec.bytes});
+        return true;
+      },
+      stopped_at);
+  if (s.ok() && out.next.empty()) {
+    out.next = std::move(stopped_at);
   }
   return s;
 }

@@ -173,6 +173,24 @@ struct history_page {
   uint64_t first_seq = 0; ///< its oldest stored seq (0: none)
 };
 
+/// One stored topic, as listed by list_topics().
+struct topic_listing {
+  std::string tenant;
+  std::string topic;
+  uint64_t first_seq = 0; ///< oldest stored seq (0: none stored)
+  uint64_t last_seq = 0;  ///< newest seq (0: none ever)
+  int64_t last_ts_ms = 0; ///< ts of the newest event
+  uint64_t bytes = 0;     ///< bytes of data stored
+};
+
+/// A page of list_topics().
+struct topic_page {
+  std::vector<topic_listing> topics;
+  /// Where the next page starts (pass as `cursor`): the first key not listed; empty at
+  /// the end. Opaque bytes.
+  std::string next;
+};
+
 /// Counters for tests, metrics and logs; read from any thread.
 struct store_stats {
   std::atomic<uint64_t> map_bytes{0};       ///< current map size
@@ -210,6 +228,13 @@ public:
   /// The names and states of a topic's stored groups, in name order.
   status list_groups(std::string_view tenant, std::string_view topic,
                      std::vector<std::pair<std::string, group_state>>& out) const;
+
+  /// Stored topics in (tenant, name) order, from one snapshot: only `tenant`'s when
+  /// given, only names starting with `prefix`, from `cursor` on (an earlier page's
+  /// `next`; empty: the start). At most `limit` topics; one call looks at no more than
+  /// a bounded number of records, so a page may come back short with a `next`.
+  status list_topics(const std::optional<std::string>& tenant, std::string_view prefix,
+                     std::string_view cursor, std::size_t limit, topic_page& out) const;
 
   /// Reads up to `limit` events of a topic with seq >= from_seq, in seq order,
   /// stopping early once `max_bytes` of data were read (at least one event is returned).

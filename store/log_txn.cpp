@@ -274,6 +274,34 @@ status log_txn::list_groups(const std::string& topic_key,
   return rc == 0 || rc == MDB_NOTFOUND ? status{} : lmdb_error(rc, "mdb_cursor_get groups");
 }
 
+status log_txn::scan_topics(std::string_view from, std::size_t max_keys,
+                            const std::function<bool(std::string_view, const topic_record&)>& take,
+                            std::string& next) const {
+  next.clear();
+  cursor c;
+  if (int rc = c.open(txn_.get(), env_.topics()); rc != 0) {
+    return lmdb_error(rc, "mdb_cursor_open topics");
+  }
+  MDB_val k = to_val(from);
+  MDB_val v;
+  int rc = from.empty() ? mdb_cursor_get(c.get(), &k, &v, MDB_FIRST)
+                        : mdb_cursor_get(c.get(), &k, &v, MDB_SET_RANGE);
+  for (std::size_t seen = 0; rc == 0; rc = mdb_cursor_get(c.get(), &k, &v, MDB_NEXT), ++seen) {
+    if (seen == max_keys) {
+      next = std::string(to_view(k));
+      return {};
+    }
+    const auto rec = decode_topic(to_view(v));
+    if (!rec) {
+      return corrupt("corrupt topics record");
+    }
+    if (!take(to_view(k), *rec)) {
+      return {};
+    }
+  }
+  return rc == MDB_NOTFOUND ? status{} : lmdb_error(rc, "mdb_cursor_get topics");
+}
+
 status log_txn::read_events(uint64_t id, uint64_t from, std::size_t limit, std::size_t max_bytes,
                             std::vector<event_record>& out) const {
   cursor c;

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -62,6 +63,13 @@ public:
                     std::optional<group_state>& out) const;
   status list_groups(const std::string& topic_key,
                      std::vector<std::pair<std::string, group_state>>& out) const;
+
+  /// Calls `take` with the key and record of each topic from key `from` on, in key order,
+  /// until it returns false or `max_keys` were looked at; `next` is then the key to go
+  /// on from (empty: there is none).
+  status scan_topics(std::string_view from, std::size_t max_keys,
+                     const std::function<bool(std::string_view, const topic_record&)>& take,
+                     std::string& next) const;
 
   /// Appends to `out` the events of topic `id` with seq >= from, in seq order: at most
   /// `limit`, and no event that would take the data past `max_bytes` unless `out` is empty.

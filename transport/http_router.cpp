@@ -1,10 +1,8 @@
 #include "transport/http_router.hpp"
 
-#include "actors/clock.hpp"
-#include "actors/node_context.hpp"
-#include "protocol/jwt.hpp"
+#include "protocol/message.hpp"
 
-#include <optional>
+#include <algorithm>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -12,90 +10,93 @@
 namespace switchyard::transport {
 
 void http_router::add(http::verb method, std::string path, handler fn) {
-  routes_.push_back({method, std::move(path), std::move(fn)});
+  routes_.push_back({method, std::move(path), false, std::move(fn)});
 }
 
-http_reply http_router::route(const request& req) const {
+void http_router::add(http::verb method, std::string path, sync_handler fn) {
+  add(method, std::move(path),
+      [fn = std::move(fn)](const request& req, respond_fn respond) { respond(fn(req)); });
+}
+
+void http_router::add_prefix(http::verb method, std::string prefix, handler fn) {
+  routes_.push_back({method, std::move(prefix), true, std::move(fn)});
+}
+
+void http_router::route(const request& req, respond_fn respond) const {
   const auto path = target_path({req.target().data(), req.target().size()});
   bool known_path = false;
+  const route_entry* by_prefix = nullptr;
   for (const auto& r : routes_) {
-    if (r.path != path) {
+    if (r.prefix ? !path.starts_with(r.path) : r.path != path) {
       continue;
     }
-    if (r.method == req.method()) {
-      return r.fn(req);
+    if (r.method != req.method()) {
+      known_path = true;
+    } else if (!r.prefix) {
+      return r.fn(req, std::move(respond));
+    } else if (by_prefix == nullptr) {
+      by_prefix = &r;
     }
-    known_path = true;
+  }
+  if (by_prefix != nullptr) {
+    return by_prefix->fn(req, std::move(respond));
   }
   if (known_path) {
-    return {http::status::method_not_allowed, "method not allowed\n"};
+    auto reply = http_error(protocol::error_code::bad_request, "method not allowed on this path");
+    reply.status = http::status::method_not_allowed;
+    return respond(std::move(reply));
   }
-  return {http::status::not_found, "not found\n"};
+  respond(http_error(protocol::error_code::not_found, "no such path"));
 }
 
 std::string_view target_path(std::string_view target) {
   return target.substr(0, target.find('?'));
 }
 
-http_reply http_error(http::status status, std::string_view code, std::string_view message) {
+http::status status_of(std::string_view code) {
+  using namespace protocol::error_code;
+  if (code == bad_request || code == not_connected) {
+    return http::status::bad_request;
+  }
+  if (code == unauthorized) {
+    return http::status::unauthorized;
+  }
+  if (code == forbidden) {
+    return http::status::forbidden;
+  }
+  if (code == not_found) {
+    return http::status::not_found;
+  }
+  if (code == expired) {
+    return http::status::gone;
+  }
+  if (code == too_large) {
+    return http::status::payload_too_large;
+  }
+  if (code == throttled) {
+    return http::status::too_many_requests;
+  }
+  if (code == circuit_open || code == unavailable) {
+    return http::status::service_unavailable;
+  }
+  return http::status::internal_server_error;
+}
+
+http_reply http_error(std::string_view code, std::string_view message) {
   nlohmann::json body{{"error", {{"code", code}, {"message", message}}}};
-  return {status, body.dump() + "\n", "application/json"};
+  return {status_of(code), body.dump() + "\n", "application/json"};
 }
 
-namespace {
-
-/// Why an admin call is refused, or nothing when it may go on. In auth.mode none the
-/// node listens on loopback only and everything is allowed (PROTOCOL.md, HTTP API).
-std::optional<http_reply> refuse_admin(const actors::node_context& ctx,
-                                       const http_router::request& req) {
-  if (!ctx.auth.jwt) {
-    return std::nullopt;
-  }
-  constexpr std::string_view scheme = "Bearer ";
-  const auto header = req[http::field::authorization];
-  const std::string_view value{header.data(), header.size()};
-  if (!value.starts_with(scheme)) {
-    return http_error(http::status::unauthorized, "unauthorized",
-                      "admin calls need 'Authorization: Bearer <JWT>'");
-  }
-  auto verdict = protocol::verify_jwt(value.substr(scheme.size()), ctx.auth.jwt_secret,
-                                      actors::now_ms(), ctx.auth.leeway_ms);
-  if (!verdict.claims) {
-    return http_error(http::status::unauthorized, "unauthorized", verdict.error);
-  }
-  if (!verdict.claims->admin) {
-    return http_error(http::status::forbidden, "forbidden", "admin calls need claim 'admin'");
-  }
-  return std::nullopt;
+http_reply http_error(std::string_view code, std::string_view message, int64_t retry_after_ms) {
+  nlohmann::json body{
+      {"error", {{"code", code}, {"message", message}, {"retry_after_ms", retry_after_ms}}}};
+  http_reply reply{status_of(code), body.dump() + "\n", "application/json"};
+  reply.headers.emplace_back("Retry-After", retry_after_seconds(retry_after_ms));
+  return reply;
 }
 
-} // namespace
-
-http_router node_routes(const actors::node_context& ctx, const std::atomic<bool>& stopping,
-                        std::function<void()> begin_drain) {
-  http_router router;
-  router.add(http::verb::get, "/healthz", [](const http_router::request&) {
-    return http_reply{http::status::ok, "ok\n"};
-  });
-  router.add(http::verb::get, "/readyz", [&ctx, &stopping](const http_router::request&) {
-    if (stopping) {
-      return http_reply{http::status::service_unavailable, "draining\n"};
-    }
-    if (!ctx.store_writable) {
-      return http_reply{http::status::service_unavailable, "store cannot write\n"};
-    }
-    return http_reply{http::status::ok, "ready\n"};
-  });
-  router.add(
-      http::verb::post, "/admin/drain",
-      [&ctx, begin = std::move(begin_drain)](const http_router::request& req) {
-        if (auto refused = refuse_admin(ctx, req)) {
-          return *refused;
-        }
-        begin();
-        return http_reply{http::status::accepted, "{\"draining\":true}\n", "application/json"};
-      });
-  return router;
+std::string retry_after_seconds(int64_t ms) {
+  return std::to_string(std::max<int64_t>(1, (ms + 999) / 1000));
 }
 
 } // namespace switchyard::transport

@@ -249,6 +249,7 @@ private:
       return do_read();
     }
     const auto size = static_cast<int64_t>(buffer_.size());
+    ctx_.metrics.bytes_in_total.fetch_add(buffer_.size(), std::memory_order_relaxed);
     const auto frames = unhandled_frames_.fetch_add(1) + 1;
     const auto held = unhandled_bytes_.fetch_add(size) + size;
     // Decoded straight from Beast's buffer (contiguous), on this thread.
@@ -307,6 +308,7 @@ private:
     urgent_ = urgent_ && !queue_.empty();
     write_started_ = std::chrono::steady_clock::now();
     watch_.watch_write(self(), std::chrono::milliseconds(ctx_.limits.write_timeout_ms));
+    ctx_.metrics.bytes_out_total.fetch_add(wbuf_.size(), std::memory_order_relaxed);
     ws_.async_write(net::buffer(wbuf_), beast::bind_front_handler(&ws_session::on_write, self()));
   }
 

@@ -1,5 +1,7 @@
 #include "tests/support/ws_client.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <deque>
 #include <stdexcept>
 #include <utility>
@@ -223,10 +225,9 @@ void ws_client::abort() {
   impl_->open = false;
 }
 
-std::pair<int, std::string>
-http_request(uint16_t port, const std::string& method, const std::string& target,
-             const std::vector<std::pair<std::string, std::string>>& headers,
-             const std::string& body) {
+http_answer http_call(uint16_t port, const std::string& method, const std::string& target,
+                      const std::vector<std::pair<std::string, std::string>>& headers,
+                      const std::string& body) {
   net::io_context ioc;
   tcp::socket sock{ioc};
   sock.connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
@@ -239,9 +240,26 @@ http_request(uint16_t port, const std::string& method, const std::string& target
   req.prepare_payload();
   http::write(sock, req);
   beast::flat_buffer buf;
-  http::response<http::string_body> res;
-  http::read(sock, buf, res);
-  return {static_cast<int>(res.result_int()), res.body()};
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024 * 1024);
+  http::read(sock, buf, parser);
+  const auto& res = parser.get();
+  http_answer out{static_cast<int>(res.result_int()), res.body(), {}};
+  for (const auto& field : res) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    out.headers[name] = std::string(field.value());
+  }
+  return out;
+}
+
+std::pair<int, std::string>
+http_request(uint16_t port, const std::string& method, const std::string& target,
+             const std::vector<std::pair<std::string, std::string>>& headers,
+             const std::string& body) {
+  auto answer = http_call(port, method, target, headers, body);
+  return {answer.status, std::move(answer.body)};
 }
 
 std::pair<int, std::string>

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,6 +56,18 @@ private:
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+/// An HTTP answer as a client sees it.
+struct http_answer {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers; ///< by lower-case name
+};
+
+/// Sends an HTTP/1.1 request (Beast's client, over a real socket) and returns the answer.
+http_answer http_call(uint16_t port, const std::string& method, const std::string& target,
+                      const std::vector<std::pair<std::string, std::string>>& headers = {},
+                      const std::string& body = "");
 
 /// Sends an HTTP request and returns the status code and body (for HTTP paths and
 /// refused handshakes).

@@ -155,6 +155,48 @@ TEST_F(EventStore, TenantBoundaryDoesNotAliasTopics) {
   EXPECT_EQ(info("ab", "/c").last_seq, 1u);
 }
 
+TEST_F(EventStore, ListTopicsPagesByTenantAndPrefixInNameOrder) {
+  ASSERT_TRUE(append({make_batch("acme", "chat/2", 1, 2), make_batch("acme", "chat/1", 1, 3),
+                      make_batch("acme", "news/1", 1, 1), make_batch("ab", "chat/9", 1, 1),
+                      make_batch("globex", "chat/1", 1, 4)})
+                  .ok());
+  const auto names = [](const topic_page& page) {
+    std::vector<std::string> out;
+    for (const auto& t : page.topics) {
+      out.push_back(t.tenant + ":" + t.topic);
+    }
+    return out;
+  };
+  using list = std::vector<std::string>;
+  topic_page page;
+  ASSERT_TRUE(store_->list_topics(std::nullopt, "", "", 100, page).ok());
+  // Keys order tenants by length first: a tenant never aliases another's names.
+  EXPECT_EQ(names(page),
+            (list{"ab:chat/9", "acme:chat/1", "acme:chat/2", "acme:news/1", "globex:chat/1"}));
+  EXPECT_TRUE(page.next.empty());
+  EXPECT_EQ(page.topics[1].first_seq, 1u);
+  EXPECT_EQ(page.topics[1].last_seq, 3u);
+  EXPECT_GT(page.topics[1].bytes, 0u);
+
+  ASSERT_TRUE(store_->list_topics(std::string("acme"), "chat/", "", 1, page).ok());
+  EXPECT_EQ(names(page), (list{"acme:chat/1"}));
+  ASSERT_FALSE(page.next.empty());
+  const std::string cursor = page.next;
+  ASSERT_TRUE(store_->list_topics(std::string("acme"), "chat/", cursor, 1, page).ok());
+  EXPECT_EQ(names(page), (list{"acme:chat/2"}));
+  EXPECT_TRUE(page.next.empty()); // nothing after it matches
+  ASSERT_TRUE(store_->list_topics(std::string("acme"), "", "", 2, page).ok());
+  EXPECT_EQ(names(page), (list{"acme:chat/1", "acme:chat/2"}));
+  ASSERT_TRUE(store_->list_topics(std::string("acme"), "", page.next, 2, page).ok());
+  EXPECT_EQ(names(page), (list{"acme:news/1"}));
+  EXPECT_TRUE(page.next.empty());
+
+  ASSERT_TRUE(store_->list_topics(std::nullopt, "chat/1", "", 100, page).ok());
+  EXPECT_EQ(names(page), (list{"acme:chat/1", "globex:chat/1"}));
+  ASSERT_TRUE(store_->list_topics(std::string("nobody"), "", "", 100, page).ok());
+  EXPECT_TRUE(page.topics.empty());
+}
+
 TEST_F(EventStore, ReadStartsAtFromSeqAndStopsAtLimit) {
   ASSERT_TRUE(append({make_batch("t", "a", 1, 10), make_batch("t", "b", 1, 5)}).ok());
   std::vector<event_record> out{make_event(99, 0, "stale")};

@@ -1,0 +1,237 @@
+// The admin reads of PROTOCOL.md's HTTP API. They answer from what the node already
+// keeps: counters, the tenant board, and read-only store snapshots (bounded pages, so a
+// call costs the io thread at most a short LMDB read).
+
+#include "actors/clock.hpp"
+#include "actors/node_context.hpp"
+#include "protocol/message.hpp"
+#include "store/event_store.hpp"
+#include "transport/api_routes.hpp"
+#include "transport/url_query.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <optional>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+namespace switchyard::transport {
+
+namespace {
+
+using nlohmann::json;
+using protocol::error_code::bad_request;
+
+constexpr std::size_t default_page = 100;
+constexpr std::size_t max_page = 1000;
+
+http_reply json_reply(const json& body) {
+  return {http::status::ok, body.dump() + "\n", "application/json"};
+}
+
+/// The query parameters of `req` when all of them are among `allowed`; else the error.
+std::variant<std::map<std::string, std::string>, http_reply>
+params_of(const http_router::request& req, std::initializer_list<std::string_view> allowed) {
+  auto params = query_params({req.target().data(), req.target().size()});
+  if (!params) {
+    return http_error(bad_request, "malformed percent-encoding in the request target");
+  }
+  std::map<std::string, std::string> out;
+  for (auto& [name, value] : *params) {
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      return http_error(bad_request, "unknown query parameter '" + name + "'");
+    }
+    out[name] = std::move(value);
+  }
+  return out;
+}
+
+/// `limit`: absent gives the default; else 1..max_page.
+std::optional<std::size_t> page_limit(const std::map<std::string, std::string>& params) {
+  auto it = params.find("limit");
+  if (it == params.end()) {
+    return default_page;
+  }
+  std::size_t n = 0;
+  const auto& v = it->second;
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc{} || ptr != v.data() + v.size() || n == 0 || n > max_page) {
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::string hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+std::optional<std::string> unhex(std::string_view text) {
+  if (text.size() % 2 != 0) {
+    return std::nullopt;
+  }
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); i += 2) {
+    unsigned value = 0;
+    auto [ptr, ec] = std::from_chars(text.data() + i, text.data() + i + 2, value, 16);
+    if (ec != std::errc{} || ptr != text.data() + i + 2) {
+      return std::nullopt;
+    }
+    out += static_cast<char>(value);
+  }
+  return out;
+}
+
+http_reply store_failure(const store::status& s) {
+  return http_error(protocol::error_code::unavailable, "store read failed: " + s.message, 1000);
+}
+
+http_reply status_view(actors::node_context& ctx, const std::atomic<bool>& stopping) {
+  const auto& stats = ctx.store->stats();
+  const auto now = actors::now_ms();
+  return json_reply({
+      {"node", ctx.node_name},
+      {"started_ms", ctx.started_ms},
+      {"uptime_ms", now - ctx.started_ms},
+      {"draining", stopping.load()},
+      {"store_writable", ctx.store_writable.load()},
+      {"connections", ctx.live_connections.load()},
+      {"topics_live", ctx.live_topics.load()},
+      {"tenants_known", ctx.tenant_reports.snapshot().size()},
+      {"store",
+       {{"map_bytes", stats.map_bytes.load()},
+        {"map_grown", stats.map_grown.load()},
+        {"commits", ctx.store_commits.load()},
+        {"batches", ctx.store_batches.load()}}},
+  });
+}
+
+http_reply tenants_view(actors::node_context& ctx) {
+  json rows = json::array();
+  for (const auto& t : ctx.tenant_reports.snapshot()) {
+    json limits = json::object();
+    for (const auto& [key, value] : t.limits.by_key()) {
+      limits[std::string(key)] = value;
+    }
+    rows.push_back({{"tenant", t.tenant},
+                    {"connections", t.connections},
+                    {"subscriptions", t.subscriptions},
+                    {"breaker", t.breaker},
+                    {"slow_down_level", t.slow_down_level},
+                    {"throttled_total", t.throttled_total},
+                    {"breaker_opened_total", t.breaker_opened_total},
+                    {"limits", std::move(limits)}});
+  }
+  return json_reply({{"tenants", std::move(rows)}});
+}
+
+http_reply topics_view(actors::node_context& ctx, const http_router::request& req) {
+  auto parsed = params_of(req, {"tenant", "prefix", "after", "limit"});
+  if (auto* refused = std::get_if<http_reply>(&parsed)) {
+    return std::move(*refused);
+  }
+  auto& params = std::get<0>(parsed);
+  const auto limit = page_limit(params);
+  if (!limit) {
+    return http_error(bad_request,
+                      "query parameter 'limit' must be 1.." + std::to_string(max_page));
+  }
+  std::optional<std::string> tenant;
+  if (auto it = params.find("tenant"); it != params.end()) {
+    tenant = it->second;
+  }
+  const auto cursor = unhex(params["after"]);
+  if (!cursor) {
+    return http_error(bad_request, "query parameter 'after' must be a 'next' of an earlier page");
+  }
+  store::topic_page page;
+  if (auto s = ctx.store->list_topics(tenant, params["prefix"], *cursor, *limit, page); !s.ok()) {
+    return store_failure(s);
+  }
+  json rows = json::array();
+  for (const auto& t : page.topics) {
+    rows.push_back({{"tenant", t.tenant},
+                    {"topic", t.topic},
+                    {"first_seq", t.first_seq},
+                    {"last_seq", t.last_seq},
+                    {"last_ts_ms", t.last_ts_ms},
+                    {"bytes", t.bytes}});
+  }
+  json body{{"topics", std::move(rows)}};
+  if (!page.next.empty()) {
+    body["next"] = hex(page.next);
+  }
+  return json_reply(body);
+}
+
+http_reply groups_view(actors::node_context& ctx, const http_router::request& req) {
+  auto parsed = params_of(req, {"tenant", "topic"});
+  if (auto* refused = std::get_if<http_reply>(&parsed)) {
+    return std::move(*refused);
+  }
+  auto& params = std::get<0>(parsed);
+  auto topic = params.find("topic");
+  if (topic == params.end() || !protocol::valid_topic(topic->second)) {
+    return http_error(bad_request, "query parameter 'topic' must name a topic");
+  }
+  const auto tenant = params.contains("tenant") ? params["tenant"] : std::string("default");
+  std::vector<std::pair<std::string, store::group_state>> groups;
+  store::topic_info info;
+  if (auto s = ctx.store->list_groups(tenant, topic->second, groups); !s.ok()) {
+    return store_failure(s);
+  }
+  if (auto s = ctx.store->info(tenant, topic->second, info); !s.ok()) {
+    return store_failure(s);
+  }
+  json rows = json::array();
+  for (const auto& [name, g] : groups) {
+    // Lag: events the group has not finished (acked or dead-lettered), as last stored.
+    const auto lag = info.last_seq > g.floor ? info.last_seq - g.floor - g.done.size() : 0;
+    rows.push_back({{"group", name},
+                    {"floor", g.floor},
+                    {"pending", g.pending.size()},
+                    {"lag", lag},
+                    {"created_ms", g.created_ms},
+                    {"active_ms", g.active_ms}});
+  }
+  return json_reply({{"tenant", tenant},
+                     {"topic", topic->second},
+                     {"last_seq", info.last_seq},
+                     {"groups", std::move(rows)}});
+}
+
+/// An admin read: refused without admin rights, else `view`'s answer.
+template <class View> http_router::sync_handler admin(actors::node_context& ctx, View view) {
+  return [&ctx, view](const http_router::request& req) {
+    if (auto refused = refuse_admin(ctx, req)) {
+      return std::move(*refused);
+    }
+    return view(req);
+  };
+}
+
+} // namespace
+
+void add_admin_routes(http_router& router, actors::node_context& ctx,
+                      const std::atomic<bool>& stopping) {
+  router.add(http::verb::get, "/admin/v1/status",
+             admin(ctx, [&ctx, &stopping](const http_router::request&) {
+               return status_view(ctx, stopping);
+             }));
+  router.add(http::verb::get, "/admin/v1/tenants",
+             admin(ctx, [&ctx](const http_router::request&) { return tenants_view(ctx); }));
+  router.add(http::verb::get, "/admin/v1/topics",
+             admin(ctx, [&ctx](const http_router::request& req) { return topics_view(ctx, req); }));
+  router.add(http::verb::get, "/admin/v1/groups",
+             admin(ctx, [&ctx](const http_router::request& req) { return groups_view(ctx, req); }));
+}
+
+} // namespace switchyard::transport
