@@ -11,7 +11,10 @@ cd "$(dirname "$0")"
 
 PACKAGES=(g++ cmake ninja-build make pkg-config ccache libcaf-dev libboost-dev libmsgpack-cxx-dev
   liblmdb-dev libspdlog-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libgtest-dev
-  libbenchmark-dev libssl-dev python3-prometheus-client nodejs npm chromium)
+  libbenchmark-dev libssl-dev python3-prometheus-client chromium)
+# Node.js and npm for the console's browser test, unless a Node.js that brings its own
+# npm is installed already (NodeSource's nodejs conflicts with Debian's npm package).
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 JOBS="${JOBS:-2}"
 CMAKE_EXTRA=()  # more -D options for configure_and_build
 NICE=()         # e.g. (nice -n 10) for a build that should yield the CPU
