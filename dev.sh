@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Switchyard developer entry point.
-#   ./dev.sh start [switchyard options]   install what is missing, build, start a node
+#   ./dev.sh start [switchyard options]   install what is missing, build (with switchyard-ctl),
+#                                         start a node
 #   ./dev.sh test                         install, build with ASan+UBSan, run the whole suite
 #   ./dev.sh build                        install and build (Release) only
 #   ./dev.sh deps                         install the Debian packages only
@@ -106,7 +107,7 @@ case "${1:-start}" in
   start)
     shift || true
     deps
-    configure_and_build build/release Release "" switchyard
+    configure_and_build build/release Release "" switchyard switchyard-ctl
     say "starting switchyard (127.0.0.1:7400 and ./data unless your options say otherwise; its log names both); Ctrl-C stops it"
     exec build/release/runtime/switchyard "$@"
     ;;

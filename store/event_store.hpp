@@ -28,7 +28,7 @@
 namespace switchyard::store {
 
 struct store_config {
-  /// Directory holding data.mdb and lock.mdb; created if missing.
+  /// Directory holding data.mdb and lock.mdb; created if missing (unless read_only).
   std::string data_dir = "./data";
   /// Ceiling of the memory map (LMDB's map size), in MiB. The map starts small (64 MiB,
   /// or what the data already needs) and doubles online when full, up to this.
@@ -52,6 +52,9 @@ struct store_config {
   uint64_t commit_wait_us = 2000;
   /// How long an event's idem token makes a repeat a duplicate, in ms.
   uint64_t dedup_window_ms = uint64_t{72} * 3600 * 1000;
+  /// Opens an existing store for reading only (switchyard-ctl inspect): nothing is
+  /// created or written, the map keeps the file's size, and every write call fails.
+  bool read_only = false;
 };
 
 /// One stored event. `data` holds MessagePack bytes; `key`/`idem` are empty when absent;

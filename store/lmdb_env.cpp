@@ -55,9 +55,13 @@ status lmdb_env::open_env(const store_config& cfg) {
   if (cfg.map_size_mb == 0 || cfg.map_size_mb > (SIZE_MAX >> 20) || cfg.initial_map_mb == 0) {
     return {status::code::io_error, "map_size_mb out of range: " + std::to_string(cfg.map_size_mb)};
   }
+  read_only_ = cfg.read_only;
   std::error_code ec;
-  std::filesystem::create_directories(cfg.data_dir, ec);
-  if (ec) {
+  if (read_only_) {
+    if (!std::filesystem::exists(std::filesystem::path(cfg.data_dir) / "data.mdb", ec)) {
+      return {status::code::io_error, "no store in '" + cfg.data_dir + "' (no data.mdb)"};
+    }
+  } else if (std::filesystem::create_directories(cfg.data_dir, ec); ec) {
     return {status::code::io_error,
             "cannot create data_dir '" + cfg.data_dir + "': " + ec.message()};
   }
@@ -80,7 +84,7 @@ status lmdb_env::open_env(const store_config& cfg) {
   // Every commit is fsynced, so an acknowledged append survives a crash; with
   // sync_mode::data the meta page is left to the OS (one fdatasync instead of two).
   // MDB_NOTLS: read transactions begin and end on whichever thread calls the store.
-  unsigned flags = MDB_NOTLS;
+  unsigned flags = MDB_NOTLS | (read_only_ ? MDB_RDONLY : 0u);
   if (cfg.sync == store_config::sync_mode::data) {
     flags |= MDB_NOMETASYNC;
   } else if (cfg.sync == store_config::sync_mode::async) {
@@ -111,6 +115,10 @@ status lmdb_env::size_map() {
   }
   const std::size_t used = (info.me_last_pgno + 1) * st.ms_psize;
   map_size_ = info.me_mapsize;
+  if (read_only_) {
+    stats_->map_bytes = map_size_;
+    return {};
+  }
   const std::size_t wanted = std::min(map_ceiling_, std::max(map_initial_, 2 * used));
   if (wanted > map_size_) {
     if (rc = mdb_env_set_mapsize(env_, wanted); rc != 0) {
@@ -137,6 +145,9 @@ status lmdb_env::load_session_key(MDB_txn* t) {
     return rc != 0 ? lmdb_error(rc, "meta session_key")
                    : status{status::code::corrupt, "meta session_key is not 32 bytes"};
   }
+  if (read_only_) {
+    return {}; // a reader signs nothing
+  }
   std::string fresh(key_bytes, '\0');
   if (getrandom(fresh.data(), fresh.size(), 0) != static_cast<ssize_t>(fresh.size())) {
     return {status::code::io_error, "getrandom failed for the session key"};
@@ -151,15 +162,20 @@ status lmdb_env::load_session_key(MDB_txn* t) {
 
 status lmdb_env::open_dbs() {
   txn t;
-  if (int rc = t.begin(env_, 0); rc != 0) {
+  if (int rc = t.begin(env_, read_only_ ? MDB_RDONLY : 0); rc != 0) {
     return lmdb_error(rc, "begin open txn");
   }
+  const unsigned dbi_flags = read_only_ ? 0 : MDB_CREATE;
   for (auto [name, dbi] : {std::pair{"topics", &topics_},
                            {"events", &events_},
                            {"meta", &meta_},
                            {"idem", &idem_},
                            {"groups", &groups_}}) {
-    if (int rc = mdb_dbi_open(t.get(), name, MDB_CREATE, dbi); rc != 0) {
+    if (int rc = mdb_dbi_open(t.get(), name, dbi_flags, dbi); rc != 0) {
+      if (rc == MDB_NOTFOUND) {
+        return {status::code::corrupt,
+                std::string("not a Switchyard store: no database '") + name + "'"};
+      }
       return lmdb_error(rc, std::string("mdb_dbi_open ") + name);
     }
   }
@@ -168,7 +184,9 @@ status lmdb_env::open_dbs() {
   MDB_val val;
   int rc = mdb_get(t.get(), meta_, &key, &val);
   const bool upgrade = rc == 0 && to_view(val) == std::string_view("\x01", 1);
-  if (rc == MDB_NOTFOUND || upgrade) {
+  if (read_only_ && (upgrade || rc == MDB_NOTFOUND)) {
+    rc = upgrade ? 0 : rc; // format 1 reads as the current one
+  } else if (rc == MDB_NOTFOUND || upgrade) {
     val = to_val({&current, 1});
     rc = mdb_put(t.get(), meta_, &key, &val, 0);
   } else if (rc == 0 && to_view(val) != std::string_view(&current, 1)) {

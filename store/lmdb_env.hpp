@@ -62,6 +62,7 @@ private:
   std::size_t map_ceiling_ = 0;
   std::size_t map_initial_ = 0;
   std::size_t map_size_ = 0;
+  bool read_only_ = false;
   mutable std::shared_mutex gate_;
   store_stats* stats_ = nullptr;
 };
