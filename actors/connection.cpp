@@ -37,7 +37,8 @@ void count_bad_frame(connection_actor* self, std::string_view snippet) {
               }));
   times.push_back(now);
   if (st.bad_frames.size() == 1) {
-    log().info("conn.bad_frame conn={} remote={} snippet=\"{}\"", st.conn_id, st.remote, snippet);
+    log().info("conn.bad_frame conn={} remote={} snippet={}", st.conn_id, st.remote,
+               log_name(snippet));
   }
   if (static_cast<int64_t>(st.bad_frames.size()) > st.ctx->limits.bad_frames) {
     log().info("conn.closed conn={} remote={} code=1008 reason=bad_frames count={}", st.conn_id,

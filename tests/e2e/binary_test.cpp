@@ -370,5 +370,24 @@ TEST(Binary, SighupReloadsTenantLimitsAndABadFileKeepsThoseInForce) {
   EXPECT_EQ(proc.wait(), 0) << proc.log();
 }
 
+TEST(Binary, ABadFrameIsLoggedOnOneLineWhateverItHolds) {
+  temp_dir dir;
+  node_process proc{SWITCHYARD_BIN, node_args(dir), dir.path() / "node.log"};
+  auto port = proc.wait_for_port();
+  ASSERT_NE(port, 0) << proc.log();
+  ws_client c{port};
+  // A frame that does not decode, holding a newline and what would read as a log event.
+  c.send_text("not json\nforged.event conn=1 remote=x");
+  ASSERT_TRUE(c.next().has_value());
+  std::string log;
+  for (int i = 0; i < 250 && log.find("conn.bad_frame") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    log = proc.log();
+  }
+  EXPECT_NE(log.find(R"(snippet="not json\x0aforged.event conn=1 remote=x")"), std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("\nforged.event"), std::string::npos) << log;
+}
+
 } // namespace
 } // namespace switchyard::testing
