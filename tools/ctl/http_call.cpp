@@ -22,7 +22,8 @@ nlohmann::json http_json(const node_endpoint& node, std::string_view method,
     beast::tcp_stream stream(io);
     stream.expires_after(std::chrono::seconds(60));
     stream.connect(resolver.resolve(node.host, node.port));
-    http::request<http::string_body> req(http::string_to_verb({method.data(), method.size()}), target, 11);
+    http::request<http::string_body> req(http::string_to_verb({method.data(), method.size()}),
+                                         target, 11);
     req.set(http::field::host, node.host_port());
     req.set(http::field::user_agent, "switchyard-ctl");
     if (!node.token.empty()) {
