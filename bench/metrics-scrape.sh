@@ -17,8 +17,9 @@ ulimit -n "$(ulimit -Hn)"
 source "$root/bench/lib.sh"
 
 # One scrape a second, its size and time logged (a scrape that fails is logged too).
+# exec: the background job is then python itself, so run_fresh's kill stops it.
 scrape_every_second() {
-  python3 - "$1" "$out/scrapes.log" <<'PY'
+  exec python3 - "$1" "$out/scrapes.log" <<'PY'
 import sys, time, urllib.request
 port, log = sys.argv[1], open(sys.argv[2], "a")
 while True:
