@@ -331,7 +331,7 @@ void send_expired(connection_actor* self, std::optional<int64_t> id, const std::
   send_message(self, protocol::encode_expired_error(
                          self->state.enc, id,
                          what + " from seq " + std::to_string(from) + ": events before seq " +
-                             std::to_string(oldest) + " are no longer kept (retention)",
+                             std::to_string(oldest) + " are no longer kept (retention or purge)",
                          oldest));
 }
 

@@ -232,9 +232,12 @@ bool on_group_down(connection_actor* self, const caf::down_msg& dm) {
       log().debug("conn.group_lost conn={} tenant={} topic={} group={}", st.conn_id,
                   log_name(st.tenant), key.first, key.second);
       if (!st.closing) {
+        // A group stopped on purpose (its topic purged) says why; a crashed one restarts.
         send_message(self, protocol::encode_unsubscribed_push(
                                st.enc, key.first, protocol::error_code::unavailable,
-                               describe(key) + " restarted; subscribe again", key.second));
+                               failure_message(dm.reason, describe(key) + " restarted") +
+                                   "; subscribe again",
+                               key.second));
       }
       return true;
     }

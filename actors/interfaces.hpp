@@ -103,12 +103,17 @@ struct append_request {
 ///             actor with its own thread; the writer goes on committing meanwhile)
 ///   sweep     (from itself) a retention sweeper step is due; it runs inside the next
 ///             commit (alone when nothing else is pending)
+///   purge     delete a topic's stored events (up to its last seq now), idem entries and
+///             queue groups, in steps between commits -> what went, once all of it did
+///   purge     (from itself) the next step of the oldest purge
 ///   shutdown  commit what is pending and quit
 using store_writer_actor = caf::typed_actor<
     caf::reacts_to<append_atom, append_request>,
     caf::replies_to<recover_atom, std::string, std::string>::with<store::topic_info>,
     caf::replies_to<group_atom, store::group_write>::with<bool>, caf::reacts_to<flush_atom>,
-    caf::reacts_to<sweep_atom>, caf::reacts_to<sync_atom>, caf::reacts_to<shutdown_atom>>;
+    caf::reacts_to<sweep_atom>, caf::reacts_to<sync_atom>,
+    caf::replies_to<purge_atom, std::string, std::string>::with<topic_purged>,
+    caf::reacts_to<purge_atom>, caf::reacts_to<shutdown_atom>>;
 
 /// Reads the store off the scheduler threads (each reader is a detached actor).
 ///   read   -> the events, history page or seq asked for; a busy store is retried
@@ -123,12 +128,18 @@ using store_reader_actor = caf::typed_actor<
 ///   tick      (from itself) pass `tick` on to every running child
 ///   count     -> children running
 ///   shutdown  stops every child -> true once all are gone, then quits
+///   purge     holds a key prefix: stops its running children with the reason given (as
+///             an error the connections pass on), starts none until `release` -> true
+///             once none of them runs
+///   release   lifts the hold of a prefix
 template <class Child>
 using supervisor_actor =
     caf::typed_actor<caf::replies_to<lookup_atom, std::string>::with<Child>,
                      caf::reacts_to<restart_atom, std::string>, caf::reacts_to<tick_atom>,
                      caf::replies_to<count_atom>::with<uint64_t>,
-                     caf::replies_to<shutdown_atom>::with<bool>>;
+                     caf::replies_to<shutdown_atom>::with<bool>,
+                     caf::replies_to<purge_atom, std::string, std::string>::with<bool>,
+                     caf::reacts_to<release_atom, std::string>>;
 
 /// Topics by key (registry.hpp: topic_key(tenant, topic)).
 using registry_actor = supervisor_actor<topic_actor>;
@@ -204,6 +215,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::append_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::append_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::group_write)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::topic_info)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::topic_purged)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::protocol::encoding)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::tenant_welcome)

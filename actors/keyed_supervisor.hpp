@@ -23,6 +23,9 @@
 //   the owner's two least recently looked-up children are asked to passivate, so a
 //   retry finds room once idle ones stopped. Restarts of crashed children always run.
 // - `shutdown` stops every child and answers once all are gone.
+// - `purge` holds a key prefix (a purged topic's groups): its running children are
+//   stopped with the reason given, none is restarted or started until `release`, and
+//   lookups meanwhile are refused (`overloaded`: retry shortly).
 //
 // Children must accept `passivate_atom` (and `tick_atom` with a tick interval). Include
 // this header only where one is spawned.
@@ -33,6 +36,7 @@
 #include "actors/log.hpp"
 #include "actors/restart_tracker.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <list>
@@ -74,8 +78,16 @@ template <class Child> struct keyed_supervisor_state {
     bool listed = false; ///< in `recent`: running and not yet asked to passivate
   };
 
+  /// A held key prefix; `promise` answers once `running` of its children are gone.
+  struct hold {
+    std::string prefix;
+    std::size_t running = 0;
+    caf::typed_response_promise<bool> promise;
+  };
+
   keyed_supervisor_spec<Child> spec;
   std::unordered_map<std::string, entry> children;
+  std::vector<hold> holds;
   std::unordered_map<caf::actor_addr, std::string> keys; ///< running child -> key
   /// Running children by owner (with spec.owner only).
   std::unordered_map<std::string, std::size_t> running_by_owner;
@@ -155,6 +167,26 @@ std::optional<caf::error> over_quota(keyed_supervisor_pointer<Child> self, const
 }
 
 template <class Child>
+bool is_held(const keyed_supervisor_state<Child>& st, const std::string& key) {
+  return std::any_of(st.holds.begin(), st.holds.end(),
+                     [&](const auto& h) { return key.starts_with(h.prefix); });
+}
+
+template <class Child> caf::error held_refusal(const keyed_supervisor_state<Child>& st) {
+  return make_failure(failure::overloaded, st.spec.kind + " is being purged; retry");
+}
+
+/// A child under a hold is gone: the holds waiting for it may answer.
+template <class Child>
+void count_down_holds(keyed_supervisor_state<Child>& st, const std::string& key) {
+  for (auto& h : st.holds) {
+    if (h.running > 0 && key.starts_with(h.prefix) && --h.running == 0) {
+      h.promise.deliver(true);
+    }
+  }
+}
+
+template <class Child>
 void start(keyed_supervisor_pointer<Child> self, const std::string& key,
            typename keyed_supervisor_state<Child>::entry& e) {
   auto& st = self->state;
@@ -207,6 +239,9 @@ template <class Child> void on_down(keyed_supervisor_pointer<Child> self, caf::d
   const auto now = keyed_supervisor_state<Child>::clock::now();
   if (st.stopping) {
     fail_waiting<Child>(e, make_failure(failure::stopping, "node is stopping"));
+  } else if (is_held(st, key)) {
+    fail_waiting<Child>(e, held_refusal(st)); // stopped on purpose: no restart
+    count_down_holds(st, key);
   } else if (crashed) {
     const auto what = st.spec.describe(key);
     const auto reason = self->system().render(msg.reason);
@@ -239,6 +274,9 @@ caf::result<Child> lookup(keyed_supervisor_pointer<Child> self, const std::strin
   auto& st = self->state;
   if (st.stopping) {
     return make_failure(failure::stopping, "node is stopping");
+  }
+  if (is_held(st, key)) {
+    return held_refusal(st);
   }
   auto [found, inserted] = st.children.try_emplace(key);
   auto& e = found->second;
@@ -323,6 +361,39 @@ keyed_supervisor(keyed_supervisor_pointer<Child> self, keyed_supervisor_spec<Chi
           caf::anon_send_exit(addr, caf::exit_reason::user_shutdown);
         }
         return st.shutdown;
+      },
+      [=](purge_atom, const std::string& prefix, const std::string& reason) -> caf::result<bool> {
+        auto& st = self->state;
+        typename keyed_supervisor_state<Child>::hold h{prefix, 0, {}};
+        const auto why = make_failure(failure::not_found, reason);
+        for (auto& [addr, key] : st.keys) {
+          if (key.starts_with(prefix)) {
+            self->send_exit(addr, why);
+            ++h.running;
+          }
+        }
+        for (auto& [key, e] : st.children) {
+          if (key.starts_with(prefix) && e.restart_due) {
+            e.restart_due = false; // the restart message then finds nothing to do
+            detail::fail_waiting<Child>(e, detail::held_refusal(st));
+          }
+        }
+        if (h.running == 0) {
+          st.holds.push_back(std::move(h));
+          return true;
+        }
+        h.promise = self->template make_response_promise<bool>();
+        auto promise = h.promise;
+        st.holds.push_back(std::move(h));
+        return promise;
+      },
+      [=](release_atom, const std::string& prefix) {
+        auto& holds = self->state.holds;
+        auto it = std::find_if(holds.begin(), holds.end(),
+                               [&](const auto& h) { return h.prefix == prefix; });
+        if (it != holds.end()) {
+          holds.erase(it);
+        }
       },
   };
 }

@@ -169,4 +169,10 @@ struct read_result {
   uint64_t seq = 0;         ///< since: the first seq at or after since_ms
 };
 
+/// What the store writer's purge of one topic removed (summed over its steps).
+struct topic_purged {
+  store::purge_result removed; ///< `more` is false: the purge is complete
+  uint64_t last_seq = 0;       ///< the topic's last seq, kept
+};
+
 } // namespace switchyard::actors

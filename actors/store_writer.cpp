@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <utility>
 #include <vector>
 
@@ -48,6 +49,14 @@ struct writer_state {
   /// What the sweeper deleted since it last said so (logged at most every few seconds).
   store::sweep_result swept;
   std::chrono::steady_clock::time_point swept_logged = std::chrono::steady_clock::now();
+  /// Purges in the order asked; the first runs a step at a time between commits.
+  struct purge_job {
+    std::string tenant;
+    std::string topic;
+    topic_purged done;
+    caf::typed_response_promise<topic_purged> promise;
+  };
+  std::deque<purge_job> purges;
   bool fatal = false; ///< the store can no longer be used: refuse everything
   std::string fatal_message;
   rate_limited_log failures{std::chrono::seconds(1)};
@@ -342,6 +351,46 @@ void flush(writer_pointer self) {
   }
 }
 
+/// Records per purge step: a large topic is purged over many transactions, each queued
+/// behind the appends already waiting, so publishes to other topics go on meanwhile.
+constexpr std::size_t purge_budget = 4096;
+
+/// One step of the oldest purge; the next one follows as a message to itself.
+void purge_step(writer_pointer self) {
+  auto& st = self->state;
+  if (st.purges.empty()) {
+    return;
+  }
+  auto& job = st.purges.front();
+  store::purge_result step;
+  auto result = st.fatal
+                    ? store::status{store::status::code::fatal, st.fatal_message}
+                    : st.store->purge(job.tenant, job.topic, job.done.last_seq, purge_budget, step);
+  if (!result.ok()) {
+    if (result.value == store::status::code::fatal) {
+      on_fatal(self, result.message);
+    }
+    log().error("store.purge_failed tenant={} topic={} error=\"{}\"", log_name(job.tenant),
+                job.topic, result.message);
+    job.promise.deliver(store_failure(result));
+  } else {
+    auto& removed = job.done.removed;
+    removed.found = step.found;
+    removed.events += step.events;
+    removed.idem += step.idem;
+    removed.groups += step.groups;
+    if (step.more) {
+      self->send(self, purge_atom::value);
+      return;
+    }
+    job.promise.deliver(std::move(job.done));
+  }
+  st.purges.pop_front();
+  if (!st.purges.empty()) {
+    self->send(self, purge_atom::value);
+  }
+}
+
 store_writer_actor::behavior_type store_writer(writer_pointer self, node_context* ctx) {
   self->state.ctx = ctx;
   self->state.store = ctx->store;
@@ -397,6 +446,22 @@ store_writer_actor::behavior_type store_writer(writer_pointer self, node_context
         schedule_flush(self);
         return promise;
       },
+      [=](purge_atom, std::string& tenant, std::string& topic) -> caf::result<topic_purged> {
+        auto& st = self->state;
+        // What was published before the purge is committed first, so it goes too.
+        flush(self);
+        store::topic_info info;
+        if (auto s = st.store->info(tenant, topic, info); !s.ok()) {
+          return store_failure(s);
+        }
+        auto promise = self->make_response_promise<topic_purged>();
+        st.purges.push_back({std::move(tenant), std::move(topic), {{}, info.last_seq}, promise});
+        if (st.purges.size() == 1) {
+          self->send(self, purge_atom::value);
+        }
+        return promise;
+      },
+      [=](purge_atom) { purge_step(self); },
       [=](flush_atom) { flush(self); },
       [=](sweep_atom) {
         self->state.sweep_due = true;

@@ -105,6 +105,38 @@ struct event_store::impl {
     }
   }
 
+  status purge_once(std::string_view tenant, std::string_view topic, uint64_t up_to,
+                    std::size_t budget, purge_result& out) {
+    out = {};
+    log_txn t(env, false);
+    const std::string key = topic_key(tenant, topic);
+    std::optional<topic_record> rec;
+    status s = t.started().ok() ? t.load_topic(key, rec) : t.started();
+    if (!s.ok() || !rec) {
+      return s; // nothing to purge: the transaction is dropped unwritten
+    }
+    out.found = true;
+    s = t.purge_topic(key, *rec, up_to, budget, out);
+    if (s.ok()) {
+      s = t.stamp();
+    }
+    return s.ok() ? t.commit() : s;
+  }
+
+  status purge(std::string_view tenant, std::string_view topic, uint64_t up_to, std::size_t budget,
+               purge_result& out) {
+    if (status s = check_names(tenant, topic); !s.ok()) {
+      return s;
+    }
+    for (;;) {
+      // A delete copies pages too, so even a purge may need the map to grow.
+      status s = purge_once(tenant, topic, up_to, budget, out);
+      if (s.value != status::code::map_full || !env.grow()) {
+        return s;
+      }
+    }
+  }
+
   /// Loads the topic's record in the read transaction `t`; `rec` stays empty for an
   /// unknown topic.
   status load_in(const log_txn& t, std::string_view tenant, std::string_view topic,
@@ -220,6 +252,11 @@ status event_store::append(std::span<const append_batch> batches,
 status event_store::sweep(const sweep_request& req, sweep_result& out) {
   std::vector<batch_result> none;
   return impl_->append({}, none, {}, &req, &out);
+}
+
+status event_store::purge(std::string_view tenant, std::string_view topic, uint64_t up_to,
+                          std::size_t budget, purge_result& out) {
+  return impl_->purge(tenant, topic, up_to, budget, out);
 }
 
 status event_store::load_group(std::string_view tenant, std::string_view topic,

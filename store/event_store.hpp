@@ -155,6 +155,16 @@ struct sweep_result {
   bool more = false;   ///< the budget ran out: another step has work to do
 };
 
+/// What one purge() step removed. The topic's record stays (its last seq, so no seq is
+/// ever handed out twice), with nothing stored below what the purge reached.
+struct purge_result {
+  bool found = false;  ///< the topic is stored (else nothing was done)
+  uint64_t events = 0; ///< events deleted
+  uint64_t idem = 0;   ///< idem entries deleted (a repeat of their token is stored anew)
+  uint64_t groups = 0; ///< queue groups deleted
+  bool more = false;   ///< the budget ran out: call again with the same up_to
+};
+
 /// An event of a batch that was not stored: its idem was seen within the window.
 struct duplicate {
   uint32_t index = 0; ///< position in the batch's events
@@ -223,6 +233,13 @@ public:
 
   /// One sweeper step in a transaction of its own. Same caller as append().
   status sweep(const sweep_request& req, sweep_result& out);
+
+  /// One step of a topic purge, in a transaction of its own: deletes the topic's events
+  /// with seq <= up_to, the idem entries of those events and every queue group of the
+  /// topic, at most `budget` records a step. Events after up_to (appended since the
+  /// purge began) stay. Same caller as append().
+  status purge(std::string_view tenant, std::string_view topic, uint64_t up_to, std::size_t budget,
+               purge_result& out);
 
   /// A queue group's stored state; `out` empty when there is none.
   status load_group(std::string_view tenant, std::string_view topic, std::string_view group,

@@ -91,4 +91,15 @@ private:
   MDB_cursor* handle_ = nullptr;
 };
 
+/// Deletes the cursor's record and moves to the one after it. Repositioning by key is
+/// what stays well defined when the delete emptied a page or the table.
+inline int delete_and_next(MDB_cursor* c, MDB_val& k, MDB_val& v) {
+  std::string deleted(to_view(k));
+  if (int rc = mdb_cursor_del(c, 0); rc != 0) {
+    return rc;
+  }
+  k = to_val(deleted);
+  return mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+}
+
 } // namespace switchyard::store

@@ -57,6 +57,11 @@ public:
                     sweep_result& out);
   status sweep_groups(const sweep_request& req, std::size_t& budget, sweep_result& out);
 
+  /// One purge step of the topic `key` (see event_store::purge); `rec` is its record,
+  /// rewritten here when anything was deleted.
+  status purge_topic(const std::string& key, topic_record& rec, uint64_t up_to, std::size_t budget,
+                     purge_result& out);
+
   /// Writes (or with no state, deletes) a group, creating its topic's record when new.
   status put_group(const group_write& g, uint64_t& next_id);
   status load_group(const std::string& topic_key, std::string_view group,

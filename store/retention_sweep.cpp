@@ -14,17 +14,6 @@ namespace {
 /// time order, so a step reads a slice of it and the next goes on from there.
 constexpr std::size_t idem_scan_factor = 8;
 
-/// Deletes the cursor's record and moves to the one after it. Repositioning by key is
-/// what stays well defined when the delete emptied a page or the table.
-int delete_and_next(MDB_cursor* c, MDB_val& k, MDB_val& v) {
-  std::string deleted(to_view(k));
-  if (int rc = mdb_cursor_del(c, 0); rc != 0) {
-    return rc;
-  }
-  k = to_val(deleted);
-  return mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-}
-
 } // namespace
 
 status log_txn::min_group_floor(uint64_t topic_id, std::optional<uint64_t>& out) const {

@@ -1,9 +1,11 @@
-// The admin reads of PROTOCOL.md's HTTP API. They answer from what the node already
+// The admin calls of PROTOCOL.md's HTTP API. The reads answer from what the node already
 // keeps: counters, the tenant board, and read-only store snapshots (bounded pages, so a
-// call costs the io thread at most a short LMDB read).
+// call costs the io thread at most a short LMDB read). The purges run in the actors
+// (actors/purge.hpp) and answer when done.
 
 #include "actors/clock.hpp"
 #include "actors/node_context.hpp"
+#include "actors/purge.hpp"
 #include "protocol/message.hpp"
 #include "store/event_store.hpp"
 #include "transport/api_routes.hpp"
@@ -24,6 +26,8 @@ namespace {
 using nlohmann::json;
 using protocol::error_code::bad_request;
 
+const std::string topics_path = "/admin/v1/topics/";
+const std::string tenants_path = "/admin/v1/tenants/";
 constexpr std::size_t default_page = 100;
 constexpr std::size_t max_page = 1000;
 
@@ -208,6 +212,110 @@ http_reply groups_view(actors::node_context& ctx, const http_router::request& re
                      {"groups", std::move(rows)}});
 }
 
+/// The JSON answer of a finished purge: 200 with what went, 404 when nothing was stored,
+/// 503 when the store could not do it.
+http_reply purge_reply(const actors::purge_outcome& out, json body, const std::string& what) {
+  if (out.error) {
+    return http_error(protocol::error_code::unavailable, "the purge stopped: " + *out.error, 1000);
+  }
+  if (!out.found) {
+    return http_error(protocol::error_code::not_found, what + " is not stored");
+  }
+  body["purged_events"] = out.events;
+  body["purged_idem"] = out.idem;
+  body["purged_groups"] = out.groups;
+  return json_reply(body);
+}
+
+/// The percent-decoded rest of the path after `prefix`, or the error.
+std::variant<std::string, http_reply> name_in_path(const http_router::request& req,
+                                                   std::string_view prefix) {
+  const auto path = target_path({req.target().data(), req.target().size()});
+  auto name = percent_decode(path.substr(prefix.size()));
+  if (!name) {
+    return http_error(bad_request, "malformed percent-encoding in the request target");
+  }
+  return std::move(*name);
+}
+
+bool valid_tenant(const std::string& tenant) {
+  return !tenant.empty() && tenant.size() <= 255;
+}
+
+/// DELETE /admin/v1/topics/{topic}?tenant=: {topic} percent-encoded, an unencoded '/'
+/// inside it meaning the same topic.
+void purge_topic_route(actors::node_context& ctx, const http_router::request& req,
+                       http_router::respond_fn respond) {
+  auto named = name_in_path(req, topics_path);
+  if (auto* refused = std::get_if<http_reply>(&named)) {
+    return respond(std::move(*refused));
+  }
+  auto& topic = std::get<0>(named);
+  if (!protocol::valid_topic(topic)) {
+    return respond(http_error(bad_request, "the path must name a topic: " + topics_path +
+                                               "{topic}, percent-encoded"));
+  }
+  auto parsed = params_of(req, {"tenant"});
+  if (auto* refused = std::get_if<http_reply>(&parsed)) {
+    return respond(std::move(*refused));
+  }
+  auto& params = std::get<0>(parsed);
+  auto tenant = params.contains("tenant") ? params["tenant"] : std::string("default");
+  if (!valid_tenant(tenant)) {
+    return respond(http_error(bad_request, "query parameter 'tenant' must be 1-255 bytes"));
+  }
+  json body{{"tenant", tenant}, {"topic", topic}};
+  const auto what = "topic '" + topic + "' of tenant '" + tenant + "'";
+  actors::purge_topic(ctx, std::move(tenant), std::move(topic),
+                      [respond = std::move(respond), body = std::move(body),
+                       what](actors::purge_outcome out) mutable {
+                        body["last_seq"] = out.last_seq;
+                        respond(purge_reply(out, std::move(body), what));
+                      });
+}
+
+/// DELETE /admin/v1/tenants/{tenant}: every stored topic of the tenant.
+void purge_tenant_route(actors::node_context& ctx, const http_router::request& req,
+                        http_router::respond_fn respond) {
+  auto named = name_in_path(req, tenants_path);
+  if (auto* refused = std::get_if<http_reply>(&named)) {
+    return respond(std::move(*refused));
+  }
+  auto& tenant = std::get<0>(named);
+  if (!valid_tenant(tenant)) {
+    return respond(http_error(bad_request, "the path must name a tenant of 1-255 bytes: " +
+                                               tenants_path + "{tenant}, percent-encoded"));
+  }
+  if (auto parsed = params_of(req, {}); std::holds_alternative<http_reply>(parsed)) {
+    return respond(std::get<http_reply>(std::move(parsed)));
+  }
+  json body{{"tenant", tenant}};
+  const auto what = "tenant '" + tenant + "'";
+  actors::purge_tenant(ctx, std::move(tenant),
+                       [respond = std::move(respond), body = std::move(body),
+                        what](actors::purge_outcome out) mutable {
+                         body["topics"] = out.topics;
+                         respond(purge_reply(out, std::move(body), what));
+                       });
+}
+
+/// An admin write: refused without admin rights or while the node drains, else `write`.
+template <class Write>
+http_router::handler admin_write(actors::node_context& ctx, const std::atomic<bool>& stopping,
+                                 Write write) {
+  return
+      [&ctx, &stopping, write](const http_router::request& req, http_router::respond_fn respond) {
+        if (auto refused = refuse_admin(ctx, req)) {
+          return respond(std::move(*refused));
+        }
+        if (stopping) {
+          return respond(http_error(protocol::error_code::unavailable,
+                                    "the node is draining; call another node", 1000));
+        }
+        write(req, std::move(respond));
+      };
+}
+
 /// An admin read: refused without admin rights, else `view`'s answer.
 template <class View> http_router::sync_handler admin(actors::node_context& ctx, View view) {
   return [&ctx, view](const http_router::request& req) {
@@ -232,6 +340,18 @@ void add_admin_routes(http_router& router, actors::node_context& ctx,
              admin(ctx, [&ctx](const http_router::request& req) { return topics_view(ctx, req); }));
   router.add(http::verb::get, "/admin/v1/groups",
              admin(ctx, [&ctx](const http_router::request& req) { return groups_view(ctx, req); }));
+  router.add_prefix(
+      http::verb::delete_, topics_path,
+      admin_write(ctx, stopping,
+                  [&ctx](const http_router::request& req, http_router::respond_fn respond) {
+                    purge_topic_route(ctx, req, std::move(respond));
+                  }));
+  router.add_prefix(
+      http::verb::delete_, tenants_path,
+      admin_write(ctx, stopping,
+                  [&ctx](const http_router::request& req, http_router::respond_fn respond) {
+                    purge_tenant_route(ctx, req, std::move(respond));
+                  }));
 }
 
 } // namespace switchyard::transport

@@ -31,8 +31,10 @@ void add_api_routes(http_router& router, actors::node_context& ctx,
 
 namespace switchyard::transport {
 
-/// The admin reads for the console and the CLI (PROTOCOL.md, HTTP API): /admin/v1/status,
-/// /admin/v1/tenants, /admin/v1/topics and /admin/v1/groups.
+/// The admin calls for the console and the CLI (PROTOCOL.md, HTTP API): the reads
+/// /admin/v1/status, /admin/v1/tenants, /admin/v1/topics and /admin/v1/groups, and the
+/// purges DELETE /admin/v1/topics/{topic} and /admin/v1/tenants/{tenant} (503 while
+/// `stopping`).
 void add_admin_routes(http_router& router, actors::node_context& ctx,
                       const std::atomic<bool>& stopping);
 

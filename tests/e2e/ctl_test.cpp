@@ -160,6 +160,29 @@ TEST_F(Ctl, StatsShowsTheNodeAndItsTenants) {
   EXPECT_NE(out.find("TENANT"), std::string::npos) << out;
 }
 
+TEST_F(Ctl, PurgeNeedsYesAndDeletesWhatATopicOrTenantStores) {
+  start();
+  ASSERT_EQ(ctl({"publish", "p", "1"}).first, 0);
+  ASSERT_EQ(ctl({"publish", "p", "2"}).first, 0);
+  auto [unconfirmed, u_out] = ctl({"purge", "p"});
+  EXPECT_EQ(unconfirmed, 2);
+  EXPECT_NE(u_out.find("--yes"), std::string::npos) << u_out;
+  EXPECT_EQ(ctl({"purge", "p", "--whole-tenant", "--yes"}).first, 2);
+  auto purged = ctl_json({"purge", "p", "--yes"});
+  ASSERT_EQ(purged.size(), 1u);
+  EXPECT_EQ(purged[0]["purged_events"], 2);
+  EXPECT_EQ(purged[0]["last_seq"], 2);
+  auto next = ctl_json({"publish", "p", "3"});
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0]["seq"], 3);
+  auto [missing, m_out] = ctl({"purge", "nothing", "--yes"});
+  EXPECT_EQ(missing, 1);
+  EXPECT_NE(m_out.find("not_found"), std::string::npos) << m_out;
+  auto [status, out] = ctl({"purge", "--whole-tenant", "--yes"});
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("purged tenant default: 1 topics, 1 events"), std::string::npos) << out;
+}
+
 TEST_F(Ctl, ErrorsNameTheirCauseAndExitNonZero) {
   start();
   auto [forbidden, f_out] = ctl({"publish", "dead/x", "1"});

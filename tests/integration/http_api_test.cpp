@@ -8,6 +8,8 @@
 #include "tests/support/ws_client.hpp"
 
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -233,6 +235,56 @@ TEST_F(HttpApi, ADrainingNodeAnswers503) {
   EXPECT_EQ(code_of(answer), "unavailable");
   EXPECT_EQ(answer.headers["retry-after"], "1");
   EXPECT_EQ(get(node.port(), "/api/v1/topics/t/history?from_seq=1").status, 503);
+}
+
+TEST_F(HttpApi, AnOpenBreakerIs503CircuitOpenWithRetryAfter) {
+  test_node node{[](runtime::node_config& cfg) {
+    cfg.tenants.defaults.publish_per_s = 10;
+    cfg.tenants.breaker.open_after_ms = 300;
+    cfg.tenants.breaker.cooldown_ms = 5000;
+  }};
+  http_answer answer;
+  for (int i = 0; i < 200 && code_of(answer) != "circuit_open"; ++i) {
+    answer = post_publish(node.port(), {{"topic", "t"}, {"data", i}});
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_EQ(code_of(answer), "circuit_open") << "the breaker never opened: " << answer.body;
+  EXPECT_EQ(answer.status, 503);
+  ASSERT_TRUE(answer.headers.contains("retry-after"));
+  EXPECT_GE(std::stoll(answer.headers["retry-after"]), 1);
+}
+
+TEST_F(HttpApi, AStoredEventThatNoLongerDecodesIs500AndTheNodeGoesOn) {
+  temp_dir dir;
+  const auto data_dir = (dir.path() / "data").string();
+  const auto on_dir = [&](runtime::node_config& cfg) { cfg.store.data_dir = data_dir; };
+  const std::string marker = "bytes-the-disk-will-spoil";
+  {
+    test_node node{on_dir};
+    ASSERT_EQ(post_publish(node.port(), {{"topic", "t"}, {"data", marker}}).status, 200);
+  }
+  // Spoil the record's version byte on disk (LMDB keeps no checksums): the value is
+  // version, ts (8 bytes), key and idem lengths (1 byte each, empty), then the data,
+  // a MessagePack str with a 1-byte header.
+  std::fstream file(data_dir + "/data.mdb", std::ios::in | std::ios::out | std::ios::binary);
+  std::string bytes{std::istreambuf_iterator<char>(file), {}};
+  const auto at = bytes.find(marker);
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_EQ(bytes.find(marker, at + 1), std::string::npos);
+  const auto version_at = at - 1 - 2 - 8 - 1;
+  ASSERT_EQ(bytes[version_at], '\x01');
+  file.clear();
+  file.seekp(static_cast<std::streamoff>(version_at));
+  file.put('\x7f');
+  file.close();
+
+  test_node node{on_dir};
+  auto answer = get(node.port(), "/api/v1/topics/t/history?from_seq=1");
+  EXPECT_EQ(answer.status, 500) << answer.body;
+  EXPECT_EQ(code_of(answer), "internal");
+  auto next = post_publish(node.port(), {{"topic", "t"}, {"data", 2}});
+  ASSERT_EQ(next.status, 200) << next.body;
+  EXPECT_EQ(json::parse(next.body)["seq"], 2);
 }
 
 } // namespace

@@ -435,6 +435,50 @@ TEST_F(EventStore, TheSweeperForgetsIdemEntriesPastTheWindowAndInactiveGroups) {
   EXPECT_TRUE(per_batch[0].duplicates.empty());
 }
 
+TEST_F(EventStore, APurgeDeletesEventsIdemAndGroupsInStepsAndKeepsTheSeq) {
+  auto b = make_batch("t", "a", 1, 10);
+  b.events[2].idem = "token";
+  ASSERT_TRUE(append({b, make_batch("t", "other", 1, 3)}).ok());
+  std::vector<batch_result> per_batch;
+  ASSERT_TRUE(
+      store_->append({}, per_batch, std::vector<group_write>{{"t", "a", "w", group_state{}}}).ok());
+  purge_result out;
+  uint64_t events = 0;
+  std::size_t steps = 0;
+  do {
+    ASSERT_TRUE(store_->purge("t", "a", 8, 3, out).ok());
+    EXPECT_TRUE(out.found);
+    events += out.events;
+    ++steps;
+  } while (out.more && steps < 100);
+  EXPECT_GT(steps, 2u); // a budget of 3 takes several steps
+  EXPECT_EQ(events, 8u);
+  // Only what the purge reached goes: 9 and 10 were appended after it began.
+  EXPECT_EQ(seqs_of(read_all("t", "a")), (seq_list{9, 10}));
+  EXPECT_EQ(info("t", "a").first_seq, 9u);
+  ASSERT_TRUE(store_->purge("t", "a", 10, 100, out).ok());
+  EXPECT_EQ(out.events, 2u);
+  EXPECT_FALSE(out.more);
+  EXPECT_EQ(info("t", "a").first_seq, 0u);
+  EXPECT_EQ(info("t", "a").last_seq, 10u); // no seq is handed out twice
+  std::vector<std::pair<std::string, group_state>> groups;
+  ASSERT_TRUE(store_->list_groups("t", "a", groups).ok());
+  EXPECT_TRUE(groups.empty());
+  topic_page page;
+  ASSERT_TRUE(store_->list_topics(std::string("t"), "a", "", 10, page).ok());
+  ASSERT_EQ(page.topics.size(), 1u);
+  EXPECT_EQ(page.topics[0].bytes, 0u);
+  // The token is new again, and the topic goes on from its last seq.
+  append_batch again{"t", "a", {make_event(11, 2000, "x", {}, "token")}};
+  ASSERT_TRUE(store_->append(std::vector{again}, per_batch).ok());
+  EXPECT_TRUE(per_batch[0].duplicates.empty());
+  EXPECT_EQ(seqs_of(read_all("t", "a")), (seq_list{11}));
+  EXPECT_EQ(read_all("t", "other"), make_batch("t", "other", 1, 3).events);
+  ASSERT_TRUE(store_->purge("t", "never", 5, 100, out).ok());
+  EXPECT_FALSE(out.found);
+  EXPECT_EQ(info("t", "never").last_seq, 0u);
+}
+
 TEST_F(EventStore, EmptyAppendAndEmptyBatchesStoreNothing) {
   std::vector<batch_result> per_batch;
   EXPECT_TRUE(store_->append({}, per_batch).ok());

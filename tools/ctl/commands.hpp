@@ -60,6 +60,14 @@ int run_replay(const common_options& common, const replay_options& opts);
 
 int run_stats(const common_options& common);
 
+struct purge_options {
+  std::string topic;
+  std::string tenant = "default";
+  bool whole_tenant = false; ///< every topic of `tenant` instead of `topic`
+  bool yes = false;          ///< the user confirmed
+};
+int run_purge(const common_options& common, const purge_options& opts);
+
 struct inspect_options {
   std::string data_dir;
 };

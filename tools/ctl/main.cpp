@@ -90,6 +90,16 @@ int main(int argc, char** argv) {
   auto* stats_cmd = app.add_subcommand("stats", "The node's status and tenants (admin)");
   stats_cmd->callback([&] { command = [&] { return run_stats(common); }; });
 
+  purge_options purge;
+  auto* purge_cmd = app.add_subcommand(
+      "purge", "Delete a topic's stored events, idem tokens and queue groups (admin); its seq "
+               "goes on");
+  purge_cmd->add_option("topic", purge.topic, "Topic");
+  purge_cmd->add_option("--tenant", purge.tenant, "The topic's tenant")->capture_default_str();
+  purge_cmd->add_flag("--whole-tenant", purge.whole_tenant, "Purge every topic of --tenant");
+  purge_cmd->add_flag("--yes", purge.yes, "Confirm: what is purged cannot be brought back");
+  purge_cmd->callback([&] { command = [&] { return run_purge(common, purge); }; });
+
   inspect_options inspect;
   auto* inspect_cmd = app.add_subcommand(
       "inspect", "Read a node's store directly, read-only: topics, sizes, seq ranges, groups");
