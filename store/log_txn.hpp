@@ -92,6 +92,13 @@ private:
                    std::optional<idem_record>& out) const;
   /// The lowest floor of the topic's groups (none: nullopt).
   status min_group_floor(uint64_t topic_id, std::optional<uint64_t>& out) const;
+  /// Whether an event (its seq and fields) is to be deleted.
+  using doomed_fn = std::function<bool(uint64_t seq, const event_fields& ev)>;
+  /// Deletes the topic's events from its oldest on while `doomed` says so and the budget
+  /// lasts (`more` once it ran out), keeping rec's first_seq and bytes in step; `deleted`
+  /// counts them. Writes nothing else: the caller stores `rec`.
+  status delete_oldest(topic_record& rec, std::size_t& budget, uint64_t& deleted, bool& more,
+                       const doomed_fn& doomed);
   /// Deletes the topic's oldest events the policy removes, up to `budget`.
   status sweep_topic(const sweep_request& req, topic_record& rec, std::size_t& budget,
                      sweep_result& out);

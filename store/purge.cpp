@@ -3,8 +3,6 @@
 
 #include "store/log_txn.hpp"
 
-#include <algorithm>
-
 namespace switchyard::store {
 
 namespace {
@@ -45,41 +43,11 @@ status delete_prefixed(MDB_txn* t, MDB_dbi dbi, const std::string& prefix, std::
 
 status log_txn::purge_topic(const std::string& key, topic_record& rec, uint64_t up_to,
                             std::size_t budget, purge_result& out) {
-  cursor c;
-  if (int rc = c.open(txn_.get(), env_.events()); rc != 0) {
-    return lmdb_error(rc, "mdb_cursor_open events");
-  }
   const uint64_t before = out.events;
-  if (rec.first_seq != 0 && rec.first_seq <= up_to) {
-    const event_key start = make_event_key(rec.id, rec.first_seq);
-    MDB_val k = to_val({start.data(), start.size()});
-    MDB_val v;
-    int rc = mdb_cursor_get(c.get(), &k, &v, MDB_SET_RANGE);
-    while (rc == 0) {
-      const auto ek = decode_event_key(to_view(k));
-      if (!ek || ek->topic_id != rec.id || ek->seq > up_to) {
-        break;
-      }
-      if (budget == 0) {
-        out.more = true;
-        break;
-      }
-      const auto ev = decode_event(to_view(v));
-      if (!ev) {
-        return {status::code::corrupt, "corrupt event record seq=" + std::to_string(ek->seq)};
-      }
-      rec.bytes -= std::min<uint64_t>(rec.bytes, ev->data.size());
-      rec.first_seq = ek->seq + 1;
-      --budget;
-      ++out.events;
-      rc = delete_and_next(c.get(), k, v);
-    }
-    if (rc != 0 && rc != MDB_NOTFOUND) {
-      return lmdb_error(rc, "mdb_cursor_get events");
-    }
-    if (rec.first_seq > rec.last_seq) {
-      rec.first_seq = 0; // none stored; the next append sets it again
-    }
+  if (status s = delete_oldest(rec, budget, out.events, out.more,
+                               [up_to](uint64_t seq, const event_fields&) { return seq <= up_to; });
+      !s.ok()) {
+    return s;
   }
   if (out.events != before) {
     if (status s = put(env_.topics(), key, encode_topic(rec), 0, "mdb_put topics"); !s.ok()) {

@@ -37,6 +37,50 @@ status log_txn::min_group_floor(uint64_t topic_id, std::optional<uint64_t>& out)
   return rc == 0 || rc == MDB_NOTFOUND ? status{} : lmdb_error(rc, "mdb_cursor_get groups");
 }
 
+status log_txn::delete_oldest(topic_record& rec, std::size_t& budget, uint64_t& deleted, bool& more,
+                              const doomed_fn& doomed) {
+  if (rec.first_seq == 0) {
+    return {};
+  }
+  cursor c;
+  if (int rc = c.open(txn_.get(), env_.events()); rc != 0) {
+    return lmdb_error(rc, "mdb_cursor_open events");
+  }
+  const event_key start = make_event_key(rec.id, rec.first_seq);
+  MDB_val k = to_val({start.data(), start.size()});
+  MDB_val v;
+  int rc = mdb_cursor_get(c.get(), &k, &v, MDB_SET_RANGE);
+  while (rc == 0) {
+    const auto ek = decode_event_key(to_view(k));
+    if (!ek || ek->topic_id != rec.id) {
+      break;
+    }
+    const auto ev = decode_event(to_view(v));
+    if (!ev) {
+      return {status::code::corrupt, "corrupt event record seq=" + std::to_string(ek->seq)};
+    }
+    if (!doomed(ek->seq, *ev)) {
+      break;
+    }
+    if (budget == 0) {
+      more = true;
+      break;
+    }
+    rec.bytes -= std::min<uint64_t>(rec.bytes, ev->data.size());
+    rec.first_seq = ek->seq + 1;
+    --budget;
+    ++deleted;
+    rc = delete_and_next(c.get(), k, v);
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND) {
+    return lmdb_error(rc, "mdb_cursor_get events");
+  }
+  if (rec.first_seq > rec.last_seq) {
+    rec.first_seq = 0; // none stored; the next append sets it again
+  }
+  return {};
+}
+
 status log_txn::sweep_topic(const sweep_request& req, topic_record& rec, std::size_t& budget,
                             sweep_result& out) {
   const auto& p = req.policy;
@@ -50,46 +94,13 @@ status log_txn::sweep_topic(const sweep_request& req, topic_record& rec, std::si
                                    ? rec.last_seq - p.max_events + 1
                                    : 0;
   const int64_t cutoff = p.max_age_ms > 0 ? req.now_ms - p.max_age_ms : INT64_MIN;
-  cursor c;
-  if (int rc = c.open(txn_.get(), env_.events()); rc != 0) {
-    return lmdb_error(rc, "mdb_cursor_open events");
-  }
-  const event_key start = make_event_key(rec.id, rec.first_seq);
-  MDB_val k = to_val({start.data(), start.size()});
-  MDB_val v;
-  int rc = mdb_cursor_get(c.get(), &k, &v, MDB_SET_RANGE);
-  while (rc == 0) {
-    const auto ek = decode_event_key(to_view(k));
-    if (!ek || ek->topic_id != rec.id || ek->seq >= keep_from) {
-      break;
-    }
-    const auto ev = decode_event(to_view(v));
-    if (!ev) {
-      return {status::code::corrupt, "corrupt event record seq=" + std::to_string(ek->seq)};
-    }
-    const bool old = ev->ts_ms < cutoff;
-    const bool beyond_count = ek->seq < count_below;
-    const bool beyond_bytes = p.max_bytes > 0 && rec.bytes > p.max_bytes;
-    if (!old && !beyond_count && !beyond_bytes) {
-      break;
-    }
-    if (budget == 0) {
-      out.more = true;
-      break;
-    }
-    rec.bytes -= std::min<uint64_t>(rec.bytes, ev->data.size());
-    rec.first_seq = ek->seq + 1;
-    --budget;
-    ++out.events;
-    rc = delete_and_next(c.get(), k, v);
-  }
-  if (rc != 0 && rc != MDB_NOTFOUND) {
-    return lmdb_error(rc, "mdb_cursor_get events");
-  }
-  if (rec.first_seq > rec.last_seq) {
-    rec.first_seq = 0; // none stored; the next append sets it again
-  }
-  return {};
+  return delete_oldest(rec, budget, out.events, out.more,
+                       [&](uint64_t seq, const event_fields& ev) {
+                         const bool old = ev.ts_ms < cutoff;
+                         const bool beyond_count = seq < count_below;
+                         const bool beyond_bytes = p.max_bytes > 0 && rec.bytes > p.max_bytes;
+                         return seq < keep_from && (old || beyond_count || beyond_bytes);
+                       });
 }
 
 status log_txn::sweep_topics(const sweep_request& req, std::string& from, std::size_t& budget,
