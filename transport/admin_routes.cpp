@@ -6,6 +6,7 @@
 #include "actors/clock.hpp"
 #include "actors/node_context.hpp"
 #include "actors/purge.hpp"
+#include "protocol/jwt.hpp"
 #include "protocol/message.hpp"
 #include "store/event_store.hpp"
 #include "transport/api_routes.hpp"
@@ -239,7 +240,7 @@ std::variant<std::string, http_reply> name_in_path(const http_router::request& r
 }
 
 bool valid_tenant(const std::string& tenant) {
-  return !tenant.empty() && tenant.size() <= 255;
+  return !tenant.empty() && tenant.size() <= protocol::max_claim_name_bytes;
 }
 
 /// DELETE /admin/v1/topics/{topic}?tenant=: {topic} percent-encoded, an unencoded '/'
