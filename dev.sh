@@ -3,7 +3,7 @@
 #   ./dev.sh start [switchyard options]   install what is missing, build (with switchyard-ctl),
 #                                         start a node
 #   ./dev.sh test                         install, build with ASan+UBSan, run the whole suite
-#   ./dev.sh build                        install and build (Release) only
+#   ./dev.sh build [targets...]           install and build (Release) only: all, or the targets
 #   ./dev.sh deps                         install the Debian packages only
 #   ./dev.sh tsan                         ThreadSanitizer against a TSan-built CAF (cached
 #                                         outside the tree), run the concurrency tests
@@ -50,13 +50,20 @@ configure_and_build() { # build-dir build-type sanitizers [targets...]
   "${NICE[@]}" cmake --build "$dir" -j "$JOBS" ${1:+--target "$@"}
 }
 
-# The console's browser test drives Debian's Chromium with playwright-core from npm
-# (pinned by tests/browser/package-lock.json; it downloads no browser).
+# The browser tests drive Debian's Chromium with playwright-core from npm (pinned by
+# tests/browser/package-lock.json; it downloads no browser); the research sample's test
+# also runs the sample's worker (ws, pinned by samples/research/package-lock.json).
 browser_test_deps() {
   local dir=tests/browser
   if [ ! -d "$dir/node_modules/playwright-core" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
     say "installing the browser test's npm packages"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  # The research sample's worker (its browser test runs it).
+  local sample=samples/research
+  if [ ! -d "$sample/node_modules/ws" ] || [ "$sample/package-lock.json" -nt "$sample/node_modules" ]; then
+    say "installing the research sample's npm packages"
+    (cd "$sample" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 }
 
@@ -101,8 +108,9 @@ tsan() {
 case "${1:-start}" in
   deps) deps ;;
   build)
+    shift || true
     deps
-    configure_and_build build/release Release ""
+    configure_and_build build/release Release "" "$@"
     ;;
   start)
     shift || true

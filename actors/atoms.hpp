@@ -17,6 +17,7 @@ using demoted_atom = caf::atom_constant<caf::atom("demoted")>;
 using detach_atom = caf::atom_constant<caf::atom("detach")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using events_atom = caf::atom_constant<caf::atom("events")>;
+using fire_atom = caf::atom_constant<caf::atom("fire")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using frame_atom = caf::atom_constant<caf::atom("frame")>;
 using group_atom = caf::atom_constant<caf::atom("group")>;
@@ -48,6 +49,7 @@ using sync_atom = caf::atom_constant<caf::atom("sync")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using token_atom = caf::atom_constant<caf::atom("token")>;
 using unsub_atom = caf::atom_constant<caf::atom("unsub")>;
+using wake_atom = caf::atom_constant<caf::atom("wake")>;
 using written_atom = caf::atom_constant<caf::atom("written")>;
 
 } // namespace switchyard::actors

@@ -358,6 +358,13 @@ void on_publish(connection_actor* self, protocol::client_message& msg, publish_r
     return send_error(self, msg.id, protocol::error_code::forbidden,
                       "this token may not publish to '" + msg.topic + "' (claim 'pub')");
   }
+  if (auto kind = protocol::agent_inbox_kind(msg.topic);
+      kind && std::find(st.ctx->agent_kinds.begin(), st.ctx->agent_kinds.end(), *kind) ==
+                  st.ctx->agent_kinds.end()) {
+    return send_error(self, msg.id, protocol::error_code::not_found,
+                      "no agent kind '" + std::string{*kind} + "' runs on this node (topic '" +
+                          msg.topic + "')");
+  }
   if (event_too_large(st, msg)) {
     return send_error(self, msg.id, protocol::error_code::too_large,
                       "the event would exceed limits.max_frame_bytes for its subscribers");

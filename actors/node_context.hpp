@@ -94,6 +94,13 @@ struct node_context {
   caf::actor registry;             ///< registry_actor
   caf::actor group_registry;       ///< group_registry_actor
   caf::actor tenants;              ///< tenant_registry_actor
+  /// Agent sessions (agents/host): the router inbox topics wake after each commit with
+  /// (wake_atom, topic_key, last seq), and the sessions' supervisor. Null when the node
+  /// runs no agent kinds.
+  caf::actor agents;
+  caf::actor agent_sessions;
+  /// The registered agent kinds: a publish to the inbox of any other kind is not_found.
+  std::vector<std::string> agent_kinds;
   std::vector<caf::actor> readers; ///< store_reader_actor, one per reader thread
   connection_limits limits;
   topic_limits topics;

@@ -5,6 +5,7 @@
 #include "actors/log.hpp"
 #include "actors/node_context.hpp"
 #include "actors/presence_set.hpp"
+#include "actors/registry.hpp"
 #include "actors/topic_state.hpp"
 #include "protocol/codec.hpp"
 
@@ -53,6 +54,9 @@ struct topic_actor_state {
   int64_t last_presence_push_ms = 0; ///< steady ms
   /// Queue groups of this topic: each is told the durable last seq after every commit.
   std::vector<attached_group> groups;
+  /// An agent session's inbox: the agent router hears of every commit (it wakes, or
+  /// starts, the session).
+  bool agent_inbox = false;
   /// One per staged publish_batch, in order (in-flight ones travel with their batch).
   std::vector<reply_address> staged_replies;
   std::size_t json_subscribers = 0;
@@ -455,6 +459,10 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
         st.ctx->metrics.events_stored_total.fetch_add(batch.events.size(),
                                                       std::memory_order_relaxed);
         fan_out(self, st.log.commit(batch, st.json_subscribers > 0, st.msgpack_subscribers > 0));
+        if (st.agent_inbox && !batch.events.empty()) {
+          caf::anon_send(st.ctx->agents, wake_atom::value,
+                         topic_key(st.log.tenant(), st.log.topic()), st.log.durable_seq());
+        }
         if (!st.groups.empty() && !batch.events.empty()) {
           auto events =
               std::make_shared<const std::vector<store::event_record>>(std::move(batch.events));
@@ -499,6 +507,7 @@ topic_actor::behavior_type topic_init(topic_pointer self, node_context* ctx, std
   st.ctx = ctx;
   ++ctx->live_topics; // until the state goes (~topic_actor_state)
   st.writer = caf::actor_cast<store_writer_actor>(ctx->writer);
+  st.agent_inbox = ctx->agents && protocol::agent_inbox_kind(topic).has_value();
   st.log = topic_state{std::move(tenant), std::move(topic),
                        static_cast<std::size_t>(ctx->topics.max_pending)};
   self->set_down_handler([=](caf::down_msg& dm) {

@@ -115,6 +115,11 @@ inline constexpr std::string_view internal = "internal";
 /// topic may be longer by its prefix). Group names follow the same rule.
 bool valid_topic(std::string_view name);
 
+/// The kind of an agent session's inbox, `agents/<kind>/<session>` (exactly three
+/// segments, none empty); nullopt for any other topic (`agents/<kind>/<session>/out` is
+/// an ordinary topic).
+std::optional<std::string_view> agent_inbox_kind(std::string_view topic);
+
 /// Dead letters of topic T go to `dead/T`, written only by the node.
 inline constexpr std::string_view dead_letter_prefix = "dead/";
 inline bool is_dead_letter_topic(std::string_view name) {

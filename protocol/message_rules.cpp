@@ -23,6 +23,20 @@ std::string_view to_string(op o) {
   return i < op_names.size() ? op_names[i] : "unknown";
 }
 
+std::optional<std::string_view> agent_inbox_kind(std::string_view topic) {
+  constexpr std::string_view prefix = "agents/";
+  if (!topic.starts_with(prefix)) {
+    return std::nullopt;
+  }
+  const auto rest = topic.substr(prefix.size());
+  const auto slash = rest.find('/');
+  if (slash == 0 || slash == std::string_view::npos || slash + 1 == rest.size() ||
+      rest.find('/', slash + 1) != std::string_view::npos) {
+    return std::nullopt;
+  }
+  return rest.substr(0, slash);
+}
+
 bool valid_topic(std::string_view name) {
   // A dead-letter topic may exceed the limit by its prefix (PROTOCOL.md, Reserved names).
   const std::size_t max = 200 + (is_dead_letter_topic(name) ? dead_letter_prefix.size() : 0);

@@ -7,8 +7,13 @@
 #include "transport/ws_server.hpp"
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace switchyard::agents::detail {
+struct kind_entry;
+}
 
 namespace switchyard::runtime {
 
@@ -33,6 +38,8 @@ struct node_config {
   std::string scheduler = "sharing";       ///< CAF scheduler policy: sharing or stealing
   int64_t max_throughput = 100;            ///< messages an actor handles before yielding its thread
   int64_t metrics_max_tenant_labels = 100; ///< key metrics.max_tenant_labels
+  /// Agent kinds this node runs (switchyard::app::add_kind; not a config key).
+  std::vector<std::shared_ptr<const agents::detail::kind_entry>> agent_kinds;
 };
 
 /// What start-up should do after reading the configuration.

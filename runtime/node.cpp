@@ -9,6 +9,7 @@
 #include "actors/store_reader.hpp"
 #include "actors/store_writer.hpp"
 #include "actors/tenant.hpp"
+#include "agents/host/session_host.hpp"
 #include "runtime/log.hpp"
 #include "store/event_store.hpp"
 #include "transport/ws_server.hpp"
@@ -141,6 +142,14 @@ bool node::start(std::string& error) {
   ctx.registry = caf::actor_cast<caf::actor>(actors::spawn_registry(*d.system, ctx));
   ctx.group_registry = caf::actor_cast<caf::actor>(actors::spawn_group_registry(*d.system, ctx));
   ctx.tenants = caf::actor_cast<caf::actor>(actors::spawn_tenant_registry(*d.system, ctx));
+  if (!d.cfg.agent_kinds.empty()) {
+    for (const auto& kind : d.cfg.agent_kinds) {
+      ctx.agent_kinds.push_back(kind->name);
+    }
+    auto host = agents::host::spawn_agent_host(*d.system, ctx, d.cfg.agent_kinds);
+    ctx.agents = host.router;
+    ctx.agent_sessions = host.sessions;
+  }
   d.server = std::make_unique<transport::ws_server>(ctx, d.cfg.server);
   d.server->on_drained([this] { request_stop(); });
   d.running = true;
@@ -209,8 +218,13 @@ void node::stop() {
   d.server->stop();
   {
     caf::scoped_actor self{*d.system};
-    // Groups, then topics, so every write they sent is in the writer's mailbox before
-    // its shutdown message: the writer commits it all, then quits.
+    // Agent sessions, groups, then topics, so every write they sent is in the writer's
+    // mailbox before its shutdown message: the writer commits it all, then quits.
+    if (d.ctx->agents) {
+      self->send_exit(d.ctx->agents, caf::exit_reason::user_shutdown);
+      self->request(d.ctx->agent_sessions, caf::infinite, actors::shutdown_atom::value)
+          .receive([](bool) {}, [](caf::error&) {});
+    }
     self->request(caf::actor_cast<actors::group_registry_actor>(d.ctx->group_registry),
                   caf::infinite, actors::shutdown_atom::value)
         .receive([](bool) {}, [](caf::error&) {});
@@ -225,6 +239,8 @@ void node::stop() {
       self->send_exit(reader, caf::exit_reason::user_shutdown);
     }
   }
+  d.ctx->agents = nullptr;
+  d.ctx->agent_sessions = nullptr;
   d.ctx->registry = nullptr;
   d.ctx->group_registry = nullptr;
   d.ctx->tenants = nullptr;

@@ -152,7 +152,8 @@ std::string metrics_text(const actors::node_context& ctx, bool draining) {
             load(m.bytes_out_total));
   e.counter("switchyard_redeliveries_total", "queue-group deliveries after the first attempt",
             load(m.redeliveries_total));
-  e.counter("switchyard_dead_letters_total", "events moved to dead/<topic>",
+  e.counter("switchyard_dead_letters_total",
+            "events moved to dead/<topic> (queue groups and agent sessions)",
             load(m.dead_letters_total));
   e.gauge("switchyard_queue_lag_events",
           "events running queue groups have yet to finish, summed over groups", m.queue_lag.load());

@@ -1,0 +1,24 @@
+#include "switchyard/agents/effect_id.hpp"
+
+#include "protocol/detail/base64url.hpp"
+
+#include <openssl/sha.h>
+
+namespace switchyard::agents {
+
+std::string effect_id::name() const {
+  return session + '#' + std::to_string(seq) + '.' + std::to_string(index);
+}
+
+std::string effect_id::token() const {
+  return effect_token(name());
+}
+
+std::string effect_token(std::string_view name) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(name.data()), name.size(), digest);
+  return protocol::detail::base64url_encode(
+      std::string_view{reinterpret_cast<const char*>(digest), sizeof digest});
+}
+
+} // namespace switchyard::agents

@@ -1,0 +1,482 @@
+#include "agents/host/session_host.hpp"
+
+#include "actors/clock.hpp"
+#include "actors/interfaces.hpp"
+#include "actors/keyed_supervisor.hpp"
+#include "actors/log.hpp"
+#include "actors/node_context.hpp"
+#include "actors/registry.hpp"
+#include "actors/store_reader.hpp"
+#include "agents/host/log.hpp"
+#include "protocol/message.hpp"
+#include "store/event_store.hpp"
+#include "switchyard/agents/detail/envelope.hpp"
+#include "switchyard/agents/detail/session_engine.hpp"
+
+#include <deque>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include <caf/all.hpp>
+
+namespace switchyard::agents::host {
+
+namespace {
+
+using namespace std::chrono_literals;
+using actors::fire_atom;
+using actors::lookup_atom;
+using actors::passivate_atom;
+using actors::publish_atom;
+using actors::read_atom;
+using actors::retry_atom;
+using actors::tick_atom;
+using actors::wake_atom;
+using steady = std::chrono::steady_clock;
+
+/// One live session.
+///   wake       (from the router) its inbox holds events up to this seq -> true (a
+///              session that stopped meanwhile answers nothing, and the router tries again)
+///   fire       (from itself) an armed timer, timeout or join deadline may be due
+///   retry      (from itself) a read or a publish failed a moment ago: try again
+///   passivate / tick  (from its supervisor) stop when idle and nothing is armed
+using session_actor = caf::typed_actor<caf::replies_to<wake_atom, uint64_t>::with<bool>,
+                                       caf::reacts_to<fire_atom>, caf::reacts_to<retry_atom>,
+                                       caf::reacts_to<passivate_atom>, caf::reacts_to<tick_atom>>;
+using session_registry_actor = actors::supervisor_actor<session_actor>;
+
+constexpr std::size_t read_chunk = 256;
+constexpr auto retry_after = 100ms;
+
+using kind_map = std::map<std::string, std::shared_ptr<const detail::kind_entry>, std::less<>>;
+
+struct session_names {
+  std::string tenant;
+  std::string inbox; ///< agents/<kind>/<session>
+  std::string kind;
+  std::string key;
+};
+
+session_names split_key(const std::string& key) {
+  const auto n = static_cast<std::size_t>(static_cast<uint8_t>(key.at(0)));
+  session_names names{key.substr(1, n), key.substr(1 + n), {}, {}};
+  const auto first = names.inbox.find('/');
+  const auto second = names.inbox.find('/', first + 1);
+  names.kind = names.inbox.substr(first + 1, second - first - 1);
+  names.key = names.inbox.substr(second + 1);
+  return names;
+}
+
+struct session_state {
+  actors::node_context* ctx = nullptr;
+  std::shared_ptr<const detail::kind_entry> kind;
+  session_names names;
+  std::unique_ptr<detail::session_engine> engine;
+  uint64_t known_last = 0;               ///< the inbox holds events up to here (as last heard)
+  bool started = false;                  ///< the first read answered
+  bool reading = false;                  ///< a store read is on its way
+  bool publishing = false;               ///< a publish (or its topic's look-up) is on its way
+  bool retry_armed = false;              ///< a retry message is on its way
+  std::deque<store::event_record> ready; ///< read, not yet handled
+  /// Effects of the last handled event not yet acknowledged by their topics, in order:
+  /// the next event waits for them.
+  std::deque<detail::effect> outstanding;
+  /// Timer tokens whose firing was published but not yet handled.
+  std::set<std::string> fired;
+  int64_t fire_due_ms = 0; ///< when the armed `fire` message comes (0: none armed)
+  std::unordered_map<std::string, actors::topic_actor> topics; ///< looked up, by name
+  steady::time_point last_active = steady::now();
+  bool stop_when_idle = false;
+
+  static inline const char* name = "agent_session";
+
+  std::string describe() const {
+    return "tenant=" + actors::log_name(names.tenant) + " session=" + names.inbox;
+  }
+  bool idle() const {
+    return !reading && !publishing && ready.empty() && outstanding.empty() &&
+           engine->applied_seq() >= known_last && engine->armed().empty();
+  }
+};
+
+using session_pointer = session_actor::stateful_pointer<session_state>;
+
+void step(session_pointer self);
+
+void retry_soon(session_pointer self) {
+  auto& st = self->state;
+  if (!st.retry_armed) {
+    st.retry_armed = true;
+    self->delayed_send(self, retry_after, retry_atom::value);
+  }
+}
+
+void read_more(session_pointer self) {
+  auto& st = self->state;
+  st.reading = true;
+  actors::read_request req;
+  req.what = actors::read_request::kind::events;
+  req.tenant = st.names.tenant;
+  req.topic = st.names.inbox;
+  req.from_seq = st.engine->applied_seq() + 1;
+  req.limit = read_chunk;
+  req.max_bytes = std::size_t{4} << 20;
+  auto reader = actors::reader_for(*st.ctx, self->id());
+  self->request(reader, caf::infinite, read_atom::value, std::move(req))
+      .then(
+          [=](actors::read_result& result) {
+            auto& s = self->state;
+            s.reading = false;
+            if (!result.status.ok()) {
+              log().warn("agent.read_failed {} error=\"{}\"", s.describe(), result.status.message);
+              return retry_soon(self);
+            }
+            s.started = true;
+            if (result.page.events.empty()) {
+              s.known_last = s.engine->applied_seq(); // nothing stored beyond, for now
+            }
+            for (auto& ev : result.page.events) {
+              s.known_last = std::max(s.known_last, ev.seq);
+              s.ready.push_back(std::move(ev));
+            }
+            step(self);
+          },
+          [=](caf::error& err) {
+            auto& s = self->state;
+            s.reading = false;
+            log().warn("agent.read_failed {} error=\"{}\"", s.describe(),
+                       self->system().render(err));
+            retry_soon(self);
+          });
+}
+
+/// Runs the handler on the next read event. A handler that throws is run again from the
+/// state before the event (what a rebuild by replay gives, test_kit checks that), up to
+/// max_crashes_per_event times; then, or at once for a refused effect or a body that
+/// does not decode, the event is dead-lettered.
+/// False when the session failed (its state outgrew max_state_bytes) and quits.
+bool handle_next(session_pointer self) {
+  auto& st = self->state;
+  auto ev = std::move(st.ready.front());
+  st.ready.pop_front();
+  if (ev.seq <= st.engine->applied_seq()) {
+    return true;
+  }
+  const detail::inbox_event in{ev.seq, ev.ts_ms, ev.data};
+  std::string before;
+  try {
+    before = st.engine->snapshot();
+  } catch (const effect_refused& e) {
+    log().error("agent.failed {} seq={} error=\"{}\"", st.describe(), ev.seq, e.what());
+    self->quit(actors::make_failure(actors::failure::overloaded, e.what()));
+    return false;
+  }
+  detail::outcome out;
+  for (uint32_t crashes = 0;;) {
+    std::string error;
+    bool at_once = false;
+    try {
+      out = st.engine->handle(in, false);
+      break;
+    } catch (const effect_refused& e) {
+      error = e.what();
+      at_once = true;
+    } catch (const detail::body_error& e) {
+      error = e.what();
+      at_once = true;
+    } catch (const std::exception& e) {
+      error = e.what();
+    } catch (...) {
+      error = "an exception that is not a std::exception";
+    }
+    st.engine->restore(before);
+    ++crashes;
+    log().warn("agent.handler_failed {} seq={} attempt={} error=\"{}\"", st.describe(), ev.seq,
+               crashes, error);
+    if (at_once || crashes >= st.kind->options.max_crashes_per_event) {
+      out = st.engine->poison(in, crashes, error, false);
+      log().warn("agent.dead_letter {} seq={} attempts={}", st.describe(), ev.seq, crashes);
+      break;
+    }
+  }
+  for (const auto& line : out.logs) {
+    log().info("agent.log {} seq={} text=\"{}\"", st.describe(), ev.seq, line);
+  }
+  if (!out.dropped.empty()) {
+    log().debug("agent.dropped {} seq={} why=\"{}\"", st.describe(), ev.seq, out.dropped);
+  }
+  for (auto& e : out.effects) {
+    if (e.kind == detail::effect::what::dead_letter) {
+      ++st.ctx->metrics.dead_letters_total;
+    }
+    st.outstanding.push_back(std::move(e));
+  }
+  // A fired token the engine no longer arms was handled (or cancelled).
+  std::set<std::string> armed;
+  for (const auto& a : st.engine->armed()) {
+    armed.insert(a.token);
+  }
+  std::erase_if(st.fired, [&](const std::string& t) { return !armed.contains(t); });
+  return true;
+}
+
+/// Publishes the leading run of outstanding effects that go to one topic, as one batch;
+/// the rest waits for its acknowledgement, so effects land in the order decided.
+void publish_next(session_pointer self) {
+  auto& st = self->state;
+  const auto topic = st.outstanding.front().topic;
+  auto batch = std::make_shared<actors::publish_batch>();
+  for (const auto& e : st.outstanding) {
+    if (e.topic != topic) {
+      break;
+    }
+    batch->events.push_back({e.data, e.key, e.idem, 0});
+  }
+  const auto count = batch->events.size();
+  st.publishing = true;
+  auto failed = [=](const caf::error& err) {
+    auto& s = self->state;
+    s.publishing = false;
+    s.topics.erase(topic);
+    log().warn("agent.publish_failed {} topic={} error=\"{}\"", s.describe(), topic,
+               actors::failure_message(err, self->system().render(err)));
+    retry_soon(self);
+  };
+  auto publish = [=](const actors::topic_actor& handle) {
+    self->request(handle, caf::infinite, publish_atom::value, batch)
+        .then(
+            [=](const actors::publish_acks& acks) {
+              auto& s = self->state;
+              std::size_t taken = 0;
+              while (taken < acks.events.size() && !acks.events[taken].refused) {
+                ++taken;
+              }
+              s.publishing = false;
+              s.outstanding.erase(s.outstanding.begin(),
+                                  s.outstanding.begin() + static_cast<std::ptrdiff_t>(taken));
+              if (taken < count) {
+                return failed(actors::make_failure(actors::failure::overloaded,
+                                                   "topic '" + topic + "' is full"));
+              }
+              step(self);
+            },
+            [=](caf::error& err) { failed(err); });
+  };
+  if (auto it = st.topics.find(topic); it != st.topics.end()) {
+    return publish(it->second);
+  }
+  auto registry = caf::actor_cast<actors::registry_actor>(st.ctx->registry);
+  self->request(registry, caf::infinite, lookup_atom::value,
+                actors::topic_key(st.names.tenant, topic))
+      .then(
+          [=](const actors::topic_actor& handle) {
+            self->state.topics[topic] = handle;
+            publish(handle);
+          },
+          [=](caf::error& err) { failed(err); });
+}
+
+/// Arms one `fire` message for the earliest armed token whose firing is not yet out.
+void arm_timer(session_pointer self) {
+  auto& st = self->state;
+  for (const auto& a : st.engine->armed()) {
+    if (st.fired.contains(a.token)) {
+      continue;
+    }
+    if (st.fire_due_ms != 0 && st.fire_due_ms <= a.due_ms) {
+      return; // one already comes in time
+    }
+    st.fire_due_ms = a.due_ms;
+    const auto delay = std::max<int64_t>(0, a.due_ms - actors::now_ms());
+    self->delayed_send(self, std::chrono::milliseconds(delay), fire_atom::value);
+    return;
+  }
+}
+
+/// Appends {type: "timer", corr} to the inbox for every due token: the timer's outcome
+/// is then an inbox event like any other, in order with the rest.
+void fire_due(session_pointer self) {
+  auto& st = self->state;
+  st.fire_due_ms = 0;
+  const auto now = actors::now_ms();
+  for (const auto& a : st.engine->armed()) {
+    if (a.due_ms > now) {
+      break;
+    }
+    if (!st.fired.insert(a.token).second) {
+      continue;
+    }
+    detail::effect e;
+    e.topic = st.names.inbox;
+    e.data = detail::encode_inbox({.type = "timer", .corr = a.token});
+    e.idem = a.token + ":fire";
+    st.outstanding.push_back(std::move(e));
+  }
+  step(self);
+}
+
+void stop_if_idle(session_pointer self, bool asked) {
+  auto& st = self->state;
+  const auto idle_for = steady::now() - st.last_active;
+  if (st.idle() && (asked || idle_for >= st.kind->options.idle)) {
+    log().debug("agent.passivated {} applied_seq={}", st.describe(), st.engine->applied_seq());
+    self->quit();
+  }
+}
+
+/// Does the next thing: publish what the last event decided, handle the next read
+/// event, read more, or (caught up) arm the next timer.
+void step(session_pointer self) {
+  auto& st = self->state;
+  while (!st.reading && !st.publishing) {
+    if (!st.outstanding.empty()) {
+      return publish_next(self);
+    }
+    if (!st.ready.empty()) {
+      if (!handle_next(self)) {
+        return;
+      }
+      st.last_active = steady::now();
+      continue;
+    }
+    if (!st.started || st.engine->applied_seq() < st.known_last) {
+      return read_more(self);
+    }
+    arm_timer(self);
+    if (st.stop_when_idle) {
+      stop_if_idle(self, true);
+    }
+    return;
+  }
+}
+
+session_actor::behavior_type session_init(session_pointer self, actors::node_context* ctx,
+                                          std::shared_ptr<const detail::kind_entry> kind,
+                                          session_names names) {
+  auto& st = self->state;
+  st.ctx = ctx;
+  st.kind = std::move(kind);
+  st.names = std::move(names);
+  st.engine =
+      std::make_unique<detail::session_engine>(st.kind->make(), st.names.key, st.kind->options);
+  log().debug("agent.started {}", st.describe());
+  step(self);
+  return {
+      [=](wake_atom, uint64_t seq) {
+        auto& s = self->state;
+        s.known_last = std::max(s.known_last, seq);
+        s.stop_when_idle = false;
+        step(self);
+        return true;
+      },
+      [=](fire_atom) { fire_due(self); },
+      [=](retry_atom) {
+        self->state.retry_armed = false;
+        step(self);
+      },
+      [=](passivate_atom) {
+        self->state.stop_when_idle = true;
+        stop_if_idle(self, true);
+      },
+      [=](tick_atom) { stop_if_idle(self, false); },
+  };
+}
+
+struct router_state {
+  actors::node_context* ctx = nullptr;
+  kind_map kinds;
+  session_registry_actor sessions;
+  std::string cursor; ///< where the start-up scan of stored inboxes goes on
+  static inline const char* name = "agent_router";
+};
+
+/// Wakes the session of `key`, starting it if it is not running.
+void wake(caf::stateful_actor<router_state>* self, const std::string& key, uint64_t seq) {
+  self->request(self->state.sessions, caf::infinite, lookup_atom::value, key)
+      .then(
+          [=](const session_actor& session) {
+            self->request(session, caf::infinite, wake_atom::value, seq)
+                .then([](bool) {},
+                      [=](caf::error&) {
+                        // It passivated before the wake reached it: its supervisor
+                        // starts it afresh once it has seen it go.
+                        self->delayed_send(self, 10ms, wake_atom::value, key, seq);
+                      });
+          },
+          [=](caf::error& err) {
+            log().warn("agent.wake_failed session={} seq={} error=\"{}\"", split_key(key).inbox,
+                       seq, actors::failure_message(err, self->system().render(err)));
+          });
+}
+
+/// One page of the start-up scan: every stored inbox of a registered kind is woken, so
+/// what it had armed comes due again after a restart.
+void scan_page(caf::stateful_actor<router_state>* self) {
+  auto& st = self->state;
+  store::topic_page page;
+  auto status = st.ctx->store->list_topics(std::nullopt, "agents/", st.cursor, 1000, page);
+  if (!status.ok()) {
+    log().warn("agent.scan_failed error=\"{}\"", status.message);
+    return;
+  }
+  for (const auto& t : page.topics) {
+    auto kind = protocol::agent_inbox_kind(t.topic);
+    if (kind && st.kinds.contains(*kind) && t.last_seq > 0) {
+      wake(self, actors::topic_key(t.tenant, t.topic), t.last_seq);
+    }
+  }
+  st.cursor = page.next;
+  if (!st.cursor.empty()) {
+    self->send(self, tick_atom::value);
+  }
+}
+
+caf::behavior router_init(caf::stateful_actor<router_state>* self, actors::node_context* ctx,
+                          kind_map kinds, session_registry_actor sessions) {
+  auto& st = self->state;
+  st.ctx = ctx;
+  st.kinds = std::move(kinds);
+  st.sessions = std::move(sessions);
+  self->send(self, tick_atom::value);
+  return {
+      [=](wake_atom, const std::string& key, uint64_t seq) {
+        const auto names = split_key(key);
+        if (self->state.kinds.contains(names.kind)) {
+          wake(self, key, seq);
+        }
+      },
+      [=](tick_atom) { scan_page(self); },
+  };
+}
+
+} // namespace
+
+agent_host spawn_agent_host(caf::actor_system& sys, actors::node_context& ctx,
+                            std::vector<std::shared_ptr<const detail::kind_entry>> kinds) {
+  kind_map by_name;
+  std::chrono::milliseconds shortest_idle{std::numeric_limits<int64_t>::max()};
+  for (auto& k : kinds) {
+    shortest_idle = std::min(shortest_idle, k->options.idle);
+    by_name.emplace(k->name, std::move(k));
+  }
+  actors::keyed_supervisor_spec<session_actor> spec;
+  spec.kind = "agent session";
+  spec.policy = ctx.restarts;
+  // A session stops between idle and 1.5 x idle after its last event.
+  spec.tick_interval = std::max(std::chrono::milliseconds{1}, shortest_idle / 2);
+  spec.spawn = [&ctx, by_name](caf::local_actor* self, const std::string& key) {
+    auto names = split_key(key);
+    auto kind = by_name.at(names.kind);
+    return self->spawn<caf::monitored>(session_init, &ctx, std::move(kind), std::move(names));
+  };
+  spec.describe = [](const std::string& key) {
+    auto names = split_key(key);
+    return "tenant=" + actors::log_name(names.tenant) + " session=" + names.inbox;
+  };
+  auto sessions = sys.spawn(actors::keyed_supervisor<session_actor>, std::move(spec));
+  auto router = sys.spawn(router_init, &ctx, std::move(by_name), sessions);
+  return {router, caf::actor_cast<caf::actor>(sessions)};
+}
+
+} // namespace switchyard::agents::host

@@ -1,0 +1,94 @@
+// Browser test of the research sample's page (samples/research/web) against a running
+// research-node with the sample's worker: asks a question in Debian's Chromium, reads
+// the page's streamed text and final report, then asks again and stops the turn.
+//
+//   node research_test.mjs ws://127.0.0.1:PORT/ws
+//
+// Exit 0 when every check passed, 1 with the reason otherwise; 60 s at most.
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import path from 'node:path';
+
+const OVERALL_MS = 60_000;
+const STEP_MS = 15_000;
+const nodeUrl = process.argv[2];
+if (!nodeUrl) {
+  console.error('usage: node research_test.mjs ws://127.0.0.1:PORT/ws');
+  process.exit(1);
+}
+const here = path.dirname(fileURLToPath(import.meta.url));
+const pageFile = path.join(here, '..', '..', 'samples', 'research', 'web', 'index.html');
+
+let chromium;
+try {
+  ({ chromium } = createRequire(import.meta.url)('playwright-core'));
+} catch {
+  console.error('FAIL: playwright-core is not installed: run `npm ci` in tests/browser');
+  process.exit(1);
+}
+
+let browser = null;
+const fail = async (message) => {
+  console.error(`FAIL: ${message}`);
+  await browser?.close().catch(() => {});
+  process.exit(1);
+};
+const overall = setTimeout(() => fail(`the test took longer than ${OVERALL_MS / 1000} s`), OVERALL_MS);
+
+async function step(name, fn) {
+  try {
+    await fn();
+    console.log(`ok   ${name}`);
+  } catch (err) {
+    await fail(`${name}: ${err.message.split('\n')[0]}`);
+  }
+}
+
+async function main() {
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage();
+  page.setDefaultTimeout(STEP_MS);
+  const pageErrors = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  const url = `${pathToFileURL(pageFile)}?node=${encodeURIComponent(nodeUrl)}&conv=browser-1`;
+
+  await step('the page connects', async () => {
+    await page.goto(url);
+    await page.locator('#status', { hasText: 'ready' }).waitFor();
+  });
+
+  let report = '';
+  await step('a question ends in a streamed, then final report', async () => {
+    await page.fill('#question', 'Compare LMDB and RocksDB');
+    await page.click('#ask');
+    await page.locator('#report[data-state=done]').waitFor();
+    report = (await page.textContent('#report')).trim();
+    if (!report.startsWith('Report on "Compare LMDB and RocksDB"')) throw new Error(`report: ${report}`);
+    const streamed = (await page.textContent('#stream')).trim();
+    if (streamed !== report) throw new Error(`streamed "${streamed}" is not the report "${report}"`);
+  });
+
+  await step('the stop button cancels the next turn', async () => {
+    await page.fill('#question', 'Another question entirely');
+    await page.click('#ask');
+    await page.locator('#status', { hasText: /planning|researching|writing/ }).waitFor();
+    await page.click('#stop');
+    await page.locator('#status', { hasText: 'cancelled: stop button' }).waitFor();
+    if (await page.isEnabled('#stop')) throw new Error('stop stays enabled');
+  });
+
+  await step('the page raised no script error', async () => {
+    if (pageErrors.length) throw new Error(pageErrors.join('; '));
+  });
+
+  await browser.close();
+  clearTimeout(overall);
+  console.log(`research page test passed: "${report}"`);
+  process.exit(0);
+}
+
+main().catch((err) => fail(err.stack || String(err)));
