@@ -175,7 +175,12 @@ void session_engine::impl::dead_letter(handling& h, const inbox_event& ev, std::
 
 void session_engine::impl::deliver_poisoned(handling& h, context& ctx, std::string_view type,
                                             std::string_view error) {
-  delivery d{.key = "poisoned", .seq = h.seq, .type = std::string{type}};
+  // Member by member: GCC 12 at -O3 takes the designated form's defaulted `id` for
+  // uninitialized (-Wmaybe-uninitialized).
+  delivery d;
+  d.key = "poisoned";
+  d.seq = h.seq;
+  d.type = type;
   d.detail = error;
   try {
     kind->dispatch(d, ctx);
