@@ -76,6 +76,16 @@ struct presence_limits {
   int64_t max_members_listed = 1000; ///< members in one `presence` reply
 };
 
+/// Agent sessions (config area `agents`).
+struct agent_limits {
+  /// Running sessions; each start beyond it asks the least recently woken idle ones to
+  /// passivate (a session with a timer, call or join armed stays).
+  int64_t max_live_sessions = 50000;
+  /// Sessions rebuilding from their inbox at once (after a start, a passivation, a node
+  /// restart); the others wait their turn, so a restart of many sessions is no storm.
+  int64_t max_concurrent_recoveries = 50;
+};
+
 /// auth.*: how a connection proves who it is (PROTOCOL.md, Auth).
 struct auth_settings {
   /// auth.mode jwt: `connect.token` is required. false (none): everyone is user
@@ -90,10 +100,10 @@ struct auth_settings {
 struct node_context {
   caf::actor_system* system = nullptr;
   store::event_store* store = nullptr;
-  caf::actor writer;               ///< store_writer_actor
-  caf::actor registry;             ///< registry_actor
-  caf::actor group_registry;       ///< group_registry_actor
-  caf::actor tenants;              ///< tenant_registry_actor
+  caf::actor writer;         ///< store_writer_actor
+  caf::actor registry;       ///< registry_actor
+  caf::actor group_registry; ///< group_registry_actor
+  caf::actor tenants;        ///< tenant_registry_actor
   /// Agent sessions (agents/host): the router inbox topics wake after each commit with
   /// (wake_atom, topic_key, last seq), and the sessions' supervisor. Null when the node
   /// runs no agent kinds.
@@ -101,6 +111,7 @@ struct node_context {
   caf::actor agent_sessions;
   /// The registered agent kinds: a publish to the inbox of any other kind is not_found.
   std::vector<std::string> agent_kinds;
+  agent_limits agent_bounds;
   std::vector<caf::actor> readers; ///< store_reader_actor, one per reader thread
   connection_limits limits;
   topic_limits topics;
@@ -130,7 +141,11 @@ struct node_context {
 
   std::atomic<uint64_t> next_conn_id{1};
   std::atomic<int64_t> live_connections{0};
-  std::atomic<int64_t> live_topics{0};    ///< topic actors running
+  std::atomic<int64_t> live_topics{0};               ///< topic actors running
+  std::atomic<int64_t> live_agent_sessions{0};       ///< agent session actors running
+  std::atomic<int64_t> recovering_agent_sessions{0}; ///< of those, rebuilding from their inbox
+  /// The most that ever rebuilt at once (tests check agents.max_concurrent_recoveries).
+  std::atomic<int64_t> recovering_agent_sessions_peak{0};
   std::atomic<uint64_t> store_commits{0}; ///< write transactions committed
   std::atomic<uint64_t> store_batches{0}; ///< topic batches those transactions held
   /// False while the last commit failed for lack of space or a disk error (/readyz 503).

@@ -26,6 +26,7 @@ struct node_config {
   actors::retention_limits retention; ///< keys retention.*
   actors::presence_limits presence;   ///< keys presence.*
   actors::restart_policy restarts;    ///< keys supervision.*
+  actors::agent_limits agents;        ///< keys agents.*
   /// keys tenants.defaults.*, tenants.breaker.*; tenants.overrides (config file only)
   actors::tenant_policy tenants;
   int64_t store_readers = 2;              ///< key store.readers: reader threads

@@ -220,6 +220,15 @@ std::vector<config_option> make_options() {
       "(level 1 from 80 %, 2 at 100 %); 0: never",
       [](node_config& c) -> int64_t& { return c.groups.lag_watermark; }, 0, big));
   opts.push_back(int_option<int64_t>(
+      "agents.max_live_sessions",
+      "agent sessions running at once; past it the least recently woken idle ones "
+      "passivate (they come back on their next event)",
+      [](node_config& c) -> int64_t& { return c.agents.max_live_sessions; }, 1, big));
+  opts.push_back(int_option<int64_t>(
+      "agents.max_concurrent_recoveries",
+      "agent sessions rebuilding from their inbox at once; the others wait their turn",
+      [](node_config& c) -> int64_t& { return c.agents.max_concurrent_recoveries; }, 1, 100000));
+  opts.push_back(int_option<int64_t>(
       "retention.max_age_ms", "events older than this are deleted (0: no age limit), ms",
       [](node_config& c) -> int64_t& { return c.retention.max_age_ms; }, 0, big));
   opts.push_back(int_option<int64_t>(

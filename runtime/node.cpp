@@ -143,6 +143,7 @@ bool node::start(std::string& error) {
   ctx.group_registry = caf::actor_cast<caf::actor>(actors::spawn_group_registry(*d.system, ctx));
   ctx.tenants = caf::actor_cast<caf::actor>(actors::spawn_tenant_registry(*d.system, ctx));
   if (!d.cfg.agent_kinds.empty()) {
+    ctx.agent_bounds = d.cfg.agents;
     for (const auto& kind : d.cfg.agent_kinds) {
       ctx.agent_kinds.push_back(kind->name);
     }

@@ -136,6 +136,11 @@ std::string metrics_text(const actors::node_context& ctx, bool draining) {
   e.gauge("switchyard_connections", "open connections (WebSocket sessions and HTTP API calls)",
           ctx.live_connections.load());
   e.gauge("switchyard_topics", "topic actors running", ctx.live_topics.load());
+  e.gauge("switchyard_agent_sessions", "agent session actors running",
+          ctx.live_agent_sessions.load());
+  e.gauge("switchyard_agent_sessions_recovering",
+          "agent sessions rebuilding from their inbox (at most agents.max_concurrent_recoveries)",
+          ctx.recovering_agent_sessions.load());
   e.gauge("switchyard_subscriptions", "fanout subscriptions held by running topics",
           m.subscriptions.load());
   e.counter("switchyard_publishes_total", "events stored by topics (duplicates left out)",

@@ -47,7 +47,7 @@ using session_actor = caf::typed_actor<caf::replies_to<wake_atom, uint64_t>::wit
 using session_registry_actor = actors::supervisor_actor<session_actor>;
 
 constexpr std::size_t read_chunk = 256;
-constexpr auto retry_after = 100ms;
+constexpr std::chrono::milliseconds retry_after{100};
 
 using kind_map = std::map<std::string, std::shared_ptr<const detail::kind_entry>, std::less<>>;
 
@@ -88,6 +88,22 @@ struct session_state {
   std::unordered_map<std::string, actors::topic_actor> topics; ///< looked up, by name
   steady::time_point last_active = steady::now();
   bool stop_when_idle = false;
+  /// Holds one of agents.max_concurrent_recoveries: from its first read until it has
+  /// caught up with its inbox.
+  bool recovering = false;
+  bool recovered = false;
+
+  session_state() = default;
+  session_state(const session_state&) = delete;
+  session_state& operator=(const session_state&) = delete;
+  ~session_state() {
+    if (ctx != nullptr) {
+      --ctx->live_agent_sessions;
+      if (recovering) {
+        --ctx->recovering_agent_sessions;
+      }
+    }
+  }
 
   static inline const char* name = "agent_session";
 
@@ -104,16 +120,47 @@ using session_pointer = session_actor::stateful_pointer<session_state>;
 
 void step(session_pointer self);
 
-void retry_soon(session_pointer self) {
+void retry_soon(session_pointer self, std::chrono::milliseconds after = retry_after) {
   auto& st = self->state;
   if (!st.retry_armed) {
     st.retry_armed = true;
-    self->delayed_send(self, retry_after, retry_atom::value);
+    self->delayed_send(self, after, retry_atom::value);
+  }
+}
+
+/// Takes one of agents.max_concurrent_recoveries for the session's rebuild; false (and
+/// a retry shortly) when all are taken.
+bool begin_recovery(session_pointer self) {
+  auto& st = self->state;
+  auto& running = st.ctx->recovering_agent_sessions;
+  const auto now = ++running;
+  if (now > st.ctx->agent_bounds.max_concurrent_recoveries) {
+    --running;
+    retry_soon(self, 10ms);
+    return false;
+  }
+  st.recovering = true;
+  auto& peak = st.ctx->recovering_agent_sessions_peak;
+  for (auto seen = peak.load(); seen < now && !peak.compare_exchange_weak(seen, now);) {
+  }
+  return true;
+}
+
+void end_recovery(session_pointer self) {
+  auto& st = self->state;
+  st.recovered = true;
+  if (st.recovering) {
+    st.recovering = false;
+    --st.ctx->recovering_agent_sessions;
+    log().debug("agent.recovered {} applied_seq={}", st.describe(), st.engine->applied_seq());
   }
 }
 
 void read_more(session_pointer self) {
   auto& st = self->state;
+  if (!st.recovered && !st.recovering && !begin_recovery(self)) {
+    return;
+  }
   st.reading = true;
   actors::read_request req;
   req.what = actors::read_request::kind::events;
@@ -343,6 +390,9 @@ void step(session_pointer self) {
     if (!st.started || st.engine->applied_seq() < st.known_last) {
       return read_more(self);
     }
+    if (!st.recovered) {
+      end_recovery(self);
+    }
     arm_timer(self);
     if (st.stop_when_idle) {
       stop_if_idle(self, true);
@@ -356,6 +406,7 @@ session_actor::behavior_type session_init(session_pointer self, actors::node_con
                                           session_names names) {
   auto& st = self->state;
   st.ctx = ctx;
+  ++ctx->live_agent_sessions; // until the state goes (~session_state)
   st.kind = std::move(kind);
   st.names = std::move(names);
   st.engine =
@@ -463,6 +514,7 @@ agent_host spawn_agent_host(caf::actor_system& sys, actors::node_context& ctx,
   actors::keyed_supervisor_spec<session_actor> spec;
   spec.kind = "agent session";
   spec.policy = ctx.restarts;
+  spec.max_live = static_cast<std::size_t>(ctx.agent_bounds.max_live_sessions);
   // A session stops between idle and 1.5 x idle after its last event.
   spec.tick_interval = std::max(std::chrono::milliseconds{1}, shortest_idle / 2);
   spec.spawn = [&ctx, by_name](caf::local_actor* self, const std::string& key) {

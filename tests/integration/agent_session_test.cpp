@@ -3,9 +3,12 @@
 // throwing dead-letters its event while the session goes on; a timer armed before the
 // node stopped fires after it started again.
 
+#include "actors/node_context.hpp"
 #include "samples/research/research.hpp"
 #include "tests/support/encoded_client.hpp"
 #include "tests/support/test_node.hpp"
+
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <switchyard/agents/detail/kind_entry.hpp>
@@ -238,6 +241,51 @@ TEST(AgentSessions, ATimerArmedBeforeTheNodeStoppedFiresAfterItStarts) {
   EXPECT_EQ(rung["data"]["body"]["text"], "wake up");
   EXPECT_EQ(rung["seq"], 1);
   EXPECT_TRUE(c.next_push("event", 1s).is_null()) << "rung twice";
+}
+
+TEST(AgentSessions, LiveSessionsAndConcurrentRecoveriesStayWithinTheirBounds) {
+  test_node node{[](runtime::node_config& cfg) {
+    with_kinds(cfg);
+    cfg.agents.max_live_sessions = 3;
+    cfg.agents.max_concurrent_recoveries = 1;
+  }};
+  encoded_client c{node.port(), wire::in_json};
+  c.connect();
+  constexpr int sessions = 8;
+  std::vector<json> frame; // one frame: the sessions start together
+  for (int i = 0; i < sessions; ++i) {
+    frame.push_back(
+        {{"op", "publish"},
+         {"id", 900 + i},
+         {"topic", "agents/alarm/b" + std::to_string(i)},
+         {"data", {{"type", "alarm.ring"}, {"body", {{"text", "hi " + std::to_string(i)}}}}}});
+  }
+  c.send_frame(frame);
+  for (int i = 0; i < sessions; ++i) {
+    ASSERT_EQ(c.reply(900 + i).count("ok"), 1u);
+  }
+  for (int i = 0; i < sessions; ++i) { // every session answered, one rebuild at a time
+    json events;
+    for (int tries = 0; tries < 100; ++tries) {
+      auto h = c.request({{"op", "history"},
+                          {"topic", "agents/alarm/b" + std::to_string(i) + "/out"},
+                          {"from_seq", 1}},
+                         next_id());
+      events = h["ok"]["events"];
+      if (!events.empty()) {
+        break;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    ASSERT_EQ(events.size(), 1u) << "session b" << i;
+    EXPECT_EQ(events[0]["data"]["body"]["text"], "hi " + std::to_string(i));
+  }
+  auto& ctx = node.get().context();
+  EXPECT_EQ(ctx.recovering_agent_sessions_peak.load(), 1);
+  for (int tries = 0; tries < 100 && ctx.live_agent_sessions.load() > 3; ++tries) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_LE(ctx.live_agent_sessions.load(), 3);
 }
 
 } // namespace agent_session_test
