@@ -7,9 +7,9 @@
 // types into the page's token field and sends with its own API call.
 //
 // Exit 0 when every check passed, 1 with the reason otherwise; 60 s at most.
-import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { harness } from './harness.mjs';
 
 const OVERALL_MS = 60_000;
 const STEP_MS = 10_000;
@@ -22,32 +22,7 @@ if (!baseArg) {
 const base = baseArg.replace(/\/+$/, '');
 const token = process.env.SWITCHYARD_TOKEN || '';
 
-let chromium;
-try {
-  // From tests/browser/node_modules, wherever the test is started from.
-  ({ chromium } = createRequire(import.meta.url)('playwright-core'));
-} catch {
-  console.error('FAIL: playwright-core is not installed: run `npm ci` in tests/browser');
-  process.exit(1);
-}
-
-let browser = null;
-const fail = async (message) => {
-  console.error(`FAIL: ${message}`);
-  await browser?.close().catch(() => {});
-  process.exit(1);
-};
-const overall = setTimeout(() => fail(`the test took longer than ${OVERALL_MS / 1000} s`), OVERALL_MS);
-
-// Runs one named check; its first error fails the test with the check's name.
-async function step(name, fn) {
-  try {
-    await fn();
-    console.log(`ok   ${name}`);
-  } catch (err) {
-    await fail(`${name}: ${err.message.split('\n')[0]}`);
-  }
-}
+const { fail, launch, step, pass } = harness(OVERALL_MS);
 
 async function shot(page, name) {
   if (shotDir) await page.screenshot({ path: path.join(shotDir, `console-${name}.png`) });
@@ -86,11 +61,7 @@ async function main() {
     if (typeof nodeName !== 'string' || !nodeName) throw new Error('no "node" field');
   });
 
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   page.setDefaultTimeout(STEP_MS);
   const pageErrors = [];
@@ -173,10 +144,7 @@ async function main() {
     if (pageErrors.length) throw new Error(pageErrors.join('; '));
   });
 
-  await browser.close();
-  clearTimeout(overall);
-  console.log('console test passed');
-  process.exit(0);
+  await pass('console test passed');
 }
 
 main().catch((err) => fail(err.stack || String(err)));

@@ -5,9 +5,9 @@
 //   node research_test.mjs ws://127.0.0.1:PORT/ws
 //
 // Exit 0 when every check passed, 1 with the reason otherwise; 60 s at most.
-import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
+import { harness } from './harness.mjs';
 
 const OVERALL_MS = 60_000;
 const STEP_MS = 15_000;
@@ -19,37 +19,10 @@ if (!nodeUrl) {
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pageFile = path.join(here, '..', '..', 'samples', 'research', 'web', 'index.html');
 
-let chromium;
-try {
-  ({ chromium } = createRequire(import.meta.url)('playwright-core'));
-} catch {
-  console.error('FAIL: playwright-core is not installed: run `npm ci` in tests/browser');
-  process.exit(1);
-}
-
-let browser = null;
-const fail = async (message) => {
-  console.error(`FAIL: ${message}`);
-  await browser?.close().catch(() => {});
-  process.exit(1);
-};
-const overall = setTimeout(() => fail(`the test took longer than ${OVERALL_MS / 1000} s`), OVERALL_MS);
-
-async function step(name, fn) {
-  try {
-    await fn();
-    console.log(`ok   ${name}`);
-  } catch (err) {
-    await fail(`${name}: ${err.message.split('\n')[0]}`);
-  }
-}
+const { fail, launch, step, pass } = harness(OVERALL_MS);
 
 async function main() {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   const page = await browser.newPage();
   page.setDefaultTimeout(STEP_MS);
   const pageErrors = [];
@@ -85,10 +58,7 @@ async function main() {
     if (pageErrors.length) throw new Error(pageErrors.join('; '));
   });
 
-  await browser.close();
-  clearTimeout(overall);
-  console.log(`research page test passed: "${report}"`);
-  process.exit(0);
+  await pass(`research page test passed: "${report}"`);
 }
 
 main().catch((err) => fail(err.stack || String(err)));

@@ -4,14 +4,10 @@
 # stops the node. Usage: run_console_test.sh SWITCHYARD_BIN [SCREENSHOT_DIR]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/lib.sh"
 bin="$1"
 shots="${2:-}"
-
-for need in node /usr/bin/chromium; do
-  command -v "$need" >/dev/null || { echo "FAIL: $need is missing (./dev.sh deps installs it)"; exit 1; }
-done
-[ -d "$here/node_modules/playwright-core" ] ||
-  { echo "FAIL: playwright-core is missing: run 'npm ci' in tests/browser (./dev.sh test does)"; exit 1; }
+require_browser_tools "$here"
 
 tmp="$(mktemp -d)"
 node_pid=""
@@ -21,19 +17,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin" --port 0 --data-dir "$tmp/data" --node-name console-test 2>"$tmp/node.log" &
-node_pid=$!
-port=""
-for _ in $(seq 200); do
-  port="$(sed -n 's/.*ws\.listening .*port=\([0-9]*\).*/\1/p' "$tmp/node.log" | head -1)"
-  [ -n "$port" ] && break
-  kill -0 "$node_pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$port" ]; then
-  echo "FAIL: the node did not start:"
-  cat "$tmp/node.log"
-  exit 1
-fi
+start_node "$bin" "$tmp" --node-name console-test
 [ -n "$shots" ] && mkdir -p "$shots"
 node "$here/console_test.mjs" "http://127.0.0.1:$port" $shots
