@@ -9,6 +9,7 @@ using ack_atom = caf::atom_constant<caf::atom("ack")>;
 using advanced_atom = caf::atom_constant<caf::atom("advanced")>;
 using append_atom = caf::atom_constant<caf::atom("append")>;
 using attach_atom = caf::atom_constant<caf::atom("attach")>;
+using checkpoint_atom = caf::atom_constant<caf::atom("checkpoint")>;
 using closed_atom = caf::atom_constant<caf::atom("closed")>;
 using committed_atom = caf::atom_constant<caf::atom("committed")>;
 using count_atom = caf::atom_constant<caf::atom("count")>;

@@ -98,6 +98,7 @@ struct append_request {
 ///   append    commit with whatever else is waiting; answers the promises, tells the topic
 ///   recover   -> the topic's stored range, after every append queued before it
 ///   group     a queue group's state to store with the next commit -> true once durable
+///   checkpoint  an agent session's record (progress, maybe a snapshot), likewise
 ///   flush     (from itself) commit what is pending
 ///   sync      (from itself) with store.sync async: sync the commits so far (on a syncer
 ///             actor with its own thread; the writer goes on committing meanwhile)
@@ -110,7 +111,8 @@ struct append_request {
 using store_writer_actor = caf::typed_actor<
     caf::reacts_to<append_atom, append_request>,
     caf::replies_to<recover_atom, std::string, std::string>::with<store::topic_info>,
-    caf::replies_to<group_atom, store::group_write>::with<bool>, caf::reacts_to<flush_atom>,
+    caf::replies_to<group_atom, store::group_write>::with<bool>,
+    caf::replies_to<checkpoint_atom, store::agent_write>::with<bool>, caf::reacts_to<flush_atom>,
     caf::reacts_to<sweep_atom>, caf::reacts_to<sync_atom>,
     caf::replies_to<purge_atom, std::string, std::string>::with<topic_purged>,
     caf::reacts_to<purge_atom>, caf::reacts_to<shutdown_atom>>;
@@ -214,6 +216,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::read_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::append_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::append_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::group_write)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::agent_write)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::topic_info)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::topic_purged)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::status)

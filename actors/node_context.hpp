@@ -79,11 +79,18 @@ struct presence_limits {
 /// Agent sessions (config area `agents`).
 struct agent_limits {
   /// Running sessions; each start beyond it asks the least recently woken idle ones to
-  /// passivate (a session with a timer, call or join armed stays).
+  /// passivate (what they have armed is in their checkpoint: it wakes them when due).
   int64_t max_live_sessions = 50000;
-  /// Sessions rebuilding from their inbox at once (after a start, a passivation, a node
-  /// restart); the others wait their turn, so a restart of many sessions is no storm.
+  /// Sessions rebuilding from their snapshot and inbox at once (after a start, a
+  /// passivation, a node restart); the others wait their turn, so a restart of many
+  /// sessions is no storm.
   int64_t max_concurrent_recoveries = 50;
+  /// What a session does when a handler, replayed in a rebuild, decides differently from
+  /// the digest stored when it first ran (a nondeterministic handler, or changed code):
+  /// it always logs agent.diverged and counts switchyard_agent_divergences_total; then
+  /// `keep_going` (true) goes on with the replayed state, false stops the session (its
+  /// events wait in the inbox for a node whose handlers decide as before).
+  bool keep_going_on_divergence = true;
 };
 
 /// auth.*: how a connection proves who it is (PROTOCOL.md, Auth).

@@ -42,6 +42,7 @@ struct node_metrics {
   counter queue_deliveries_total{0};     ///< events handed to queue-group members (attempts)
   counter redeliveries_total{0};         ///< queue deliveries with attempt > 1
   counter dead_letters_total{0};         ///< events moved to dead/<topic>
+  counter agent_divergences_total{0};    ///< replayed agent events that decided differently
   counter gaps_total{0};                 ///< gap pushes to slow fanout subscribers
   counter bytes_in_total{0};             ///< WebSocket message bytes read
   counter bytes_out_total{0};            ///< WebSocket message bytes written

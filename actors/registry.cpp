@@ -10,20 +10,6 @@
 
 namespace switchyard::actors {
 
-namespace {
-
-struct split_key {
-  std::string tenant;
-  std::string topic;
-};
-
-split_key split(const std::string& key) {
-  const auto n = static_cast<std::size_t>(static_cast<uint8_t>(key.at(0)));
-  return {key.substr(1, n), key.substr(1 + n)};
-}
-
-} // namespace
-
 std::string topic_key(std::string_view tenant, std::string_view topic) {
   std::string key;
   key.reserve(1 + tenant.size() + topic.size());
@@ -33,8 +19,13 @@ std::string topic_key(std::string_view tenant, std::string_view topic) {
   return key;
 }
 
+topic_names split_topic_key(const std::string& key) {
+  const auto n = static_cast<std::size_t>(static_cast<uint8_t>(key.at(0)));
+  return {key.substr(1, n), key.substr(1 + n)};
+}
+
 std::string tenant_of_key(const std::string& key) {
-  return split(key).tenant;
+  return split_topic_key(key).tenant;
 }
 
 registry_actor spawn_registry(caf::actor_system& sys, node_context& ctx) {
@@ -46,11 +37,11 @@ registry_actor spawn_registry(caf::actor_system& sys, node_context& ctx) {
   // A topic stops between idle_ms and 1.5 x idle_ms after its last use.
   spec.tick_interval = std::chrono::milliseconds(std::max<int64_t>(1, ctx.topics.idle_ms / 2));
   spec.spawn = [&ctx](caf::local_actor* self, const std::string& key) {
-    auto names = split(key);
+    auto names = split_topic_key(key);
     return spawn_topic(self, ctx, std::move(names.tenant), std::move(names.topic));
   };
   spec.describe = [](const std::string& key) {
-    auto names = split(key);
+    auto names = split_topic_key(key);
     return "tenant=" + log_name(names.tenant) + " topic=" + names.topic;
   };
   spec.owner = tenant_of_key;

@@ -30,9 +30,11 @@ struct writer_state {
   node_context* ctx = nullptr;
   store::event_store* store = nullptr;
   std::vector<append_request> pending;
-  /// Queue groups' states to write with the next commit, each answered once durable.
+  /// Queue groups' states and agent sessions' records to write with the next commit,
+  /// each answered once durable.
   std::vector<store::group_write> pending_groups;
-  std::vector<caf::typed_response_promise<bool>> group_promises;
+  std::vector<store::agent_write> pending_agents;
+  std::vector<caf::typed_response_promise<bool>> state_promises;
   std::size_t pending_bytes = 0;
   bool flush_scheduled = false;
   bool waiting = false;         ///< the scheduled flush is a delayed one (commit wait)
@@ -252,15 +254,16 @@ void answer_stored(writer_pointer self, append_request& req,
   }
 }
 
-/// Commits every pending append and group state in one transaction, then answers every
-/// publisher and group and tells every topic. A batch the store refused alone (seq
-/// conflict) fails alone.
+/// Commits every pending append, group state and agent record in one transaction, then answers
+/// every publisher and group and tells every topic. A batch the store refused alone (seq conflict)
+/// fails alone.
 void flush(writer_pointer self) {
   auto& st = self->state;
   st.flush_scheduled = false;
   st.waiting = false;
   st.pending_awaited = false;
-  if (st.pending.empty() && st.pending_groups.empty() && !st.sweep_due) {
+  if (st.pending.empty() && st.pending_groups.empty() && st.pending_agents.empty() &&
+      !st.sweep_due) {
     return;
   }
   auto requests = std::move(st.pending);
@@ -268,8 +271,10 @@ void flush(writer_pointer self) {
   st.pending_bytes = 0;
   auto groups = std::move(st.pending_groups);
   st.pending_groups.clear();
-  auto group_promises = std::move(st.group_promises);
-  st.group_promises.clear();
+  auto agents = std::move(st.pending_agents);
+  st.pending_agents.clear();
+  auto state_promises = std::move(st.state_promises);
+  st.state_promises.clear();
   std::vector<store::append_batch> batches;
   batches.reserve(requests.size());
   for (auto& req : requests) {
@@ -281,16 +286,16 @@ void flush(writer_pointer self) {
   store::sweep_result swept;
   const bool sweeping = st.sweep_due && !st.fatal;
   const auto began = std::chrono::steady_clock::now();
-  auto result =
-      st.fatal ? store::status{store::status::code::fatal, st.fatal_message}
-               : st.store->append(batches, per_batch, groups, sweeping ? &sweep : nullptr, &swept);
+  auto result = st.fatal ? store::status{store::status::code::fatal, st.fatal_message}
+                         : st.store->append(batches, per_batch, groups, agents,
+                                            sweeping ? &sweep : nullptr, &swept);
   if (!result.ok() && sweeping && result.value != store::status::code::fatal) {
     // The sweeper must never cost a publish: commit without it, and sweep again later.
     log().error("store.sweep_failed error=\"{}\"", result.message);
     st.sweep_due = false;
     self->delayed_send(self, std::chrono::milliseconds(st.ctx->retention.sweep_ms),
                        sweep_atom::value);
-    result = st.store->append(batches, per_batch, groups);
+    result = st.store->append(batches, per_batch, groups, agents);
   }
   if (const auto map_after = st.store->stats().map_bytes.load(); map_after != map_before) {
     log().info("store.map_grown from_mib={} to_mib={}", map_before >> 20, map_after >> 20);
@@ -312,12 +317,12 @@ void flush(writer_pointer self) {
     for (auto& req : requests) {
       refuse(self, req, why);
     }
-    for (auto& promise : group_promises) {
+    for (auto& promise : state_promises) {
       promise.deliver(why);
     }
     return;
   }
-  for (auto& promise : group_promises) {
+  for (auto& promise : state_promises) {
     promise.deliver(true);
   }
   st.ctx->store_writable = true;
@@ -442,7 +447,15 @@ store_writer_actor::behavior_type store_writer(writer_pointer self, node_context
         auto& st = self->state;
         auto promise = self->make_response_promise<bool>();
         st.pending_groups.push_back(std::move(write));
-        st.group_promises.push_back(promise);
+        st.state_promises.push_back(promise);
+        schedule_flush(self);
+        return promise;
+      },
+      [=](checkpoint_atom, store::agent_write& write) -> caf::result<bool> {
+        auto& st = self->state;
+        auto promise = self->make_response_promise<bool>();
+        st.pending_agents.push_back(std::move(write));
+        st.state_promises.push_back(promise);
         schedule_flush(self);
         return promise;
       },

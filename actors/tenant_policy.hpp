@@ -22,11 +22,11 @@ struct tenant_limits {
   int64_t max_subscriptions = 0;   ///< subscriptions (fanout and queue) over all connections
   int64_t max_topics = 0;          ///< topics running at once (keyed_supervisor quota)
   int64_t max_groups = 0;          ///< queue groups running at once
-  int64_t max_agent_sessions = 0;  ///< not enforced yet: the config refuses a value
+  int64_t max_agent_sessions = 0;  ///< agent sessions running at once
 
   bool limits_publishing() const { return publish_per_s > 0 || publish_bytes_per_s > 0; }
-  /// The limits this node enforces, by their config and protocol key (what `connect`
-  /// reports), in a fixed order.
+  /// The limits by their config and protocol key (what `connect` reports), in a fixed
+  /// order.
   std::vector<std::pair<std::string_view, int64_t>> by_key() const;
   friend bool operator==(const tenant_limits&, const tenant_limits&) = default;
 };
@@ -35,7 +35,6 @@ struct tenant_limits {
 struct tenant_limit_key {
   std::string_view key;
   int64_t tenant_limits::*field;
-  bool enforced;
 };
 const std::vector<tenant_limit_key>& tenant_limit_keys();
 

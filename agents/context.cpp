@@ -57,7 +57,7 @@ effect_id context::record_emit(std::string_view topic, std::string_view type, st
   h_.decide("emit", {topic, type, body});
   effect e{.kind = effect::what::emit, .topic = std::string{topic}};
   e.data = encode_inbox({.type = std::string{type}, .turn = h_.turn, .body = body});
-  e.idem = id.token();
+  e.idem = h_.eng.token(id);
   e.id = id;
   e.type = type;
   e.body = std::move(body);
@@ -78,7 +78,7 @@ call_id context::record_call(const target& to, std::string_view type, std::strin
   if (!opts.stream_to.empty())
     eng.check_topic(opts.stream_to);
   auto id = h_.next_id();
-  auto token = id.token();
+  auto token = h_.eng.token(id);
   const auto timeout = std::max<std::int64_t>(opts.timeout.count(), 0);
   h_.decide("call", {to.topic, type, body, reply_type, opts.tag, opts.stream_to, opts.key,
                      std::to_string(timeout)});
@@ -144,7 +144,7 @@ group_id context::record_fan_out(std::string_view kind, std::string_view type,
     throw effect_refused{"fan_out quorum " + std::to_string(opts.quorum) + " is over its " +
                          std::to_string(bodies.size()) + " inputs"};
   auto gid = h_.next_id();
-  auto gtoken = gid.token();
+  auto gtoken = h_.eng.token(gid);
   const auto deadline = std::max<std::int64_t>(opts.deadline.count(), 0);
   h_.decide("fan_out", {kind, type, reply_type, opts.tag, std::to_string(deadline),
                         std::to_string(opts.quorum)});
@@ -164,7 +164,7 @@ group_id context::record_fan_out(std::string_view kind, std::string_view type,
              .hops = h_.hops};
   for (std::uint32_t i = 0; i < n; ++i) {
     auto cid = h_.next_id();
-    auto ctoken = cid.token();
+    auto ctoken = h_.eng.token(cid);
     auto topic = "agents/" + std::string{kind} + "/" + eng.key + "." + std::to_string(h_.seq) +
                  "." + std::to_string(i);
     eng.check_topic(topic);
@@ -216,7 +216,7 @@ effect_id context::record_send(const target& to, std::string_view type, std::str
   effect e{.kind = effect::what::send, .topic = to.topic};
   if (!to.group_name.empty()) {
     e.data = encode_job({.type = std::string{type},
-                         .corr = id.token(),
+                         .corr = h_.eng.token(id),
                          .reply_to = {},
                          .stream_to = {},
                          .deadline_ms = 0,
@@ -231,7 +231,7 @@ effect_id context::record_send(const target& to, std::string_view type, std::str
         {.type = std::string{type}, .turn = h_.turn, .body = body, .hops = h_.hops + 1});
     e.to = to.topic;
   }
-  e.idem = id.token();
+  e.idem = h_.eng.token(id);
   e.id = id;
   e.type = type;
   e.body = std::move(body);
@@ -256,7 +256,7 @@ effect_id context::record_handoff(std::string_view kind, std::string_view type, 
     eng.callers.erase(c);
   }
   effect e{.kind = effect::what::send, .topic = topic, .data = encode_inbox(env)};
-  e.idem = id.token();
+  e.idem = h_.eng.token(id);
   e.id = id;
   e.type = type;
   e.body = std::move(body);
@@ -267,7 +267,7 @@ effect_id context::record_handoff(std::string_view kind, std::string_view type, 
 
 timer_id context::record_after(duration d, std::string_view type, std::string body) {
   auto id = h_.next_id();
-  auto token = id.token();
+  auto token = h_.eng.token(id);
   const auto delay = std::max<std::int64_t>(d.count(), 0);
   h_.decide("after", {std::to_string(delay), type, body});
   h_.eng.timers.emplace(token, timer_rec{.token = token,
@@ -287,7 +287,7 @@ void context::record_complete(std::string_view type, std::string body) {
   if (c == eng.callers.end()) {
     effect e{.kind = effect::what::emit, .topic = eng.out};
     e.data = encode_inbox({.type = std::string{type}, .turn = h_.turn, .body = body});
-    e.idem = id.token();
+    e.idem = h_.eng.token(id);
     e.id = id;
     e.type = type;
     e.body = std::move(body);
@@ -309,7 +309,7 @@ void context::record_complete(std::string_view type, std::string body) {
 
 void context::cancel(const effect_id& id) {
   auto& eng = h_.eng;
-  auto token = id.token();
+  auto token = h_.eng.token(id);
   h_.decide("cancel", {token});
   eng.calls.erase(token);
   eng.timers.erase(token);
@@ -320,7 +320,7 @@ void context::cancel(const effect_id& id) {
 void context::cancel_turn(std::string_view turn) {
   auto id = h_.next_id();
   h_.decide("cancel_turn", {turn});
-  h_.eng.cascade(h_, std::string{turn}, "cancelled by " + h_.eng.session, id.token());
+  h_.eng.cascade(h_, std::string{turn}, "cancelled by " + h_.eng.session, h_.eng.token(id));
 }
 
 } // namespace switchyard::agents

@@ -2,6 +2,8 @@
 
 #include "protocol/detail/base64url.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 namespace switchyard::agents {
@@ -19,6 +21,17 @@ std::string effect_token(std::string_view name) {
   SHA256(reinterpret_cast<const unsigned char*>(name.data()), name.size(), digest);
   return protocol::detail::base64url_encode(
       std::string_view{reinterpret_cast<const char*>(digest), sizeof digest});
+}
+
+std::string effect_token(std::string_view name, std::string_view key) {
+  if (key.empty())
+    return effect_token(name);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(name.data()), name.size(), mac, &len);
+  return protocol::detail::base64url_encode(
+      std::string_view{reinterpret_cast<const char*>(mac), len});
 }
 
 } // namespace switchyard::agents

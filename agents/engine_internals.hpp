@@ -155,10 +155,12 @@ public:
 
 class session_engine::impl {
 public:
-  impl(std::unique_ptr<session_kind> k, std::string key_, kind_options o)
-      : kind{std::move(k)}, key{std::move(key_)},
-        session{"agents/" + std::string{kind->name()} + "/" + key}, out{session + "/out"}, opts{o} {
-  }
+  impl(std::unique_ptr<session_kind> k, std::string key_, kind_options o, std::string secret)
+      : kind{std::move(k)}, key{std::move(key_)}, session{"agents/" + std::string{kind->name()} +
+                                                          "/" + key},
+        out{session + "/out"}, opts{o}, token_key{std::move(secret)} {}
+
+  std::string token(const effect_id& id) const { return effect_token(id.name(), token_key); }
 
   outcome run(const inbox_event& ev, bool replaying, const std::string* poison_error,
               std::uint32_t crashes);
@@ -180,6 +182,7 @@ public:
   std::string session;
   std::string out;
   kind_options opts;
+  std::string token_key;
   seq_t applied = 0;
   std::map<std::string, call_rec> calls;
   std::map<std::string, timer_rec> timers;

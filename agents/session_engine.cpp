@@ -147,7 +147,7 @@ std::optional<delivery> session_engine::impl::route(handling& h, const inbox_env
     h.turn = c.turn;
     auto id = h.next_id();
     h.decide("cancel_turn", {c.turn});
-    cascade(h, c.turn, c.reason.empty() ? "cancelled" : c.reason, id.token());
+    cascade(h, c.turn, c.reason.empty() ? "cancelled" : c.reason, token(id));
     h.scratch = pack(c);
     return delivery{.key = "cancel_turn", .body = h.scratch};
   }
@@ -166,7 +166,7 @@ void session_engine::impl::dead_letter(handling& h, const inbox_event& ev, std::
   h.decide("dead", {});
   effect e{.kind = effect::what::dead_letter, .topic = "dead/" + session};
   e.data = encode_agent_dead_letter(session, ev.seq, attempts, ev.data, error);
-  e.idem = effect_token(session + '#' + std::to_string(ev.seq) + ":dead");
+  e.idem = effect_token(session + '#' + std::to_string(ev.seq) + ":dead", token_key);
   e.id = {session, ev.seq, 0};
   e.body = error;
   e.to = e.topic;
@@ -231,8 +231,8 @@ outcome session_engine::impl::run(const inbox_event& ev, bool replaying,
 }
 
 session_engine::session_engine(std::unique_ptr<session_kind> kind, std::string key,
-                               kind_options opts)
-    : impl_{std::make_unique<impl>(std::move(kind), std::move(key), opts)} {}
+                               kind_options opts, std::string token_key)
+    : impl_{std::make_unique<impl>(std::move(kind), std::move(key), opts, std::move(token_key))} {}
 
 session_engine::~session_engine() = default;
 

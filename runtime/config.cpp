@@ -72,7 +72,7 @@ std::string take_overrides(json& doc, tenant_overrides& out) {
         return where + " key '" + kv.key() + "': must be an integer";
       }
       int64_t v = 0;
-      if (auto err = check_tenant_limit(kv.value().dump(), k->enforced, v); !err.empty()) {
+      if (auto err = check_tenant_limit(kv.value().dump(), v); !err.empty()) {
         return where + " key '" + kv.key() + "': " + err;
       }
       limits[kv.key()] = v;

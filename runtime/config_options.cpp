@@ -228,6 +228,21 @@ std::vector<config_option> make_options() {
       "agents.max_concurrent_recoveries",
       "agent sessions rebuilding from their inbox at once; the others wait their turn",
       [](node_config& c) -> int64_t& { return c.agents.max_concurrent_recoveries; }, 1, 100000));
+  opts.push_back(config_option{
+      "agents.on_divergence",
+      "when a handler replayed in a rebuild decides differently than it did (logged and "
+      "counted either way): continue (with the replayed state) or stop (the session stops; "
+      "its events wait in the inbox)",
+      [](node_config& c, const std::string& t) -> std::string {
+        if (auto err = check_one_of(t, {"continue", "stop"}); !err.empty()) {
+          return err;
+        }
+        c.agents.keep_going_on_divergence = t == "continue";
+        return "";
+      },
+      [](const node_config& c) {
+        return json_text(c.agents.keep_going_on_divergence ? "continue" : "stop");
+      }});
   opts.push_back(int_option<int64_t>(
       "retention.max_age_ms", "events older than this are deleted (0: no age limit), ms",
       [](node_config& c) -> int64_t& { return c.retention.max_age_ms; }, 0, big));
@@ -309,14 +324,13 @@ std::vector<config_option> make_options() {
       [](node_config& c) -> int64_t& { return c.restarts.window_ms; }, 1, big));
   for (const auto& k : actors::tenant_limit_keys()) {
     auto field = k.field;
-    const bool enforced = k.enforced;
     opts.push_back(config_option{
         "tenants.defaults." + std::string(k.key),
         "per tenant, unless tenants.overrides.<tenant> says otherwise (config file only): " +
             std::string(tenant_limit_help(k.key)) + " (0: not limited)",
-        [field, enforced](node_config& c, const std::string& text) -> std::string {
+        [field](node_config& c, const std::string& text) -> std::string {
           int64_t v = 0;
-          auto err = check_tenant_limit(text, enforced, v);
+          auto err = check_tenant_limit(text, v);
           if (err.empty()) {
             c.tenants.defaults.*field = v;
           }
@@ -350,16 +364,18 @@ std::string_view tenant_limit_help(std::string_view key) {
   if (key == "max_subscriptions") {
     return "subscriptions (fanout and queue) over all its connections";
   }
-  return "not enforced by this node yet: must be 0";
+  if (key == "max_topics") {
+    return "topics running at once; one more is throttled while its idle ones stop";
+  }
+  if (key == "max_groups") {
+    return "queue groups running at once; one more is throttled while its idle ones stop";
+  }
+  return "agent sessions running at once; one more waits while its idle ones passivate";
 }
 
-std::string check_tenant_limit(const std::string& text, bool enforced, int64_t& out) {
+std::string check_tenant_limit(const std::string& text, int64_t& out) {
   constexpr int64_t big = int64_t{1} << 40;
-  auto err = parse_int(text, 0, big, out);
-  if (err.empty() && !enforced && out != 0) {
-    return "is not enforced by this node yet: leave it 0 (not limited)";
-  }
-  return err;
+  return parse_int(text, 0, big, out);
 }
 
 const std::vector<config_option>& config_options() {

@@ -25,8 +25,8 @@ const std::vector<config_option>& config_options();
 
 /// One line on a tenant limit (tenants.defaults.<key>, tenants.overrides.<tenant>.<key>).
 std::string_view tenant_limit_help(std::string_view key);
-/// Parses a tenant limit (0 or more; keys not enforced yet take only 0); "" when good.
-std::string check_tenant_limit(const std::string& text, bool enforced, int64_t& out);
+/// Parses a tenant limit (0 or more); "" when good.
+std::string check_tenant_limit(const std::string& text, int64_t& out);
 
 /// "--data-dir" for "data_dir", "--limits-max-frame-bytes" for "limits.max_frame_bytes".
 std::string cli_flag(const std::string& key);

@@ -47,11 +47,11 @@ struct event_store::impl {
     return {};
   }
 
-  /// One write transaction over every batch and group; a refused batch (seq_conflict,
-  /// bad_name) is left out, any other failure drops the whole transaction.
+  /// One write transaction over every batch, group and agent record; a refused batch
+  /// (seq_conflict, bad_name) is left out, any other failure drops the whole transaction.
   status append_once(std::span<const append_batch> batches, std::vector<batch_result>& per_batch,
-                     std::span<const group_write> groups, const sweep_request* sweep,
-                     sweep_result* swept) {
+                     std::span<const group_write> groups, std::span<const agent_write> agents,
+                     const sweep_request* sweep, sweep_result* swept) {
     per_batch.assign(batches.size(), batch_result{});
     log_txn t(env, false);
     uint64_t next_id = 0;
@@ -79,6 +79,12 @@ struct event_store::impl {
         s = t.put_group(groups[i], next_id);
       }
     }
+    for (std::size_t i = 0; s.ok() && i < agents.size(); ++i) {
+      s = check_names(agents[i].tenant, agents[i].topic);
+      if (s.ok()) {
+        s = t.put_agent(agents[i], next_id);
+      }
+    }
     if (s.ok() && sweep != nullptr) {
       s = sweep_in(t, *sweep, *swept);
     }
@@ -95,10 +101,10 @@ struct event_store::impl {
   }
 
   status append(std::span<const append_batch> batches, std::vector<batch_result>& per_batch,
-                std::span<const group_write> groups, const sweep_request* sweep,
-                sweep_result* swept) {
+                std::span<const group_write> groups, std::span<const agent_write> agents,
+                const sweep_request* sweep, sweep_result* swept) {
     for (;;) {
-      status s = append_once(batches, per_batch, groups, sweep, swept);
+      status s = append_once(batches, per_batch, groups, agents, sweep, swept);
       if (s.value != status::code::map_full || !env.grow()) {
         return s;
       }
@@ -237,21 +243,21 @@ std::unique_ptr<event_store> event_store::open(const store_config& cfg, std::str
 
 status event_store::append(std::span<const append_batch> batches,
                            std::vector<batch_result>& per_batch,
-                           std::span<const group_write> groups, const sweep_request* sweep,
-                           sweep_result* swept) {
+                           std::span<const group_write> groups, std::span<const agent_write> agents,
+                           const sweep_request* sweep, sweep_result* swept) {
   per_batch.assign(batches.size(), batch_result{});
   sweep_result ignored;
   if (sweep != nullptr && swept == nullptr) {
     swept = &ignored;
   }
-  return batches.empty() && groups.empty() && sweep == nullptr
+  return batches.empty() && groups.empty() && agents.empty() && sweep == nullptr
              ? status{}
-             : impl_->append(batches, per_batch, groups, sweep, swept);
+             : impl_->append(batches, per_batch, groups, agents, sweep, swept);
 }
 
 status event_store::sweep(const sweep_request& req, sweep_result& out) {
   std::vector<batch_result> none;
-  return impl_->append({}, none, {}, &req, &out);
+  return impl_->append({}, none, {}, {}, &req, &out);
 }
 
 status event_store::purge(std::string_view tenant, std::string_view topic, uint64_t up_to,
@@ -267,6 +273,16 @@ status event_store::load_group(std::string_view tenant, std::string_view topic,
   }
   log_txn t(impl_->env, true);
   return t.started().ok() ? t.load_group(topic_key(tenant, topic), group, out) : t.started();
+}
+
+status event_store::load_agent(std::string_view tenant, std::string_view topic,
+                               std::optional<agent_record>& out) const {
+  out.reset();
+  if (status s = impl_->check_names(tenant, topic); !s.ok()) {
+    return s;
+  }
+  log_txn t(impl_->env, true);
+  return t.started().ok() ? t.load_agent(topic_key(tenant, topic), out) : t.started();
 }
 
 status event_store::list_groups(std::string_view tenant, std::string_view topic,

@@ -130,6 +130,46 @@ struct status {
   bool ok() const { return value == code::ok; }
 };
 
+/// An agent session's state after handling its inbox up to `seq`: the session engine's
+/// snapshot (state and tables), opaque to the store.
+struct agent_snapshot {
+  uint64_t seq = 0;
+  std::string bytes;
+  bool operator==(const agent_snapshot&) const = default;
+};
+
+/// How far an agent session got: the durable half of its rebuild. The inbox events from
+/// snapshot_seq + 1 to applied_seq were handled and every effect they decided is stored,
+/// so a rebuild replays them with effects suppressed and checks each decision against
+/// `digests`; later events run as new.
+struct agent_progress {
+  uint64_t snapshot_seq = 0; ///< the seq of the newest snapshot (0: none; rebuild from seq 1)
+  uint64_t applied_seq = 0;  ///< >= snapshot_seq
+  /// Decision digests of the events snapshot_seq + 1 .. applied_seq, in order.
+  std::vector<uint64_t> digests;
+  /// The earliest armed timer, call timeout or join deadline (0: none): when a session
+  /// that passivated must come back although its inbox is quiet.
+  int64_t next_due_ms = 0;
+  bool operator==(const agent_progress&) const = default;
+};
+
+/// What the store keeps of an agent session, beside its inbox topic. Retention keeps the
+/// inbox events after the snapshot (a rebuild needs them); a purge of the inbox deletes it.
+struct agent_record {
+  agent_progress progress;
+  std::optional<agent_snapshot> snapshot;
+  bool operator==(const agent_record&) const = default;
+};
+
+/// An agent session's record to store with an append: the progress always, a new
+/// snapshot when given (else the stored one stays).
+struct agent_write {
+  std::string tenant;
+  std::string topic; ///< the inbox: agents/<kind>/<session>
+  agent_progress progress;
+  std::optional<agent_snapshot> snapshot;
+};
+
 /// What the retention sweeper removes. 0 turns a rule off.
 struct retention_policy {
   int64_t max_age_ms = int64_t{72} * 3600 * 1000; ///< events older than this
@@ -140,8 +180,8 @@ struct retention_policy {
 };
 
 /// One step of the sweeper: deletes at most `budget` records, going on where the last
-/// step stopped. Events a queue group of the topic has yet to deliver (after its floor)
-/// are never deleted.
+/// step stopped. Events a queue group of the topic has yet to deliver (after its floor),
+/// and an agent inbox's events after its session's snapshot, are never deleted.
 struct sweep_request {
   retention_policy policy;
   int64_t now_ms = 0;
@@ -219,31 +259,35 @@ public:
   event_store(const event_store&) = delete;
   event_store& operator=(const event_store&) = delete;
 
-  /// Appends the batches and writes the group states in ONE write transaction and commits
-  /// it (group commit). A batch that does not continue its topic (seq_conflict) or has a
-  /// bad name is left out and reported in `per_batch[i]`; the others are stored, minus
-  /// their duplicates. A batch without events is skipped. When the map is full it is
+  /// Appends the batches and writes the group states and agent records in ONE write
+  /// transaction and commits it (group commit). A batch that does not continue its topic
+  /// (seq_conflict) or has a bad name is left out and reported in `per_batch[i]`; the others are
+  /// stored, minus their duplicates. A batch without events is skipped. When the map is full it is
   /// enlarged (up to the ceiling) and the transaction runs again. A non-ok result means
   /// nothing at all was stored. One caller at a time.
   /// With `sweep`, one sweeper step runs in the same transaction (no extra sync), and
   /// `swept` says what it did.
   status append(std::span<const append_batch> batches, std::vector<batch_result>& per_batch,
-                std::span<const group_write> groups = {}, const sweep_request* sweep = nullptr,
-                sweep_result* swept = nullptr);
+                std::span<const group_write> groups = {}, std::span<const agent_write> agents = {},
+                const sweep_request* sweep = nullptr, sweep_result* swept = nullptr);
 
   /// One sweeper step in a transaction of its own. Same caller as append().
   status sweep(const sweep_request& req, sweep_result& out);
 
   /// One step of a topic purge, in a transaction of its own: deletes the topic's events
-  /// with seq <= up_to, the idem entries of those events and every queue group of the
-  /// topic, at most `budget` records a step. Events after up_to (appended since the
-  /// purge began) stay. Same caller as append().
+  /// with seq <= up_to, the idem entries of those events, every queue group of the topic
+  /// and its agent record, at most `budget` records a step. Events after up_to (appended
+  /// since the purge began) stay. Same caller as append().
   status purge(std::string_view tenant, std::string_view topic, uint64_t up_to, std::size_t budget,
                purge_result& out);
 
   /// A queue group's stored state; `out` empty when there is none.
   status load_group(std::string_view tenant, std::string_view topic, std::string_view group,
                     std::optional<group_state>& out) const;
+
+  /// The agent record kept beside an inbox topic; `out` empty when there is none.
+  status load_agent(std::string_view tenant, std::string_view topic,
+                    std::optional<agent_record>& out) const;
 
   /// The names and states of a topic's stored groups, in name order.
   status list_groups(std::string_view tenant, std::string_view topic,

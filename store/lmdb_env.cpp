@@ -170,8 +170,12 @@ status lmdb_env::open_dbs() {
                            {"events", &events_},
                            {"meta", &meta_},
                            {"idem", &idem_},
-                           {"groups", &groups_}}) {
+                           {"groups", &groups_},
+                           {"agents", &agents_}}) {
     if (int rc = mdb_dbi_open(t.get(), name, dbi_flags, dbi); rc != 0) {
+      if (rc == MDB_NOTFOUND && dbi == &agents_) {
+        continue; // an older store, opened read-only
+      }
       if (rc == MDB_NOTFOUND) {
         return {status::code::corrupt,
                 std::string("not a Switchyard store: no database '") + name + "'"};
@@ -179,6 +183,7 @@ status lmdb_env::open_dbs() {
       return lmdb_error(rc, std::string("mdb_dbi_open ") + name);
     }
   }
+  has_agents_ = agents_ != 0;
   const char current = static_cast<char>(store_format);
   MDB_val key = to_val("format");
   MDB_val val;

@@ -1,6 +1,6 @@
 #pragma once
 // The LMDB environment and its named databases (`topics`, `events`, `meta`, `idem`,
-// `groups`).
+// `groups`, `agents`).
 // Internal to store/. Opened once; the handles are then shared by every thread.
 
 #include "store/event_store.hpp"
@@ -40,6 +40,10 @@ public:
   MDB_dbi meta() const { return meta_; }
   MDB_dbi idem() const { return idem_; }
   MDB_dbi groups() const { return groups_; }
+  /// Agent session records. A store written before they existed, opened read-only, has
+  /// none: has_agents() is false and agents() must not be used.
+  MDB_dbi agents() const { return agents_; }
+  bool has_agents() const { return has_agents_; }
   /// 32 random bytes made with the store and kept in its meta: the key of resume sessions.
   const std::string& session_key() const { return session_key_; }
   /// LMDB's key size limit (511 unless LMDB was built otherwise).
@@ -57,6 +61,8 @@ private:
   MDB_dbi meta_ = 0;
   MDB_dbi idem_ = 0;
   MDB_dbi groups_ = 0;
+  MDB_dbi agents_ = 0;
+  bool has_agents_ = false;
   std::string session_key_;
   std::size_t max_key_bytes_ = 0;
   std::size_t map_ceiling_ = 0;

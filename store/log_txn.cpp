@@ -274,6 +274,72 @@ status log_txn::list_groups(const std::string& topic_key,
   return rc == 0 || rc == MDB_NOTFOUND ? status{} : lmdb_error(rc, "mdb_cursor_get groups");
 }
 
+status log_txn::put_agent(const agent_write& a, uint64_t& next_id) {
+  topic_record rec;
+  if (status s = ensure_topic(topic_key(a.tenant, a.topic), next_id, rec); !s.ok()) {
+    return s;
+  }
+  if (a.snapshot) {
+    if (status s = put(env_.agents(), agent_key(rec.id, 's'), encode_agent_snapshot(*a.snapshot), 0,
+                       "mdb_put agents");
+        !s.ok()) {
+      return s;
+    }
+  }
+  return put(env_.agents(), agent_key(rec.id, 'p'), encode_agent_progress(a.progress), 0,
+             "mdb_put agents");
+}
+
+status log_txn::load_agent(const std::string& topic_key, std::optional<agent_record>& out) const {
+  out.reset();
+  std::optional<topic_record> rec;
+  if (status s = load_topic(topic_key, rec); !s.ok() || !rec || !env_.has_agents()) {
+    return s;
+  }
+  const std::string pk = agent_key(rec->id, 'p');
+  MDB_val k = to_val(pk);
+  MDB_val v;
+  if (int rc = mdb_get(txn_.get(), env_.agents(), &k, &v); rc != 0) {
+    return rc == MDB_NOTFOUND ? status{} : lmdb_error(rc, "mdb_get agents");
+  }
+  auto progress = decode_agent_progress(to_view(v));
+  if (!progress) {
+    return corrupt("corrupt agents progress record");
+  }
+  agent_record r{std::move(*progress), std::nullopt};
+  const std::string sk = agent_key(rec->id, 's');
+  k = to_val(sk);
+  if (int rc = mdb_get(txn_.get(), env_.agents(), &k, &v); rc == 0) {
+    r.snapshot = decode_agent_snapshot(to_view(v));
+    if (!r.snapshot) {
+      return corrupt("corrupt agents snapshot record");
+    }
+  } else if (rc != MDB_NOTFOUND) {
+    return lmdb_error(rc, "mdb_get agents");
+  }
+  out = std::move(r);
+  return {};
+}
+
+status log_txn::agent_floor(uint64_t topic_id, std::optional<uint64_t>& out) const {
+  out.reset();
+  if (!env_.has_agents()) {
+    return {};
+  }
+  const std::string pk = agent_key(topic_id, 'p');
+  MDB_val k = to_val(pk);
+  MDB_val v;
+  if (int rc = mdb_get(txn_.get(), env_.agents(), &k, &v); rc != 0) {
+    return rc == MDB_NOTFOUND ? status{} : lmdb_error(rc, "mdb_get agents");
+  }
+  const auto p = decode_agent_progress(to_view(v));
+  if (!p) {
+    return corrupt("corrupt agents progress record");
+  }
+  out = p->snapshot_seq;
+  return {};
+}
+
 status log_txn::scan_topics(std::string_view from, std::size_t max_keys,
                             const std::function<bool(std::string_view, const topic_record&)>& take,
                             std::string& next) const {

@@ -69,6 +69,11 @@ public:
   status list_groups(const std::string& topic_key,
                      std::vector<std::pair<std::string, group_state>>& out) const;
 
+  /// Writes an agent session's progress (and snapshot, when given), creating its inbox
+  /// topic's record when new.
+  status put_agent(const agent_write& a, uint64_t& next_id);
+  status load_agent(const std::string& topic_key, std::optional<agent_record>& out) const;
+
   /// Calls `take` with the key and record of each topic from key `from` on, in key order,
   /// until it returns false or `max_keys` were looked at; `next` is then the key to go
   /// on from (empty: there is none).
@@ -92,6 +97,9 @@ private:
                    std::optional<idem_record>& out) const;
   /// The lowest floor of the topic's groups (none: nullopt).
   status min_group_floor(uint64_t topic_id, std::optional<uint64_t>& out) const;
+  /// The seq of the topic's agent snapshot when it has an agent record (else nullopt):
+  /// a rebuild needs the inbox events after it.
+  status agent_floor(uint64_t topic_id, std::optional<uint64_t>& out) const;
   /// Whether an event (its seq and fields) is to be deleted.
   using doomed_fn = std::function<bool(uint64_t seq, const event_fields& ev)>;
   /// Deletes the topic's events from its oldest on while `doomed` says so and the budget

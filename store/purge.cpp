@@ -68,12 +68,24 @@ status log_txn::purge_topic(const std::string& key, topic_record& rec, uint64_t 
   if (!s.ok() || out.more) {
     return s;
   }
-  return delete_prefixed(
+  s = delete_prefixed(
       txn_.get(), env_.groups(), group_key(rec.id, ""), budget, out.groups, out.more,
       [](std::string_view v) -> std::optional<bool> {
         return decode_group(v) ? std::optional<bool>(true) : std::nullopt;
       },
       "groups");
+  if (!s.ok() || out.more || !env_.has_agents()) {
+    return s;
+  }
+  // The inbox's agent session goes with it: a session purged is a session forgotten.
+  for (const char part : {'p', 's'}) {
+    const std::string ak = agent_key(rec.id, part);
+    MDB_val k = to_val(ak);
+    if (int rc = mdb_del(txn_.get(), env_.agents(), &k, nullptr); rc != 0 && rc != MDB_NOTFOUND) {
+      return lmdb_error(rc, "mdb_del agents");
+    }
+  }
+  return {};
 }
 
 } // namespace switchyard::store

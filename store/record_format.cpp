@@ -180,6 +180,64 @@ std::string group_key(uint64_t topic_id, std::string_view group) {
   return idem_key(topic_id, group);
 }
 
+std::string agent_key(uint64_t topic_id, char part) {
+  std::string out;
+  append_u64(out, topic_id);
+  out.push_back(part);
+  return out;
+}
+
+std::string encode_agent_progress(const agent_progress& p) {
+  std::string out;
+  out.reserve(1 + 3 * 8 + 10 + p.digests.size() * 8);
+  out.push_back(static_cast<char>(record_version));
+  append_u64(out, p.snapshot_seq);
+  append_u64(out, p.applied_seq);
+  append_u64(out, static_cast<uint64_t>(p.next_due_ms));
+  append_varint(out, p.digests.size());
+  for (const auto d : p.digests) {
+    append_u64(out, d);
+  }
+  return out;
+}
+
+std::optional<agent_progress> decode_agent_progress(std::string_view bytes) {
+  if (bytes.size() < 1 + 3 * 8 || static_cast<uint8_t>(bytes[0]) != record_version) {
+    return std::nullopt;
+  }
+  agent_progress p;
+  p.snapshot_seq = get_u64(bytes.data() + 1);
+  p.applied_seq = get_u64(bytes.data() + 9);
+  p.next_due_ms = static_cast<int64_t>(get_u64(bytes.data() + 17));
+  bytes.remove_prefix(1 + 3 * 8);
+  uint64_t n = 0;
+  if (!take_varint(bytes, n) || bytes.size() != n * 8 || p.applied_seq < p.snapshot_seq ||
+      p.applied_seq - p.snapshot_seq != n) {
+    return std::nullopt;
+  }
+  p.digests.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    p.digests.push_back(get_u64(bytes.data() + i * 8));
+  }
+  return p;
+}
+
+std::string encode_agent_snapshot(const agent_snapshot& s) {
+  std::string out;
+  out.reserve(1 + 8 + s.bytes.size());
+  out.push_back(static_cast<char>(record_version));
+  append_u64(out, s.seq);
+  out.append(s.bytes);
+  return out;
+}
+
+std::optional<agent_snapshot> decode_agent_snapshot(std::string_view bytes) {
+  if (bytes.size() < 1 + 8 || static_cast<uint8_t>(bytes[0]) != record_version) {
+    return std::nullopt;
+  }
+  return agent_snapshot{get_u64(bytes.data() + 1), std::string(bytes.substr(9))};
+}
+
 std::string encode_group(const group_state& g) {
   std::string out;
   out.reserve(1 + 3 * 8 + 10 + g.pending.size() * 4 + 10 + g.done.size() * 2);

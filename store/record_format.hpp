@@ -84,6 +84,16 @@ std::string group_key(uint64_t topic_id, std::string_view group);
 std::string encode_group(const group_state& g);
 std::optional<group_state> decode_group(std::string_view bytes);
 
+/// `agents` keys: topic id + 'p' (the progress) or 's' (the snapshot).
+std::string agent_key(uint64_t topic_id, char part);
+/// Progress value: version, snapshot_seq, applied_seq, next_due_ms (8 bytes each), then
+/// varint count and the digests (8 bytes each; count == applied_seq - snapshot_seq).
+std::string encode_agent_progress(const agent_progress& p);
+std::optional<agent_progress> decode_agent_progress(std::string_view bytes);
+/// Snapshot value: version, seq (8 bytes), then the snapshot bytes (the rest).
+std::string encode_agent_snapshot(const agent_snapshot& s);
+std::optional<agent_snapshot> decode_agent_snapshot(std::string_view bytes);
+
 /// meta "next_topic_id" value: 8 bytes.
 std::string encode_u64(uint64_t v);
 std::optional<uint64_t> decode_u64(std::string_view bytes);

@@ -88,7 +88,14 @@ status log_txn::sweep_topic(const sweep_request& req, topic_record& rec, std::si
   if (status s = min_group_floor(rec.id, floor); !s.ok()) {
     return s;
   }
-  // Nothing a group has yet to deliver goes.
+  std::optional<uint64_t> snapshot;
+  if (status s = agent_floor(rec.id, snapshot); !s.ok()) {
+    return s;
+  }
+  if (snapshot) {
+    floor = std::min(floor.value_or(UINT64_MAX), *snapshot);
+  }
+  // Nothing a group has yet to deliver goes, nor what an agent session's rebuild reads.
   const uint64_t keep_from = floor ? std::min(*floor + 1, rec.last_seq + 1) : rec.last_seq + 1;
   const uint64_t count_below = p.max_events > 0 && rec.last_seq - rec.first_seq + 1 > p.max_events
                                    ? rec.last_seq - p.max_events + 1

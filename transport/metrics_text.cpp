@@ -160,6 +160,9 @@ std::string metrics_text(const actors::node_context& ctx, bool draining) {
   e.counter("switchyard_dead_letters_total",
             "events moved to dead/<topic> (queue groups and agent sessions)",
             load(m.dead_letters_total));
+  e.counter("switchyard_agent_divergences_total",
+            "agent inbox events whose handler decided differently when replayed in a rebuild",
+            load(m.agent_divergences_total));
   e.gauge("switchyard_queue_lag_events",
           "events running queue groups have yet to finish, summed over groups", m.queue_lag.load());
   e.histogram("switchyard_store_commit_seconds", "time of one store write transaction",

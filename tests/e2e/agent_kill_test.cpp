@@ -1,9 +1,12 @@
-// End-to-end: the research sample's node (the real binary) killed with SIGKILL twice in
-// the middle of a workflow, first while the researchers' LLM calls are out, then while
-// the writer's tokens stream. After each restart the workflow goes on (the sessions are
-// rebuilt from their inboxes, the unacked jobs come again), and at the end every output
-// event of the conversation is on its out topic exactly once, with the one complete
-// token stream of the last attempt after the cut-off one.
+// End-to-end against the research sample's node (the real binary):
+// - killed with SIGKILL twice in the middle of a workflow, first while the researchers'
+//   LLM calls are out, then while the writer's tokens stream. After each restart the
+//   workflow goes on (the sessions are rebuilt from their checkpoints and inboxes, the
+//   unacked jobs come again), and at the end every output event of the conversation is
+//   on its out topic exactly once, with the one complete token stream of the last attempt
+//   after the cut-off one;
+// - with the node up, the worker streaming the writer's tokens dies: the job comes again
+//   to another worker (attempt 2), whose stream follows the cut-off one, not mixed in.
 
 #include "tests/support/encoded_client.hpp"
 #include "tests/support/process.hpp"
@@ -127,6 +130,62 @@ json history(uint16_t port, const std::string& topic) {
   return c.request({{"op", "history"}, {"topic", topic}, {"from_seq", 1}, {"limit", 1000}}, 9);
 }
 
+/// What the conversation's out topic holds, once its report is there (or after ~10 s).
+struct transcript {
+  json events;
+  std::vector<std::string> outputs; ///< every event but the stream parts, by type or phase
+  std::vector<std::string> streams; ///< stream id of each run of parts, in order
+  std::map<std::string, std::string> text;
+  std::string report;
+};
+
+transcript read_transcript(uint16_t port) {
+  transcript t;
+  for (int i = 0; i < 100; ++i) {
+    auto h = history(port, conv_out);
+    EXPECT_TRUE(h.contains("ok")) << h.dump();
+    t.events = h["ok"]["events"];
+    if (!t.events.empty() && t.events.back()["data"]["type"] == "research.report") {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  for (const auto& ev : t.events) {
+    const auto& data = ev["data"];
+    const std::string type = data["type"];
+    if (type.starts_with("text-")) {
+      const std::string id = data["body"]["stream"];
+      if (t.streams.empty() || t.streams.back() != id) {
+        t.streams.push_back(id);
+      }
+      if (type == "text-delta") {
+        t.text[id] += std::string(data["body"]["delta"]);
+      }
+      continue;
+    }
+    t.outputs.push_back(type == "ui.status" ? std::string(data["body"]["phase"]) : type);
+    if (type == "research.report") {
+      t.report = data["body"]["text"];
+    }
+  }
+  return t;
+}
+
+const std::vector<std::string> every_output = {"planning", "researching", "writing",
+                                               "research.report"};
+
+json ask(uint16_t port) {
+  encoded_client browser{port, wire::in_json};
+  browser.connect();
+  return browser.request(
+      {{"op", "publish"},
+       {"topic", conv_inbox},
+       {"idem", "conv-k:t1"},
+       {"data",
+        {{"type", "research.prompt"}, {"turn", "t1"}, {"body", {{"text", "LMDB or RocksDB?"}}}}}},
+      1);
+}
+
 TEST(AgentKill, AWorkflowKilledTwiceFinishesWithEveryOutputEventOnce) {
   temp_dir dir;
   int run = 0; // one log per run: wait_for_port reads the first port its log names
@@ -137,15 +196,7 @@ TEST(AgentKill, AWorkflowKilledTwiceFinishesWithEveryOutputEventOnce) {
     const auto port = n.wait_for_port();
     ASSERT_NE(port, 0) << n.log();
     llm_worker worker{port};
-    encoded_client browser{port, wire::in_json};
-    browser.connect();
-    auto sent = browser.request(
-        {{"op", "publish"},
-         {"topic", conv_inbox},
-         {"idem", "conv-k:t1"},
-         {"data",
-          {{"type", "research.prompt"}, {"turn", "t1"}, {"body", {{"text", "LMDB or RocksDB?"}}}}}},
-        1);
+    auto sent = ask(port);
     ASSERT_TRUE(sent.contains("ok")) << sent.dump();
     auto plan = worker.take();
     ASSERT_FALSE(plan.is_null()) << n.log();
@@ -186,46 +237,49 @@ TEST(AgentKill, AWorkflowKilledTwiceFinishesWithEveryOutputEventOnce) {
     ASSERT_FALSE(write.is_null()) << "the writer's job was not delivered again\n" << n.log();
     worker.answer(write);
   }
-  // The report is the last output event; wait for it, then read the whole out topic.
-  json events;
-  for (int i = 0; i < 100; ++i) {
-    auto h = history(port, conv_out);
-    ASSERT_TRUE(h.contains("ok")) << h.dump();
-    events = h["ok"]["events"];
-    if (!events.empty() && events.back()["data"]["type"] == "research.report") {
-      break;
+  auto t = read_transcript(port);
+  EXPECT_EQ(t.outputs, every_output) << t.events.dump(1);
+  ASSERT_EQ(t.streams.size(), 2u) << "one cut-off stream, then the whole second one";
+  EXPECT_EQ(t.text[t.streams[0]], "LMDB reads fast");
+  EXPECT_EQ(t.text[t.streams[1]], "LMDB reads fast and RocksDB writes fast");
+  EXPECT_EQ(t.report, "LMDB reads fast and RocksDB writes fast");
+}
+
+TEST(AgentKill, AWorkerKilledMidStreamHasItsJobRedeliveredAndTheStreamStartsOver) {
+  temp_dir dir;
+  node_process n{SWITCHYARD_RESEARCH_BIN, research_args(dir), dir.path() / "node.log"};
+  const auto port = n.wait_for_port();
+  ASSERT_NE(port, 0) << n.log();
+  std::string corr;
+  {
+    llm_worker doomed{port};
+    auto sent = ask(port);
+    ASSERT_TRUE(sent.contains("ok")) << sent.dump();
+    for (int i = 0; i < 3; ++i) { // the plan, then both researchers
+      auto job = doomed.take();
+      ASSERT_FALSE(job.is_null()) << n.log();
+      doomed.answer(job);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto write = doomed.take();
+    ASSERT_FALSE(write.is_null()) << n.log();
+    EXPECT_EQ(write["attempt"], 1);
+    corr = write["data"]["corr"];
+    doomed.stream(write, 3);
+    doomed.c.socket().abort(); // dies mid-stream, its job unacked
   }
-  std::vector<std::string> outputs;
-  std::vector<std::string> streams; // stream id of each part, in order
-  std::map<std::string, std::string> text;
-  std::string report;
-  for (const auto& ev : events) {
-    const auto& data = ev["data"];
-    const std::string type = data["type"];
-    if (type.starts_with("text-")) {
-      const std::string id = data["body"]["stream"];
-      if (streams.empty() || streams.back() != id) {
-        streams.push_back(id);
-      }
-      if (type == "text-delta") {
-        text[id] += std::string(data["body"]["delta"]);
-      }
-      continue;
-    }
-    outputs.push_back(type == "ui.status" ? std::string(data["body"]["phase"]) : type);
-    if (type == "research.report") {
-      report = data["body"]["text"];
-    }
-  }
-  EXPECT_EQ(outputs,
-            (std::vector<std::string>{"planning", "researching", "writing", "research.report"}))
-      << events.dump(1);
-  ASSERT_EQ(streams.size(), 2u) << "one cut-off stream, then the whole second one, not interleaved";
-  EXPECT_EQ(text[streams[0]], "LMDB reads fast");
-  EXPECT_EQ(text[streams[1]], "LMDB reads fast and RocksDB writes fast");
-  EXPECT_EQ(report, "LMDB reads fast and RocksDB writes fast");
+  llm_worker rescuer{port};
+  auto again = rescuer.take();
+  ASSERT_FALSE(again.is_null()) << "the writer's job was not delivered again\n" << n.log();
+  EXPECT_EQ(again["attempt"], 2);
+  EXPECT_EQ(again["data"]["corr"], corr);
+  rescuer.answer(again);
+  auto t = read_transcript(port);
+  EXPECT_EQ(t.outputs, every_output) << t.events.dump(1);
+  ASSERT_EQ(t.streams.size(), 2u) << "the cut-off stream, then the whole new one, not interleaved";
+  EXPECT_NE(t.streams[0], t.streams[1]);
+  EXPECT_EQ(t.text[t.streams[0]], "LMDB reads fast");
+  EXPECT_EQ(t.text[t.streams[1]], "LMDB reads fast and RocksDB writes fast");
+  EXPECT_EQ(t.report, "LMDB reads fast and RocksDB writes fast");
 }
 
 } // namespace

@@ -4,6 +4,7 @@
 
 #include "protocol/codec.hpp"
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 
@@ -155,6 +156,27 @@ TEST(AgentEffects, AnEffectIsNamedBySessionSeqAndIndexAndItsTokenIsSha256Base64u
   auto jobs = k.calls("llm");
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(jobs[0].id, (effect_id{"agents/probe/conv-2", 1, 0}));
+}
+
+TEST(AgentEffects, ANodeKeysItsTokensSoAClientCannotWorkOutTheCorrOfACall) {
+  const auto name = effect_id{"agents/probe/c", 1, 0}.name();
+  EXPECT_EQ(effect_token(name, ""), effect_token(name));
+  EXPECT_NE(effect_token(name, "k1"), effect_token(name));
+  EXPECT_NE(effect_token(name, "k1"), effect_token(name, "k2"));
+  EXPECT_EQ(effect_token(name, "k1").size(), 43u);
+
+  // An engine with a key puts the keyed token in the job, the same on every rebuild.
+  for (int run = 0; run < 2; ++run) {
+    detail::session_engine e{std::make_unique<detail::kind_binding<probe>>(), "c", {}, "k1"};
+    auto body = pack(ask{"q"});
+    auto data = detail::encode_inbox({.type = std::string{ask::type}, .body = body});
+    auto out = e.handle({1, 1000, data}, false);
+    auto it = std::find_if(out.effects.begin(), out.effects.end(),
+                           [](const auto& x) { return x.kind == detail::effect::what::job; });
+    ASSERT_NE(it, out.effects.end());
+    auto job = nlohmann::json::parse(switchyard::protocol::msgpack_to_json(it->data));
+    EXPECT_EQ(job["corr"], effect_token(name, "k1")) << "run " << run;
+  }
 }
 
 TEST(AgentEffects, AJobCarriesTheContractsEnvelope) {

@@ -182,15 +182,16 @@ TEST(Config, TenantOverridesCompleteTheDefaultsOfEveryLayer) {
   EXPECT_NE(dumped.output.find(R"("open_after_ms": 10000)"), std::string::npos) << dumped.output;
 }
 
-TEST(Config, TenantLimitsNotEnforcedYetAndBadOverridesAreRefused) {
-  auto out = load_config({"--tenants-defaults-max-agent-sessions", "5"}, {});
+TEST(Config, BadTenantLimitsAndOverridesAreRefused) {
+  auto out = load_config({"--tenants-defaults-max-agent-sessions", "-5"}, {});
   EXPECT_EQ(out.exit_code, 2);
-  EXPECT_NE(out.error.find("not enforced"), std::string::npos) << out.error;
-  EXPECT_TRUE(load_config({"--tenants-defaults-max-agent-sessions", "0"}, {}).error.empty());
+  EXPECT_NE(out.error.find("max-agent-sessions"), std::string::npos) << out.error;
+  auto good = load_config({"--tenants-defaults-max-agent-sessions", "5"}, {});
+  EXPECT_TRUE(good.error.empty()) << good.error;
+  EXPECT_EQ(good.config.tenants.defaults.max_agent_sessions, 5);
   EXPECT_TRUE(load_config({"--tenants-defaults-max-topics", "5"}, {}).error.empty());
   for (const auto* text :
-       {R"({"tenants": {"overrides": {"acme": {"max_agent_sessions": 2}}}})",
-        R"({"tenants": {"overrides": {"acme": {"publish_per_minute": 2}}}})",
+       {R"({"tenants": {"overrides": {"acme": {"publish_per_minute": 2}}}})",
         R"({"tenants": {"overrides": {"acme": {"publish_per_s": "fast"}}}})",
         R"({"tenants": {"overrides": {"acme": {"publish_per_s": -1}}}})",
         R"({"tenants": {"overrides": {"acme": 5}}})", R"({"tenants": {"overrides": []}})"}) {

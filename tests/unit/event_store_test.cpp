@@ -435,6 +435,58 @@ TEST_F(EventStore, TheSweeperForgetsIdemEntriesPastTheWindowAndInactiveGroups) {
   EXPECT_TRUE(per_batch[0].duplicates.empty());
 }
 
+TEST_F(EventStore, AnAgentRecordKeepsItsSnapshotWhenOnlyProgressIsWrittenAndOutlivesAReopen) {
+  std::vector<batch_result> per_batch;
+  std::optional<agent_record> loaded;
+  ASSERT_TRUE(store_->load_agent("t", "agents/k/s", loaded).ok());
+  EXPECT_FALSE(loaded.has_value());
+  agent_write first{"t", "agents/k/s", {3, 5, {11, 12}, 7000}, agent_snapshot{3, "state@3"}};
+  ASSERT_TRUE(store_->append({}, per_batch, {}, std::vector{first}).ok());
+  agent_write later{"t", "agents/k/s", {3, 6, {11, 12, 13}, 0}, std::nullopt};
+  ASSERT_TRUE(store_->append({}, per_batch, {}, std::vector{later}).ok());
+  ASSERT_NO_FATAL_FAILURE(reopen());
+  ASSERT_TRUE(store_->load_agent("t", "agents/k/s", loaded).ok());
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_EQ(loaded->progress, later.progress);
+  EXPECT_EQ(loaded->snapshot, (agent_snapshot{3, "state@3"}));
+  ASSERT_TRUE(store_->load_agent("t2", "agents/k/s", loaded).ok());
+  EXPECT_FALSE(loaded.has_value()) << "another tenant's session";
+}
+
+TEST_F(EventStore, RetentionKeepsTheInboxEventsAfterAnAgentSnapshotAndAPurgeForgetsTheSession) {
+  ASSERT_TRUE(append({make_batch("t", "agents/k/s", 1, 10)}).ok());
+  std::vector<batch_result> per_batch;
+  agent_write w{"t", "agents/k/s", {4, 4, {}, 0}, agent_snapshot{4, "state@4"}};
+  ASSERT_TRUE(store_->append({}, per_batch, {}, std::vector{w}).ok());
+  sweep_request req;
+  req.policy.max_age_ms = 1;
+  req.now_ms = 1'000'000; // every event is old
+  sweep_result out;
+  ASSERT_TRUE(store_->sweep(req, out).ok());
+  EXPECT_EQ(out.events, 4u);
+  EXPECT_EQ(info("t", "agents/k/s").first_seq, 5u) << "a rebuild reads 5..10 after the snapshot";
+  purge_result purged;
+  do {
+    ASSERT_TRUE(store_->purge("t", "agents/k/s", 10, 100, purged).ok());
+  } while (purged.more);
+  std::optional<agent_record> loaded;
+  ASSERT_TRUE(store_->load_agent("t", "agents/k/s", loaded).ok());
+  EXPECT_FALSE(loaded.has_value());
+}
+
+TEST(RecordFormat, AgentProgressWhoseDigestsDoNotMatchItsRangeIsCorrupt) {
+  const agent_progress p{2, 4, {7, 8}, 99};
+  EXPECT_EQ(decode_agent_progress(encode_agent_progress(p)), p);
+  auto bad = p;
+  bad.applied_seq = 5; // three events, two digests
+  EXPECT_FALSE(decode_agent_progress(encode_agent_progress(bad)).has_value());
+  auto cut = encode_agent_progress(p);
+  cut.pop_back();
+  EXPECT_FALSE(decode_agent_progress(cut).has_value());
+  EXPECT_FALSE(decode_agent_snapshot("x").has_value());
+  EXPECT_EQ(decode_agent_snapshot(encode_agent_snapshot({9, "abc"})), (agent_snapshot{9, "abc"}));
+}
+
 TEST_F(EventStore, APurgeDeletesEventsIdemAndGroupsInStepsAndKeepsTheSeq) {
   auto b = make_batch("t", "a", 1, 10);
   b.events[2].idem = "token";

@@ -30,5 +30,9 @@ using group_id = effect_id;
 
 /// base64url(SHA-256(name)), the token of any effect name.
 std::string effect_token(std::string_view name);
+/// base64url(HMAC-SHA-256(key, name)): the token a node uses, keyed with a secret kept in
+/// its store, so that a client cannot work out the `corr` of a call it was not sent (and
+/// forge its answer). An empty key gives effect_token(name).
+std::string effect_token(std::string_view name, std::string_view key);
 
 } // namespace switchyard::agents

@@ -61,7 +61,9 @@ struct outcome {
 
 class session_engine {
 public:
-  session_engine(std::unique_ptr<session_kind> kind, std::string key, kind_options opts);
+  /// `token_key` keys the effects' tokens (effect_token(name, key)); empty in test_kit.
+  session_engine(std::unique_ptr<session_kind> kind, std::string key, kind_options opts,
+                 std::string token_key = {});
   ~session_engine();
   session_engine(const session_engine&) = delete;
   session_engine& operator=(const session_engine&) = delete;
