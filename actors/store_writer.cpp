@@ -25,6 +25,9 @@ constexpr std::size_t max_transaction_bytes = std::size_t{16} << 20;
 /// A commit carrying this many events shows a steady load: the next one may wait
 /// store.commit_wait_us (see schedule_flush). A lone publish, or a trickle, never waits.
 constexpr std::size_t busy_commit_events = 16;
+/// An agent checkpoint alone waits this long for company: nobody waits for it, and a
+/// late one only means a longer replay, so thousands of sessions share a commit.
+constexpr std::chrono::milliseconds checkpoint_wait{10};
 
 struct writer_state {
   node_context* ctx = nullptr;
@@ -37,8 +40,9 @@ struct writer_state {
   std::vector<caf::typed_response_promise<bool>> state_promises;
   std::size_t pending_bytes = 0;
   bool flush_scheduled = false;
-  bool waiting = false;         ///< the scheduled flush is a delayed one (commit wait)
-  bool pending_awaited = false; ///< a client waits for the answer of a pending append
+  bool waiting = false;          ///< the scheduled flush is a delayed one (commit wait)
+  bool checkpoints_only = false; ///< it was delayed for agent checkpoints: any append ends it
+  bool pending_awaited = false;  ///< a client waits for the answer of a pending append
   /// When the last commit ended, and whether it carried busy_commit_events or more.
   std::chrono::steady_clock::time_point last_commit;
   bool last_commit_busy = false;
@@ -261,6 +265,7 @@ void flush(writer_pointer self) {
   auto& st = self->state;
   st.flush_scheduled = false;
   st.waiting = false;
+  st.checkpoints_only = false;
   st.pending_awaited = false;
   if (st.pending.empty() && st.pending_groups.empty() && st.pending_agents.empty() &&
       !st.sweep_due) {
@@ -418,7 +423,8 @@ store_writer_actor::behavior_type store_writer(writer_pointer self, node_context
                                          [](const reply_address& r) { return r.awaited; });
         st.pending_awaited = st.pending_awaited || awaited;
         st.pending.push_back(std::move(req));
-        if (st.pending_bytes >= max_transaction_bytes || (st.waiting && awaited)) {
+        if (st.pending_bytes >= max_transaction_bytes ||
+            (st.waiting && (awaited || st.checkpoints_only))) {
           flush(self);
           return;
         }
@@ -456,7 +462,12 @@ store_writer_actor::behavior_type store_writer(writer_pointer self, node_context
         auto promise = self->make_response_promise<bool>();
         st.pending_agents.push_back(std::move(write));
         st.state_promises.push_back(promise);
-        schedule_flush(self);
+        if (!st.flush_scheduled) {
+          st.flush_scheduled = true;
+          st.waiting = true;
+          st.checkpoints_only = true;
+          self->delayed_send(self, checkpoint_wait, flush_atom::value);
+        }
         return promise;
       },
       [=](purge_atom, std::string& tenant, std::string& topic) -> caf::result<topic_purged> {

@@ -51,6 +51,9 @@ using session_registry_actor = actors::supervisor_actor<session_actor>;
 constexpr std::size_t read_chunk = 256;
 /// A session handling a long run of events checkpoints its progress at least this often.
 constexpr uint64_t checkpoint_every = 64;
+/// While read events wait, a session decides up to this many effects before it publishes
+/// them (in order, a topic run a batch): one commit then carries many events' effects.
+constexpr std::size_t max_batched_effects = 256;
 constexpr std::chrono::milliseconds retry_after{100};
 /// A wake refused by the tenant's max_agent_sessions is tried again this much later.
 constexpr std::chrono::milliseconds throttled_retry{200};
@@ -99,8 +102,7 @@ struct session_state {
   bool publishing = false;               ///< a publish (or its topic's look-up) is on its way
   bool retry_armed = false;              ///< a retry message is on its way
   std::deque<store::event_record> ready; ///< read, not yet handled
-  /// Effects of the last handled event not yet acknowledged by their topics, in order:
-  /// the next event waits for them.
+  /// Effects decided and not yet acknowledged by their topics, in order.
   std::deque<detail::effect> outstanding;
   /// Timer tokens whose firing was published but not yet handled.
   std::set<std::string> fired;
@@ -532,19 +534,24 @@ void stop_if_idle(session_pointer self, bool asked) {
   self->quit();
 }
 
-/// Does the next thing: publish what the last event decided, handle the next read
-/// event, read more, or (caught up) arm the next timer.
+/// Does the next thing: publish what was decided (once the read events are handled, or
+/// max_batched_effects are waiting), handle the next read event, read more, or (caught
+/// up) checkpoint and arm the next timer. A crash between an event and its effects'
+/// publish is safe: the checkpoint covers only events whose effects are all stored, and a
+/// rebuild decides the later ones again with the same tokens.
 void step(session_pointer self) {
   auto& st = self->state;
   if (!st.loaded && !load_checkpoint(self)) {
     return;
   }
   while (!st.reading && !st.publishing) {
-    if (!st.outstanding.empty()) {
+    if (!st.outstanding.empty() &&
+        (st.ready.empty() || st.outstanding.size() >= max_batched_effects)) {
       return publish_next(self);
     }
     // Every effect decided so far is stored: a long run checkpoints on its way.
-    if (!st.checkpointing && st.engine->applied_seq() >= st.durable_applied + checkpoint_every &&
+    if (st.outstanding.empty() && !st.checkpointing &&
+        st.engine->applied_seq() >= st.durable_applied + checkpoint_every &&
         !checkpoint(self, false)) {
       return;
     }
