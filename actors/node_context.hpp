@@ -91,6 +91,12 @@ struct agent_limits {
   /// `keep_going` (true) goes on with the replayed state, false stops the session (its
   /// events wait in the inbox for a node whose handlers decide as before).
   bool keep_going_on_divergence = true;
+  /// Ceilings of every kind's kind_options (a kind may ask for less): the operator's
+  /// bounds on what one session may take. Defaults: the kind_options defaults.
+  int64_t max_crashes_per_event = 3;
+  int64_t max_state_bytes = int64_t{1} << 20;
+  int64_t max_hops_per_turn = 16;
+  int64_t max_fan_out = 64;
 };
 
 /// auth.*: how a connection proves who it is (PROTOCOL.md, Auth).

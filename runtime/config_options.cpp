@@ -228,6 +228,26 @@ std::vector<config_option> make_options() {
       "agents.max_concurrent_recoveries",
       "agent sessions rebuilding from their inbox at once; the others wait their turn",
       [](node_config& c) -> int64_t& { return c.agents.max_concurrent_recoveries; }, 1, 100000));
+  opts.push_back(int_option<int64_t>(
+      "agents.max_crashes_per_event",
+      "an agent inbox event whose handler threw this often is dead-lettered and the kind gets "
+      "`poisoned` (a kind's kind_options may ask for fewer)",
+      [](node_config& c) -> int64_t& { return c.agents.max_crashes_per_event; }, 1, 1000));
+  opts.push_back(int_option<int64_t>(
+      "agents.max_state_bytes",
+      "an agent session whose state (with its tables) is bigger fails loudly when it is "
+      "snapshotted (a kind may ask for less), bytes",
+      [](node_config& c) -> int64_t& { return c.agents.max_state_bytes; }, 1024, int64_t{1} << 30));
+  opts.push_back(int_option<int64_t>(
+      "agents.max_hops_per_turn",
+      "calls, sends and handoffs between agent sessions in one turn: past it a call fails "
+      "(call_failed error) and a send or handoff is dropped (a kind may ask for fewer)",
+      [](node_config& c) -> int64_t& { return c.agents.max_hops_per_turn; }, 1, 1000));
+  opts.push_back(int_option<int64_t>(
+      "agents.max_fan_out",
+      "inputs of one fan_out: more is refused and the event dead-lettered (a kind may ask "
+      "for fewer)",
+      [](node_config& c) -> int64_t& { return c.agents.max_fan_out; }, 1, 10000));
   opts.push_back(config_option{
       "agents.on_divergence",
       "when a handler replayed in a rebuild decides differently than it did (logged and "

@@ -6,6 +6,7 @@
 #include "actors/clock.hpp"
 #include "actors/node_context.hpp"
 #include "actors/purge.hpp"
+#include "protocol/codec.hpp"
 #include "protocol/jwt.hpp"
 #include "protocol/message.hpp"
 #include "store/event_store.hpp"
@@ -14,6 +15,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <variant>
@@ -29,6 +31,7 @@ using protocol::error_code::bad_request;
 
 const std::string topics_path = "/admin/v1/topics/";
 const std::string tenants_path = "/admin/v1/tenants/";
+const std::string agents_path = "/admin/v1/agents/";
 constexpr std::size_t default_page = 100;
 constexpr std::size_t max_page = 1000;
 
@@ -239,6 +242,168 @@ std::variant<std::string, http_reply> name_in_path(const http_router::request& r
   return std::move(*name);
 }
 
+/// A positive integer query parameter; `fallback` when absent, nullopt when malformed.
+std::optional<uint64_t> u64_param(const std::map<std::string, std::string>& params,
+                                  const std::string& name, uint64_t fallback) {
+  auto it = params.find(name);
+  if (it == params.end()) {
+    return fallback;
+  }
+  uint64_t n = 0;
+  const auto& v = it->second;
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc{} || ptr != v.data() + v.size()) {
+    return std::nullopt;
+  }
+  return n;
+}
+
+/// An agent session's checkpoint as the admin API shows it (null: none stored yet).
+json checkpoint_json(const std::optional<store::agent_record>& rec) {
+  if (!rec) {
+    return nullptr;
+  }
+  const auto& p = rec->progress;
+  return {{"applied_seq", p.applied_seq},
+          {"snapshot_seq", p.snapshot_seq},
+          {"snapshot_bytes", rec->snapshot ? rec->snapshot->bytes.size() : 0},
+          {"next_due_ms", p.next_due_ms == 0 ? json(nullptr) : json(p.next_due_ms)}};
+}
+
+/// GET /admin/v1/agents?tenant=&kind=&after=&limit=: stored agent sessions (their inbox
+/// topics, in (tenant, topic) order) with their checkpoints. A page looks at `limit`
+/// topics, the sessions' out topics among them, so it may hold fewer sessions.
+http_reply agents_view(actors::node_context& ctx, const http_router::request& req) {
+  auto parsed = params_of(req, {"tenant", "kind", "after", "limit"});
+  if (auto* refused = std::get_if<http_reply>(&parsed)) {
+    return std::move(*refused);
+  }
+  auto& params = std::get<0>(parsed);
+  const auto limit = page_limit(params);
+  if (!limit) {
+    return http_error(bad_request,
+                      "query parameter 'limit' must be 1.." + std::to_string(max_page));
+  }
+  std::string prefix = "agents/";
+  if (auto kind = params.find("kind"); kind != params.end()) {
+    if (!protocol::agent_inbox_kind("agents/" + kind->second + "/s")) {
+      return http_error(bad_request, "query parameter 'kind' must name an agent kind");
+    }
+    prefix += kind->second + "/";
+  }
+  std::optional<std::string> tenant;
+  if (auto it = params.find("tenant"); it != params.end()) {
+    tenant = it->second;
+  }
+  const auto cursor = unhex(params["after"]);
+  if (!cursor) {
+    return http_error(bad_request, "query parameter 'after' must be a 'next' of an earlier page");
+  }
+  store::topic_page page;
+  if (auto s = ctx.store->list_topics(tenant, prefix, *cursor, *limit, page); !s.ok()) {
+    return store_failure(s);
+  }
+  json rows = json::array();
+  for (const auto& t : page.topics) {
+    const auto kind = protocol::agent_inbox_kind(t.topic);
+    if (!kind) {
+      continue; // an out topic, or deeper
+    }
+    std::optional<store::agent_record> rec;
+    if (auto s = ctx.store->load_agent(t.tenant, t.topic, rec); !s.ok()) {
+      return store_failure(s);
+    }
+    const auto applied = rec ? rec->progress.applied_seq : 0;
+    rows.push_back(
+        {{"tenant", t.tenant},
+         {"kind", std::string(*kind)},
+         {"session", t.topic.substr(std::string_view("agents/").size() + kind->size() + 1)},
+         {"inbox", {{"first_seq", t.first_seq}, {"last_seq", t.last_seq}}},
+         {"unapplied", t.last_seq > applied ? t.last_seq - applied : 0},
+         {"served", std::find(ctx.agent_kinds.begin(), ctx.agent_kinds.end(), *kind) !=
+                        ctx.agent_kinds.end()},
+         {"checkpoint", checkpoint_json(rec)}});
+  }
+  json body{{"sessions", std::move(rows)}};
+  if (!page.next.empty()) {
+    body["next"] = hex(page.next);
+  }
+  return json_reply(body);
+}
+
+/// GET /admin/v1/agents/{kind}/{session}/timeline?tenant=&from_seq=&limit=: the
+/// session's inbox events in seq order (each envelope as JSON, and whether the
+/// checkpoint covers it, with its decision digest when the checkpoint still keeps it),
+/// and its checkpoint.
+http_reply timeline_view(actors::node_context& ctx, const http_router::request& req) {
+  auto named = name_in_path(req, agents_path);
+  if (auto* refused = std::get_if<http_reply>(&named)) {
+    return std::move(*refused);
+  }
+  const auto& rest = std::get<0>(named);
+  constexpr std::string_view suffix = "/timeline";
+  const auto inbox = "agents/" + rest.substr(0, rest.size() - std::min(rest.size(), suffix.size()));
+  if (!rest.ends_with(suffix) || !protocol::valid_topic(inbox) ||
+      !protocol::agent_inbox_kind(inbox)) {
+    return http_error(
+        protocol::error_code::not_found,
+        "not an agent session's timeline: /admin/v1/agents/{kind}/{session}/timeline");
+  }
+  auto parsed = params_of(req, {"tenant", "from_seq", "limit"});
+  if (auto* refused = std::get_if<http_reply>(&parsed)) {
+    return std::move(*refused);
+  }
+  auto& params = std::get<0>(parsed);
+  const auto limit = page_limit(params);
+  const auto from = u64_param(params, "from_seq", 1);
+  if (!limit || !from) {
+    return http_error(bad_request, "query parameters 'from_seq' (a seq) and 'limit' (1.." +
+                                       std::to_string(max_page) + ") must be numbers");
+  }
+  const auto tenant = params.contains("tenant") ? params["tenant"] : std::string("default");
+  store::history_page page;
+  if (auto s = ctx.store->history(tenant, inbox, *from, std::nullopt, *limit, std::size_t{4} << 20,
+                                  page);
+      !s.ok()) {
+    return store_failure(s);
+  }
+  if (page.last_seq == 0) {
+    return http_error(protocol::error_code::not_found,
+                      "agent session '" + inbox + "' of tenant '" + tenant + "' is not stored");
+  }
+  std::optional<store::agent_record> rec;
+  if (auto s = ctx.store->load_agent(tenant, inbox, rec); !s.ok()) {
+    return store_failure(s);
+  }
+  json events = json::array();
+  for (const auto& ev : page.events) {
+    json row{{"seq", ev.seq},
+             {"ts_ms", ev.ts_ms},
+             {"data", json::parse(protocol::msgpack_to_json(ev.data), nullptr, false)},
+             {"applied", rec && ev.seq <= rec->progress.applied_seq}};
+    if (!ev.idem.empty()) {
+      row["idem"] = ev.idem;
+    }
+    if (rec && ev.seq > rec->progress.snapshot_seq && ev.seq <= rec->progress.applied_seq) {
+      char digest[17];
+      std::snprintf(digest, sizeof digest, "%016llx",
+                    static_cast<unsigned long long>(
+                        rec->progress.digests[ev.seq - rec->progress.snapshot_seq - 1]));
+      row["digest"] = digest;
+    }
+    events.push_back(std::move(row));
+  }
+  json body{{"tenant", tenant},
+            {"session", inbox},
+            {"inbox", {{"first_seq", page.first_seq}, {"last_seq", page.last_seq}}},
+            {"checkpoint", checkpoint_json(rec)},
+            {"events", std::move(events)}};
+  if (!page.events.empty() && page.events.back().seq < page.last_seq) {
+    body["next_seq"] = page.events.back().seq + 1;
+  }
+  return json_reply(body);
+}
+
 bool valid_tenant(const std::string& tenant) {
   return !tenant.empty() && tenant.size() <= protocol::max_claim_name_bytes;
 }
@@ -341,6 +506,14 @@ void add_admin_routes(http_router& router, actors::node_context& ctx,
              admin(ctx, [&ctx](const http_router::request& req) { return topics_view(ctx, req); }));
   router.add(http::verb::get, "/admin/v1/groups",
              admin(ctx, [&ctx](const http_router::request& req) { return groups_view(ctx, req); }));
+  router.add(http::verb::get, "/admin/v1/agents",
+             admin(ctx, [&ctx](const http_router::request& req) { return agents_view(ctx, req); }));
+  router.add_prefix(http::verb::get, agents_path,
+                    [timeline = admin(ctx, [&ctx](const http_router::request& req) {
+                       return timeline_view(ctx, req);
+                     })](const http_router::request& req, http_router::respond_fn respond) {
+                      respond(timeline(req));
+                    });
   router.add_prefix(
       http::verb::delete_, topics_path,
       admin_write(ctx, stopping,

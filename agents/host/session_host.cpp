@@ -224,7 +224,8 @@ bool checkpoint(session_pointer self, bool full) {
   const auto applied = st.engine->applied_seq();
   w.progress.applied_seq = applied;
   w.progress.next_due_ms = st.next_due_ms();
-  if (full || st.snapshot_lost || applied - st.snapshot_seq >= st.kind->options.snapshot_every) {
+  const auto every = st.kind->options.snapshot_every;
+  if (full || st.snapshot_lost || (every > 0 && applied - st.snapshot_seq >= every)) {
     try {
       w.snapshot = store::agent_snapshot{applied, st.engine->snapshot()};
     } catch (const effect_refused& e) {
@@ -713,6 +714,28 @@ caf::behavior router_init(caf::stateful_actor<router_state>* self, actors::node_
   };
 }
 
+/// The kind with its bounds capped by the node's agents.* ceilings (logged when one is).
+std::shared_ptr<const detail::kind_entry> capped(std::shared_ptr<const detail::kind_entry> kind,
+                                                 const actors::agent_limits& node) {
+  auto entry = *kind;
+  auto& o = entry.options;
+  bool changed = false;
+  auto cap = [&](auto& field, int64_t ceiling, const char* option) {
+    using field_type = std::remove_reference_t<decltype(field)>;
+    if (static_cast<int64_t>(field) > ceiling) {
+      log().warn("agent.kind_capped kind={} option={} asked={} capped_to={}", entry.name, option,
+                 field, ceiling);
+      field = static_cast<field_type>(ceiling);
+      changed = true;
+    }
+  };
+  cap(o.max_crashes_per_event, node.max_crashes_per_event, "agents.max_crashes_per_event");
+  cap(o.max_state_bytes, node.max_state_bytes, "agents.max_state_bytes");
+  cap(o.max_hops_per_turn, node.max_hops_per_turn, "agents.max_hops_per_turn");
+  cap(o.max_fan_out, node.max_fan_out, "agents.max_fan_out");
+  return changed ? std::make_shared<const detail::kind_entry>(std::move(entry)) : kind;
+}
+
 } // namespace
 
 agent_host spawn_agent_host(caf::actor_system& sys, actors::node_context& ctx,
@@ -720,6 +743,7 @@ agent_host spawn_agent_host(caf::actor_system& sys, actors::node_context& ctx,
   kind_map by_name;
   std::chrono::milliseconds shortest_idle{std::numeric_limits<int64_t>::max()};
   for (auto& k : kinds) {
+    k = capped(std::move(k), ctx.agent_bounds);
     shortest_idle = std::min(shortest_idle, k->options.idle);
     by_name.emplace(k->name, std::move(k));
   }

@@ -1,6 +1,7 @@
 // Browser test of the research sample's page (samples/research/web) against a running
 // research-node with the sample's worker: asks a question in Debian's Chromium, reads
-// the page's streamed text and final report, then asks again and stops the turn.
+// the page's streamed text and final report, then asks again and stops the turn; then
+// the node's console shows the conversation's session and its timeline (Agents tab).
 //
 //   node research_test.mjs ws://127.0.0.1:PORT/ws
 //
@@ -55,6 +56,21 @@ async function main() {
   });
 
   await step('the page raised no script error', async () => {
+    if (pageErrors.length) throw new Error(pageErrors.join('; '));
+  });
+
+  await step("the console's Agents tab lists the session and shows its timeline", async () => {
+    const consoleUrl = nodeUrl.replace(/^ws/, 'http').replace(/\/ws$/, '/console#agents');
+    await page.goto(consoleUrl);
+    await page.fill('#agents-kind', 'research');
+    await page.click('#agents-load');
+    const session = page.locator('[data-testid=agent-row] button', { hasText: 'research/browser-1' });
+    await session.click();
+    await page.locator('#timeline-session', { hasText: 'agents/research/browser-1' }).waitFor();
+    const first = page.locator('[data-testid=timeline-row]').first();
+    await first.waitFor();
+    const text = await first.textContent();
+    if (!text.includes('research.prompt')) throw new Error(`first timeline row: ${text}`);
     if (pageErrors.length) throw new Error(pageErrors.join('; '));
   });
 

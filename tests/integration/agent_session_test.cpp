@@ -11,6 +11,7 @@
 #include "store/event_store.hpp"
 #include "tests/support/encoded_client.hpp"
 #include "tests/support/test_node.hpp"
+#include "tests/support/ws_client.hpp"
 
 #include <thread>
 
@@ -663,6 +664,73 @@ TEST(AgentSessions, PastTheTenantsMaxAgentSessionsASessionWaitsUntilAnotherPassi
         << "session m" << i << " got its turn";
   }
   EXPECT_LE(node.get().context().live_agent_sessions.load(), 2);
+}
+
+TEST(AgentSessions, TheNodesAgentsOptionsCapWhatAKindAsksFor) {
+  test_node node{[](runtime::node_config& cfg) {
+    with_kinds(cfg); // the planner fans out to every sub-question (max_fan_out 64)
+    cfg.agents.max_fan_out = 1;
+  }};
+  encoded_client browser{node.port(), wire::in_json};
+  browser.connect();
+  encoded_client worker{node.port(), wire::in_msgpack};
+  worker.connect();
+  ASSERT_EQ(
+      worker
+          .request(
+              {{"op", "subscribe"}, {"topic", "jobs/llm"}, {"mode", "queue"}, {"group", "llm"}},
+              next_id())
+          .count("ok"),
+      1u);
+  ASSERT_EQ(subscribe(browser, "dead/agents/research/conv-f").count("ok"), 1u);
+  publish(browser, "agents/research/conv-f",
+          {{"type", "research.prompt"}, {"turn", "t1"}, {"body", {{"text", "a or b"}}}});
+  ASSERT_FALSE(answer_one_job(worker).is_null()); // the plan: two sub-questions
+  auto dead = next_event(browser, "dead/agents/research/conv-f");
+  ASSERT_FALSE(dead.is_null());
+  EXPECT_NE(std::string(dead["data"]["last_error"]).find("over max_fan_out (1)"), std::string::npos)
+      << dead.dump();
+}
+
+TEST(AgentSessions, TheAdminApiListsSessionsWithTheirCheckpointsAndShowsATimeline) {
+  test_node node{[](runtime::node_config& cfg) { cfg.agent_kinds = {kind<tally>()}; }};
+  encoded_client c{node.port(), wire::in_json};
+  c.connect();
+  for (const auto* session : {"v1", "v1", "v2"}) {
+    publish(c, std::string("agents/tally/") + session,
+            {{"type", "tally.add"}, {"turn", "t"}, {"body", {{"by", 2}}}});
+  }
+  wait_applied(node, "agents/tally/v1", 2);
+  wait_applied(node, "agents/tally/v2", 1);
+
+  auto listed = http_call(node.port(), "GET", "/admin/v1/agents?kind=tally");
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  auto sessions = json::parse(listed.body)["sessions"];
+  ASSERT_EQ(sessions.size(), 2u) << listed.body << " (the out topics are not sessions)";
+  EXPECT_EQ(sessions[0]["session"], "v1");
+  EXPECT_EQ(sessions[0]["kind"], "tally");
+  EXPECT_EQ(sessions[0]["tenant"], "default");
+  EXPECT_EQ(sessions[0]["inbox"]["last_seq"], 2);
+  EXPECT_EQ(sessions[0]["unapplied"], 0);
+  EXPECT_EQ(sessions[0]["served"], true);
+  EXPECT_EQ(sessions[0]["checkpoint"]["applied_seq"], 2);
+  EXPECT_EQ(sessions[1]["session"], "v2");
+
+  auto timeline = http_call(node.port(), "GET", "/admin/v1/agents/tally/v1/timeline");
+  ASSERT_EQ(timeline.status, 200) << timeline.body;
+  auto t = json::parse(timeline.body);
+  EXPECT_EQ(t["session"], "agents/tally/v1");
+  ASSERT_EQ(t["events"].size(), 2u) << timeline.body;
+  EXPECT_EQ(t["events"][1]["seq"], 2);
+  EXPECT_EQ(t["events"][1]["data"]["type"], "tally.add");
+  EXPECT_EQ(t["events"][1]["data"]["body"]["by"], 2);
+  EXPECT_EQ(t["events"][1]["applied"], true);
+  EXPECT_EQ(std::string(t["events"][1]["digest"]).size(), 16u) << timeline.body;
+  EXPECT_EQ(t["checkpoint"]["applied_seq"], 2);
+
+  EXPECT_EQ(http_call(node.port(), "GET", "/admin/v1/agents/tally/nope/timeline").status, 404);
+  EXPECT_EQ(http_call(node.port(), "GET", "/admin/v1/agents/tally/v1").status, 404);
+  EXPECT_EQ(http_call(node.port(), "GET", "/admin/v1/agents?kind=a/b").status, 400);
 }
 
 } // namespace agent_session_test

@@ -507,6 +507,50 @@ $('topics-form').addEventListener('submit', (e) => {
 });
 $('topics-next').addEventListener('click', () => loadTopics(topicsPage.prefix, topicsPage.next));
 
+// ---------------------------------------------------------------- agents
+
+let agentsPage = { kind: '', next: null, loaded: false };
+
+async function loadTimeline(s) {
+  $('timeline-session').textContent = `${s.tenant} agents/${s.kind}/${s.session}`;
+  try {
+    const t = await api(`/admin/v1/agents/${enc(s.kind)}/${enc(s.session)}/timeline?tenant=${enc(s.tenant)}&limit=1000`);
+    $('timeline-rows').replaceChildren(...t.events.map((ev) => row([json(ev.seq), fmtTime(ev.ts_ms, true),
+      json(ev.data?.type ?? ''), json(ev.data?.turn ?? ''), ev.applied ? 'yes' : 'no', ev.digest ?? '',
+      json(ev.data?.body ?? null)], ev.applied ? '' : 'alert', 'timeline-row')));
+    setState('agents', 'ok');
+  } catch (err) {
+    setState('agents', 'error', err);
+  }
+}
+
+async function loadAgents(kind, after) {
+  setState('agents', 'loading');
+  try {
+    let q = `?limit=1000${kind ? `&kind=${enc(kind)}` : ''}`;
+    if (after != null) q += `&after=${enc(after)}`;
+    const r = await adminGet('agents', `/admin/v1/agents${q}`);
+    agentsPage = { kind, next: r.next ?? null, loaded: true };
+    $('agents-rows').replaceChildren(...r.sessions.map((s) => {
+      const c = s.checkpoint;
+      const name = topicButton(`${s.kind}/${s.session}`, 'show its timeline', 'link', () => loadTimeline(s));
+      return row([s.tenant, name, json(s.inbox.last_seq), json(c?.applied_seq ?? 0), json(s.unapplied),
+        json(c?.snapshot_seq ?? 0), c?.next_due_ms ? fmtTime(c.next_due_ms, true) : ''],
+      s.unapplied > 0 ? 'alert' : '', 'agent-row');
+    }));
+    $('agents-next').disabled = agentsPage.next == null;
+    setState('agents', 'ok');
+  } catch (err) {
+    setState('agents', 'error', err);
+  }
+}
+onShow.agents = () => { if (!agentsPage.loaded) loadAgents('', null); };
+$('agents-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  loadAgents($('agents-kind').value.trim(), null);
+});
+$('agents-next').addEventListener('click', () => loadAgents(agentsPage.kind, agentsPage.next));
+
 // ---------------------------------------------------------------- start
 
 $('token').value = token();
@@ -522,5 +566,7 @@ const viewOfHash = () => tabs.find((t) => `#${t.dataset.view}` === location.hash
 window.addEventListener('hashchange', () => { if (viewOfHash()) show(viewOfHash()); });
 show(viewOfHash() || 'status');
 // Read the other admin views once, so a node without their endpoints loses those tabs up front.
-const adminLoads = { status: refreshStatus, tenants: loadTenants, topics: () => loadTopics('', null) };
+const adminLoads = {
+  status: refreshStatus, tenants: loadTenants, topics: () => loadTopics('', null), agents: () => loadAgents('', null),
+};
 for (const [view, load] of Object.entries(adminLoads)) if (view !== current) load();

@@ -42,13 +42,14 @@ concept agent_kind = requires {
 /// Bounds and policies of one kind; each bound fails in the way its comment says.
 struct kind_options {
   /// Written into snapshots: a snapshot of another version is not restored (the session
-  /// is rebuilt from its whole inbox instead). Bump it when old inboxes would decide
-  /// differently.
+  /// is rebuilt from the inbox events still stored instead). Bump it when the state's
+  /// layout or meaning changes.
   std::uint32_t version = 1;
-  /// A session with nothing armed (no timer, call or join pending) stops after this long
-  /// without events; its next event starts it again, rebuilt from its inbox.
+  /// A session passivates (checkpoint with a snapshot, then stops) after this long without
+  /// events; its next event, or a timer it armed coming due, brings it back.
   duration idle{120'000};
-  /// Events between snapshots (0: only when the session passivates).
+  /// Events between snapshots (0: only when the session passivates): a rebuild replays at
+  /// most this many, plus what came after the last checkpoint.
   std::uint32_t snapshot_every = 200;
   /// Then the event is dead-lettered and the kind gets `poisoned`.
   std::uint32_t max_crashes_per_event = 3;
@@ -59,6 +60,8 @@ struct kind_options {
   std::uint32_t max_hops_per_turn = 16;
   /// Inputs of one fan_out: more is effect_refused (the event is dead-lettered).
   std::uint32_t max_fan_out = 64;
+  // The last four are capped on a node by agents.max_crashes_per_event, max_state_bytes,
+  // max_hops_per_turn and max_fan_out (the operator's word on what one kind may take).
 };
 
 /// How an event type is named in the inbox and built from a routed delivery.
