@@ -98,7 +98,12 @@ std::optional<std::string> unhex(std::string_view text) {
   return out;
 }
 
+/// A read the store refused: a name it cannot key (a tenant over 255 bytes, say) is the
+/// caller's mistake (400); anything else is the store's (503, retry).
 http_reply store_failure(const store::status& s) {
+  if (s.value == store::status::code::bad_name) {
+    return http_error(bad_request, s.message);
+  }
   return http_error(protocol::error_code::unavailable, "store read failed: " + s.message, 1000);
 }
 

@@ -731,6 +731,11 @@ TEST(AgentSessions, TheAdminApiListsSessionsWithTheirCheckpointsAndShowsATimelin
   EXPECT_EQ(http_call(node.port(), "GET", "/admin/v1/agents/tally/nope/timeline").status, 404);
   EXPECT_EQ(http_call(node.port(), "GET", "/admin/v1/agents/tally/v1").status, 404);
   EXPECT_EQ(http_call(node.port(), "GET", "/admin/v1/agents?kind=a/b").status, 400);
+  EXPECT_EQ(http_call(node.port(), "GET",
+                      "/admin/v1/agents/tally/v1/timeline?tenant=" + std::string(300, 't'))
+                .status,
+            400)
+      << "a tenant the store cannot key is the caller's mistake, not a store failure";
 }
 
 } // namespace agent_session_test
