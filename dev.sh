@@ -5,6 +5,9 @@
 #   ./dev.sh test                         install, build with ASan+UBSan, run the whole suite
 #   ./dev.sh build [targets...]           install and build (Release) only: all, or the targets
 #   ./dev.sh deps                         install the Debian packages only
+#   ./dev.sh cluster [switchyard options] etcd and three nodes on loopback (docs/cluster.md):
+#                                         ports 7400, 7410, 7420 (peers 7401, 7411, 7421),
+#                                         data in ./data/cluster
 #   ./dev.sh tsan                         ThreadSanitizer against a TSan-built CAF (cached
 #                                         outside the tree), run the concurrency tests
 set -euo pipefail
@@ -12,7 +15,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(g++ cmake ninja-build make pkg-config ccache libcaf-dev libboost-dev libmsgpack-cxx-dev
   liblmdb-dev libspdlog-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libgtest-dev
-  libbenchmark-dev libssl-dev python3-prometheus-client chromium)
+  libbenchmark-dev libssl-dev python3-prometheus-client chromium etcd-server)
 # Node.js and npm for the console's browser test, unless a Node.js that brings its own
 # npm is installed already (NodeSource's nodejs conflicts with Debian's npm package).
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
@@ -105,6 +108,40 @@ tsan() {
   [ "$tests" -eq 0 ] && [ "$reports" -eq 0 ]
 }
 
+# etcd and three nodes, each with its own port and data dir; Ctrl-C stops them all.
+cluster() {
+  local dir="$PWD/data/cluster" etcd_port="${ETCD_PORT:-2379}" pids=()
+  mkdir -p "$dir"
+  say "starting etcd on 127.0.0.1:$etcd_port (data and log in $dir)"
+  etcd --name dev --data-dir "$dir/etcd" \
+    --listen-client-urls "http://127.0.0.1:$etcd_port" \
+    --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+    --listen-peer-urls "http://127.0.0.1:$((etcd_port + 1))" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$((etcd_port + 1))" \
+    --initial-cluster "dev=http://127.0.0.1:$((etcd_port + 1))" \
+    --logger zap --log-outputs stderr --log-level warn 2>"$dir/etcd.log" &
+  pids+=($!)
+  trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$etcd_port") 2>/dev/null && break
+    sleep 0.1
+  done
+  for i in 1 2 3; do
+    local port=$((7400 + (i - 1) * 10))
+    build/release/runtime/switchyard --node-name "node-$i" --port "$port" \
+      --data-dir "$dir/node-$i" --cluster-etcd "http://127.0.0.1:$etcd_port" \
+      --cluster-peer-port "$((port + 1))" "$@" \
+      2>"$dir/node-$i.log" &
+    pids+=($!)
+    say "node-$i: ws://127.0.0.1:$port/ws (log $dir/node-$i.log)"
+  done
+  sleep 1
+  build/release/tools/ctl/switchyard-ctl --url http://127.0.0.1:7400 cluster | head -8 || true
+  say "see the shard map: build/release/tools/ctl/switchyard-ctl --url http://127.0.0.1:7400 cluster"
+  say "Ctrl-C stops etcd and the three nodes"
+  wait
+}
+
 case "${1:-start}" in
   deps) deps ;;
   build)
@@ -135,8 +172,14 @@ case "${1:-start}" in
     deps
     tsan
     ;;
+  cluster)
+    shift || true
+    deps
+    configure_and_build build/release Release "" switchyard switchyard-ctl
+    cluster "$@"
+    ;;
   *)
-    echo "usage: $0 [start [options]|test|build|deps|tsan]" >&2
+    echo "usage: $0 [start [options]|test|build|deps|tsan|cluster [options]]" >&2
     exit 2
     ;;
 esac

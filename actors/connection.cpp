@@ -357,6 +357,7 @@ void send_failure(connection_actor* self, std::optional<int64_t> id, const caf::
   case failure::store_unavailable:
   case failure::topic_unavailable:
   case failure::stopping:
+  case failure::not_owner:
     return send_error(self, id, unavailable, message, 1000);
   case failure::not_found:
     return send_error(self, id, not_found, message);

@@ -328,9 +328,12 @@ void publish_to(connection_actor* self, std::shared_ptr<const publish_run> run, 
               op_finished(self, run->ids.size());
             },
             [=](caf::error& err) {
-              if (err == caf::sec::request_receiver_down && attempt < publish_attempts) {
-                // The topic stopped (idle) before it took the publishes: nothing of them
-                // happened, and the registry starts a new one.
+              if ((err == caf::sec::request_receiver_down ||
+                   failure_of(err) == failure::not_owner) &&
+                  attempt < publish_attempts) {
+                // The topic stopped (idle) before it took the publishes, or (in a cluster)
+                // its shard moved: nothing of them happened, and the registry starts what
+                // serves the topic now.
                 self->state.targets.forget(run->topic);
                 return publish_to(self, run, attempt + 1);
               }

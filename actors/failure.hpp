@@ -21,6 +21,7 @@ enum class failure : uint8_t {
   not_found,         ///< the thing named does not exist (or is not this client's)
   bad_request,       ///< the request contradicts what exists (the message says why)
   throttled,         ///< past a tenant limit (max_topics, max_groups): retry later
+  not_owner,         ///< in a cluster: another node owns the topic's shard (the message names it)
 };
 
 inline constexpr caf::atom_value failure_category = caf::atom("switchyard");

@@ -62,7 +62,10 @@ template <class Child> struct keyed_supervisor_spec {
   /// limit). `quota` is asked only when a lookup would start a child.
   std::function<std::string(const std::string& key)> owner;
   std::function<int64_t(const std::string& owner)> quota;
-  std::string quota_name;                     ///< the limit in errors, e.g. "max_topics"
+  std::string quota_name; ///< the limit in errors, e.g. "max_topics"
+  /// Optional: whether this node may serve a key now (in a cluster, whether it owns the
+  /// key's shard); asked on every lookup, a refusal is the lookup's answer.
+  std::function<std::optional<caf::error>(const std::string& key)> admit;
   std::atomic<uint64_t>* restarted = nullptr; ///< optional: counts restarts (metrics)
 };
 
@@ -277,6 +280,11 @@ caf::result<Child> lookup(keyed_supervisor_pointer<Child> self, const std::strin
   }
   if (is_held(st, key)) {
     return held_refusal(st);
+  }
+  if (st.spec.admit) {
+    if (auto refused = st.spec.admit(key)) {
+      return std::move(*refused);
+    }
   }
   auto [found, inserted] = st.children.try_emplace(key);
   auto& e = found->second;

@@ -27,6 +27,8 @@ class event_store;
 
 namespace switchyard::actors {
 
+class shard_map;
+
 /// Per-connection limits (config area `limits`).
 struct connection_limits {
   int64_t max_frame_bytes = 1 << 20; ///< bytes; bigger client frames close with 1009, and no
@@ -137,6 +139,9 @@ struct node_context {
   /// tenants.*: replaced whole by a reload; tenant actors pick it up on their next tick.
   tenant_policy_source tenant_policy;
   std::string node_name;
+  /// In a cluster (cluster.etcd): which node owns each shard, as etcd last said; null
+  /// on a node that runs alone. Outlives every actor.
+  const shard_map* shards = nullptr;
   /// store.sync async: the writer syncs this long after a commit (0: commits sync).
   uint64_t sync_interval_ms = 0;
   /// store.commit_wait_us: the writer's pause after a busy commit (0: none).

@@ -7,6 +7,7 @@
 #include "actors/log.hpp"
 #include "actors/node_context.hpp"
 #include "actors/registry.hpp"
+#include "actors/shard_map.hpp"
 #include "actors/slow_down_level.hpp"
 #include "actors/store_reader.hpp"
 #include "protocol/codec.hpp"
@@ -624,6 +625,9 @@ group_registry_actor spawn_group_registry(caf::actor_system& sys, node_context& 
     return describe({std::move(parts.tenant), std::move(parts.topic), std::move(parts.group)});
   };
   spec.owner = tenant_of_key;
+  if (ctx.shards != nullptr) {
+    spec.admit = [shards = ctx.shards](const std::string& key) { return shards->refusal(key); };
+  }
   spec.quota = [&ctx](const std::string& tenant) {
     return ctx.tenant_policy.get()->limits_of(tenant).max_groups;
   };

@@ -3,6 +3,8 @@
 #include "actors/keyed_supervisor.hpp"
 #include "actors/log.hpp"
 #include "actors/node_context.hpp"
+#include "actors/remote_topic.hpp"
+#include "actors/shard_map.hpp"
 #include "actors/topic.hpp"
 
 #include <algorithm>
@@ -38,6 +40,10 @@ registry_actor spawn_registry(caf::actor_system& sys, node_context& ctx) {
   spec.tick_interval = std::chrono::milliseconds(std::max<int64_t>(1, ctx.topics.idle_ms / 2));
   spec.spawn = [&ctx](caf::local_actor* self, const std::string& key) {
     auto names = split_topic_key(key);
+    // In a cluster, a topic whose shard another node owns is a stand-in that forwards.
+    if (ctx.shards != nullptr && !ctx.shards->serves(shard_of_key(key))) {
+      return spawn_remote_topic(self, ctx, std::move(names.tenant), std::move(names.topic));
+    }
     return spawn_topic(self, ctx, std::move(names.tenant), std::move(names.topic));
   };
   spec.describe = [](const std::string& key) {
@@ -45,6 +51,9 @@ registry_actor spawn_registry(caf::actor_system& sys, node_context& ctx) {
     return "tenant=" + log_name(names.tenant) + " topic=" + names.topic;
   };
   spec.owner = tenant_of_key;
+  if (ctx.shards != nullptr) {
+    spec.admit = [shards = ctx.shards](const std::string& key) { return shards->unroutable(key); };
+  }
   spec.quota = [&ctx](const std::string& tenant) {
     return ctx.tenant_policy.get()->limits_of(tenant).max_topics;
   };

@@ -6,6 +6,7 @@
 #include "actors/node_context.hpp"
 #include "actors/presence_set.hpp"
 #include "actors/registry.hpp"
+#include "actors/shard_map.hpp"
 #include "actors/topic_state.hpp"
 #include "protocol/codec.hpp"
 
@@ -57,6 +58,7 @@ struct topic_actor_state {
   /// An agent session's inbox: the agent router hears of every commit (it wakes, or
   /// starts, the session).
   bool agent_inbox = false;
+  uint32_t shard = 0; ///< in a cluster, the shard it belongs to (shard_map.hpp)
   /// One per staged publish_batch, in order (in-flight ones travel with their batch).
   std::vector<reply_address> staged_replies;
   std::size_t json_subscribers = 0;
@@ -341,6 +343,18 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
         if (req.events.empty()) {
           return publish_acks{};
         }
+        // In a cluster: a connection may hold this topic's handle from before its shard
+        // moved away (or before this node lost its lease); the append is refused then.
+        if (st.ctx->shards != nullptr && !st.ctx->shards->serves(st.shard)) {
+          if (auto refused = st.ctx->shards->refusal_of_shard(st.shard)) {
+            // Unless it holds subscribers or work, it stops: the connection's retry
+            // finds what serves the topic now (a stand-in forwarding to the new owner).
+            if (st.idle()) {
+              self->quit();
+            }
+            return std::move(*refused);
+          }
+        }
         // A batch that fits only in part: its first events are taken, the rest refused.
         const auto taken = std::min(st.log.room(), req.events.size());
         if (taken == 0) {
@@ -508,6 +522,7 @@ topic_actor::behavior_type topic_init(topic_pointer self, node_context* ctx, std
   ++ctx->live_topics; // until the state goes (~topic_actor_state)
   st.writer = caf::actor_cast<store_writer_actor>(ctx->writer);
   st.agent_inbox = ctx->agents && protocol::agent_inbox_kind(topic).has_value();
+  st.shard = shard_of(tenant, topic);
   st.log = topic_state{std::move(tenant), std::move(topic),
                        static_cast<std::size_t>(ctx->topics.max_pending)};
   self->set_down_handler([=](caf::down_msg& dm) {

@@ -79,7 +79,7 @@ int app::run() {
   std::string error;
   if (!n.start(error)) {
     std::fprintf(stderr, "switchyard: %s\n", error.c_str());
-    return 1;
+    return n.start_failure_exit_code();
   }
   std::atomic<bool> stopping{false};
   std::thread signals([&] {

@@ -4,6 +4,7 @@
 
 #include "actors/node_context.hpp"
 #include "store/event_store.hpp"
+#include "transport/cluster_coordinator.hpp"
 #include "transport/ws_server.hpp"
 
 #include <map>
@@ -27,6 +28,7 @@ struct node_config {
   actors::presence_limits presence;   ///< keys presence.*
   actors::restart_policy restarts;    ///< keys supervision.*
   actors::agent_limits agents;        ///< keys agents.*
+  transport::cluster_options cluster; ///< keys cluster.*
   /// keys tenants.defaults.*, tenants.breaker.*; tenants.overrides (config file only)
   actors::tenant_policy tenants;
   int64_t store_readers = 2;              ///< key store.readers: reader threads

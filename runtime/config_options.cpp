@@ -1,5 +1,7 @@
 #include "runtime/config_options.hpp"
 
+#include "transport/etcd_client.hpp"
+
 #include <cctype>
 #include <charconv>
 
@@ -263,6 +265,68 @@ std::vector<config_option> make_options() {
       [](const node_config& c) {
         return json_text(c.agents.keep_going_on_divergence ? "continue" : "stop");
       }});
+  opts.push_back(config_option{
+      "cluster.etcd",
+      "etcd endpoints (comma-separated http://host:port URLs): this node joins the cluster "
+      "they coordinate (empty: the node runs alone)",
+      [](node_config& c, const std::string& t) -> std::string {
+        std::vector<std::string> urls;
+        for (std::size_t start = 0; start <= t.size() && !t.empty();) {
+          auto comma = t.find(',', start);
+          auto url =
+              t.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+          if (!url.empty()) {
+            urls.push_back(url);
+          }
+          if (comma == std::string::npos) {
+            break;
+          }
+          start = comma + 1;
+        }
+        if (!urls.empty()) {
+          if (auto err = transport::etcd_client::check_endpoints(urls); !err.empty()) {
+            return err;
+          }
+        }
+        c.cluster.etcd = std::move(urls);
+        return "";
+      },
+      [](const node_config& c) {
+        std::string joined;
+        for (const auto& url : c.cluster.etcd) {
+          joined += (joined.empty() ? "" : ",") + url;
+        }
+        return json_text(joined);
+      }});
+  opts.push_back(string_option(
+      "cluster.name", "the cluster's etcd key prefix: nodes with the same one form a cluster",
+      [](node_config& c) -> std::string& { return c.cluster.name; }, check_non_empty));
+  opts.push_back(int_option<int64_t>(
+      "cluster.lease_ttl_ms",
+      "the node's etcd lease: its shards move to the others this long after it stopped "
+      "renewing it, and it stops serving them by then (whole seconds in etcd), ms",
+      [](node_config& c) -> int64_t& { return c.cluster.lease_ttl_ms; }, 1000, 60000));
+  opts.push_back(int_option<uint16_t>(
+      "cluster.peer_port",
+      "where the node listens for the other nodes of its cluster (CAF middleman; 0: any free "
+      "port, told to the others through etcd)",
+      [](node_config& c) -> uint16_t& { return c.cluster.peer_port; }, 0, 65535));
+  opts.push_back(
+      config_option{"cluster.replication",
+                    "copies of each shard's events, on as many nodes (only 1 is built yet)",
+                    [](node_config& c, const std::string& t) -> std::string {
+                      int64_t v = 0;
+                      if (auto err = parse_int(t, 1, 3, v); !err.empty()) {
+                        return err;
+                      }
+                      if (v != 1) {
+                        return std::to_string(v) +
+                               " is not built yet: this version keeps each shard on one node (1)";
+                      }
+                      c.cluster.replication = v;
+                      return "";
+                    },
+                    [](const node_config& c) { return std::to_string(c.cluster.replication); }});
   opts.push_back(int_option<int64_t>(
       "retention.max_age_ms", "events older than this are deleted (0: no age limit), ms",
       [](node_config& c) -> int64_t& { return c.retention.max_age_ms; }, 0, big));

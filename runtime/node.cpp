@@ -2,16 +2,20 @@
 
 #include "actors/atoms.hpp"
 #include "actors/clock.hpp"
+#include "actors/cluster_messages.hpp"
+#include "actors/cluster_peer.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/node_context.hpp"
 #include "actors/queue_group.hpp"
 #include "actors/registry.hpp"
+#include "actors/shard_map.hpp"
 #include "actors/store_reader.hpp"
 #include "actors/store_writer.hpp"
 #include "actors/tenant.hpp"
 #include "agents/host/session_host.hpp"
 #include "runtime/log.hpp"
 #include "store/event_store.hpp"
+#include "transport/cluster_coordinator.hpp"
 #include "transport/ws_server.hpp"
 
 #include <algorithm>
@@ -21,6 +25,7 @@
 #include <thread>
 
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 
 namespace switchyard::runtime {
 
@@ -53,6 +58,14 @@ std::unique_ptr<caf::actor_system_config> make_actor_config(const node_config& c
   // 'sharing' wakes idle workers at once; work stealing naps 50 us steps per hop.
   sys_cfg->set("scheduler.policy",
                cfg.scheduler == "stealing" ? caf::atom("stealing") : caf::atom("sharing"));
+  if (!cfg.cluster.etcd.empty()) {
+    // Node-to-node traffic (docs/cluster.md). Heartbeats and a connection timeout, or a
+    // frozen peer is never noticed (caf-notes: BASP defaults both to off).
+    sys_cfg->load<caf::io::middleman>();
+    sys_cfg->set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(1)});
+    sys_cfg->set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(5)});
+    actors::register_cluster_messages(*sys_cfg);
+  }
   return sys_cfg;
 }
 
@@ -81,8 +94,13 @@ struct node::impl {
   std::unique_ptr<caf::actor_system_config> sys_cfg;
   std::unique_ptr<caf::actor_system> system;
   std::unique_ptr<actors::node_context> ctx;
+  /// In a cluster: who owns which shard, kept current by the coordinator.
+  std::unique_ptr<actors::shard_map> shards;
   std::unique_ptr<transport::ws_server> server;
+  std::unique_ptr<transport::cluster_coordinator> coordinator;
+  caf::actor peer; ///< in a cluster: the endpoint published for the other nodes
   bool running = false;
+  int start_exit_code = 1;
 
   std::mutex wake_mutex;
   std::condition_variable wake;
@@ -119,6 +137,10 @@ bool node::start(std::string& error) {
   ctx.dedup_window_ms = static_cast<int64_t>(d.cfg.store.dedup_window_ms);
   ctx.restarts = d.cfg.restarts;
   ctx.node_name = d.cfg.node_name;
+  if (!d.cfg.cluster.etcd.empty()) {
+    d.shards = std::make_unique<actors::shard_map>(d.cfg.node_name);
+    ctx.shards = d.shards.get();
+  }
   ctx.started_ms = actors::now_ms();
   ctx.metrics_tenant_labels = d.cfg.metrics_max_tenant_labels;
   ctx.auth = d.cfg.auth;
@@ -158,6 +180,39 @@ bool node::start(std::string& error) {
     stop();
     return false;
   }
+  if (d.shards) {
+    const auto host = d.cfg.server.bind == "0.0.0.0" || d.cfg.server.bind == "::"
+                          ? std::string{"localhost"}
+                          : d.cfg.server.bind;
+    const auto url = std::string{d.cfg.server.tls_cert_file.empty() ? "ws://" : "wss://"} +
+                     (host.find(':') == std::string::npos ? host : "[" + host + "]") + ":" +
+                     std::to_string(d.server->port());
+    d.peer = actors::spawn_cluster_peer(*d.system, ctx);
+    auto peer_port = d.system->middleman().publish(d.peer, d.cfg.cluster.peer_port,
+                                                   d.cfg.server.bind.c_str(), true);
+    if (!peer_port) {
+      error = "cluster.peer_port " + std::to_string(d.cfg.cluster.peer_port) + ": " +
+              d.system->render(peer_port.error());
+      stop();
+      return false;
+    }
+    const auto peer = host + ":" + std::to_string(*peer_port);
+    d.coordinator =
+        std::make_unique<transport::cluster_coordinator>(d.cfg.cluster, url, peer, *d.shards);
+    if (ctx.agents) {
+      // The agent router scans the stored inboxes again and wakes the sessions of the
+      // shards it now serves that have events to apply.
+      d.coordinator->on_shards_claimed(
+          [agents = ctx.agents] { caf::anon_send(agents, actors::tick_atom::value); });
+    }
+    bool name_taken = false;
+    if (!d.coordinator->start(error, name_taken)) {
+      d.start_exit_code = name_taken ? 2 : 1;
+      d.coordinator.reset();
+      stop();
+      return false;
+    }
+  }
   log::runtime().info("node.started node={} port={} data_dir={} workers={}", d.cfg.node_name,
                       d.server->port(), d.cfg.store.data_dir, worker_count(d.cfg));
   return true;
@@ -183,6 +238,10 @@ void node::reload(const node_config& fresh) {
       "config.reloaded node={} tenant_overrides={} tls={} needs_restart=\"{}\"", d.cfg.node_name,
       d.cfg.tenants.overrides.size(),
       d.cfg.server.tls_cert_file.empty() ? "off" : (error.empty() ? "reloaded" : "kept"), waiting);
+}
+
+int node::start_failure_exit_code() const {
+  return impl_->start_exit_code;
 }
 
 uint16_t node::port() const {
@@ -216,6 +275,10 @@ void node::stop() {
   }
   d.running = false;
   logger_pin_release release;
+  if (d.coordinator) {
+    // First: the lease goes, and with it this node's shards to the others.
+    d.coordinator->stop();
+  }
   d.server->stop();
   {
     caf::scoped_actor self{*d.system};
@@ -239,6 +302,10 @@ void node::stop() {
     for (auto& reader : d.ctx->readers) {
       self->send_exit(reader, caf::exit_reason::user_shutdown);
     }
+  }
+  if (d.peer) {
+    caf::anon_send_exit(d.peer, caf::exit_reason::user_shutdown);
+    d.peer = nullptr;
   }
   d.ctx->agents = nullptr;
   d.ctx->agent_sessions = nullptr;

@@ -25,6 +25,9 @@ public:
   /// Opens the store, starts the actors and the listener. Returns false with `error`
   /// (one line) when any of it fails.
   bool start(std::string& error);
+  /// After a failed start(): the process exit code it calls for (2 when the
+  /// configuration conflicts with the cluster, as a node_name already live there; else 1).
+  int start_failure_exit_code() const;
   /// The bound port (after start()).
   uint16_t port() const;
   /// Blocks until request_stop() is called or the store failed beyond use. Returns that

@@ -6,6 +6,7 @@
 #include "actors/clock.hpp"
 #include "actors/node_context.hpp"
 #include "actors/purge.hpp"
+#include "actors/shard_map.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/jwt.hpp"
 #include "protocol/message.hpp"
@@ -125,6 +126,39 @@ http_reply status_view(actors::node_context& ctx, const std::atomic<bool>& stopp
         {"commits", ctx.store_commits.load()},
         {"batches", ctx.store_batches.load()}}},
   });
+}
+
+/// The cluster as this node's coordinator last read it from etcd (docs/cluster.md).
+http_reply cluster_view(actors::node_context& ctx) {
+  if (ctx.shards == nullptr) {
+    return json_reply({{"enabled", false}, {"node", ctx.node_name}});
+  }
+  const auto view = ctx.shards->snapshot();
+  std::map<std::string, int64_t> owned;
+  json shards = json::array();
+  for (uint32_t shard = 0; shard < actors::shard_count; ++shard) {
+    const auto& owner = view.owners[shard];
+    if (!owner.node.empty()) {
+      ++owned[owner.node];
+    }
+    shards.push_back({{"shard", shard},
+                      {"owner", owner.node.empty() ? json(nullptr) : json(owner.node)},
+                      {"epoch", owner.epoch}});
+  }
+  json members = json::array();
+  for (const auto& m : view.members) {
+    members.push_back({{"node", m.node},
+                       {"url", m.url},
+                       {"peer", m.peer},
+                       {"started_ms", m.started_ms},
+                       {"shards", owned[m.node]}});
+  }
+  return json_reply({{"enabled", true},
+                     {"node", ctx.node_name},
+                     {"lease_live", view.lease_live()},
+                     {"replication", 1},
+                     {"members", std::move(members)},
+                     {"shards", std::move(shards)}});
 }
 
 http_reply tenants_view(actors::node_context& ctx) {
@@ -505,6 +539,8 @@ void add_admin_routes(http_router& router, actors::node_context& ctx,
              admin(ctx, [&ctx, &stopping](const http_router::request&) {
                return status_view(ctx, stopping);
              }));
+  router.add(http::verb::get, "/admin/v1/cluster",
+             admin(ctx, [&ctx](const http_router::request&) { return cluster_view(ctx); }));
   router.add(http::verb::get, "/admin/v1/tenants",
              admin(ctx, [&ctx](const http_router::request&) { return tenants_view(ctx); }));
   router.add(http::verb::get, "/admin/v1/topics",

@@ -1,6 +1,7 @@
 #include "transport/metrics_text.hpp"
 
 #include "actors/node_context.hpp"
+#include "actors/shard_map.hpp"
 #include "store/event_store.hpp"
 
 #include <cinttypes>
@@ -141,6 +142,15 @@ std::string metrics_text(const actors::node_context& ctx, bool draining) {
   e.gauge("switchyard_agent_sessions_recovering",
           "agent sessions rebuilding from their inbox (at most agents.max_concurrent_recoveries)",
           ctx.recovering_agent_sessions.load());
+  if (ctx.shards != nullptr) {
+    uint64_t owned = 0;
+    for (uint32_t shard = 0; shard < actors::shard_count; ++shard) {
+      owned += ctx.shards->serves(shard) ? 1 : 0;
+    }
+    e.gauge("switchyard_cluster_shards_served",
+            "shards this node owns and may serve now (0 while its lease is lost)",
+            static_cast<int64_t>(owned));
+  }
   e.gauge("switchyard_subscriptions", "fanout subscriptions held by running topics",
           m.subscriptions.load());
   e.counter("switchyard_publishes_total", "events stored by topics (duplicates left out)",

@@ -1,4 +1,5 @@
 #include "actors/node_context.hpp"
+#include "actors/shard_map.hpp"
 #include "transport/api_routes.hpp"
 #include "transport/console_files.hpp"
 #include "transport/http_router.hpp"
@@ -37,6 +38,9 @@ http_router node_routes(actors::node_context& ctx, const std::atomic<bool>& stop
     }
     if (!ctx.store_writable) {
       return http_reply{http::status::service_unavailable, "store cannot write\n"};
+    }
+    if (ctx.shards != nullptr && !ctx.shards->lease_live()) {
+      return http_reply{http::status::service_unavailable, "cluster lease lost\n"};
     }
     return http_reply{http::status::ok, "ready\n"};
   });

@@ -6,6 +6,7 @@
 #include "actors/log.hpp"
 #include "actors/node_context.hpp"
 #include "actors/registry.hpp"
+#include "actors/shard_map.hpp"
 #include "actors/store_reader.hpp"
 #include "agents/host/log.hpp"
 #include "protocol/message.hpp"
@@ -627,8 +628,17 @@ struct router_state {
   static inline const char* name = "agent_router";
 };
 
+/// Whether this node runs the session of inbox `key`: alone, always; in a cluster, while
+/// it serves the inbox's shard.
+bool served_here(const actors::node_context& ctx, const std::string& key) {
+  return ctx.shards == nullptr || ctx.shards->serves(actors::shard_of_key(key));
+}
+
 /// Wakes the session of `key`, starting it if it is not running.
 void wake(caf::stateful_actor<router_state>* self, const std::string& key, uint64_t seq) {
+  if (!served_here(*self->state.ctx, key)) {
+    return; // in a cluster, its shard's owner runs it
+  }
   self->request(self->state.sessions, caf::infinite, lookup_atom::value, key)
       .then(
           [=](const session_actor& session) {
@@ -659,11 +669,15 @@ void wake_at(caf::stateful_actor<router_state>* self, const std::string& key, in
   self->delayed_send(self, std::chrono::milliseconds(delay), wake_atom::value, key, uint64_t{0});
 }
 
-/// One page of the start-up scan of stored inboxes, by their checkpoints: a session
+/// One page of the scan of stored inboxes (at start-up; in a cluster also after the node
+/// claimed shards), by their checkpoints: a session
 /// whose inbox holds events it has not applied is woken now, one with a timer armed when
 /// it is due; the others stay passivated until their next event.
 void scan_page(caf::stateful_actor<router_state>* self) {
   auto& st = self->state;
+  if (st.cursor.empty()) {
+    st.scanned = st.woken = st.scheduled = 0; // a scan begins (again, in a cluster)
+  }
   store::topic_page page;
   auto status = st.ctx->store->list_topics(std::nullopt, "agents/", st.cursor, 1000, page);
   if (!status.ok()) {
@@ -675,8 +689,11 @@ void scan_page(caf::stateful_actor<router_state>* self) {
     if (!kind || !st.kinds.contains(*kind) || t.last_seq == 0) {
       continue;
     }
-    ++st.scanned;
     const auto key = actors::topic_key(t.tenant, t.topic);
+    if (!served_here(*st.ctx, key)) {
+      continue;
+    }
+    ++st.scanned;
     std::optional<store::agent_record> rec;
     status = st.ctx->store->load_agent(t.tenant, t.topic, rec);
     if (!status.ok() || !rec || rec->progress.applied_seq < t.last_seq) {

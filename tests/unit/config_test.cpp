@@ -225,3 +225,35 @@ TEST(Config, AReloadTakesTenantLimitsAndNamesWhatWaitsForARestart) {
 
 } // namespace
 } // namespace switchyard::runtime
+
+namespace switchyard::runtime {
+namespace {
+
+TEST(Config, ClusterKeysAreCheckedAndReplicationBeyondOneIsRefused) {
+  auto alone = load_config({}, {});
+  EXPECT_TRUE(alone.config.cluster.etcd.empty()) << "the embedded default runs alone";
+  auto joined = load_config(
+      {"--cluster-etcd", "http://127.0.0.1:2379,http://10.0.0.2:2379", "--cluster-name", "prod"},
+      {});
+  ASSERT_TRUE(joined.error.empty()) << joined.error;
+  EXPECT_EQ(joined.config.cluster.etcd,
+            (std::vector<std::string>{"http://127.0.0.1:2379", "http://10.0.0.2:2379"}));
+  EXPECT_EQ(joined.config.cluster.name, "prod");
+  EXPECT_EQ(joined.config.cluster.lease_ttl_ms, 3000);
+
+  auto bad_url = load_config({"--cluster-etcd", "127.0.0.1:2379"}, {});
+  EXPECT_EQ(bad_url.exit_code, 2);
+  EXPECT_NE(bad_url.error.find("'127.0.0.1:2379' is not an http://host:port URL"),
+            std::string::npos)
+      << bad_url.error;
+  auto replicated = load_config({"--cluster-replication", "2"}, {});
+  EXPECT_EQ(replicated.exit_code, 2);
+  EXPECT_NE(replicated.error.find("--cluster-replication: 2 is not built yet"), std::string::npos)
+      << replicated.error;
+  auto peer = load_config({"--cluster-peer-port", "7411"}, {});
+  EXPECT_EQ(peer.config.cluster.peer_port, 7411);
+  EXPECT_EQ(load_config({}, {}).config.cluster.peer_port, 7401);
+}
+
+} // namespace
+} // namespace switchyard::runtime

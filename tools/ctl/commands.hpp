@@ -60,6 +60,9 @@ int run_replay(const common_options& common, const replay_options& opts);
 
 int run_stats(const common_options& common);
 
+/// The cluster's members and shard map (GET /admin/v1/cluster).
+int run_cluster(const common_options& common);
+
 struct purge_options {
   std::string topic;
   std::string tenant = "default";

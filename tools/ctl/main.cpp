@@ -89,6 +89,9 @@ int main(int argc, char** argv) {
 
   auto* stats_cmd = app.add_subcommand("stats", "The node's status and tenants (admin)");
   stats_cmd->callback([&] { command = [&] { return run_stats(common); }; });
+  auto* cluster_cmd =
+      app.add_subcommand("cluster", "The cluster's members and shard map with epochs (admin)");
+  cluster_cmd->callback([&] { command = [&] { return run_cluster(common); }; });
 
   purge_options purge;
   auto* purge_cmd = app.add_subcommand(

@@ -1,0 +1,116 @@
+#include "actors/shard_map.hpp"
+
+#include "actors/failure.hpp"
+
+#include <algorithm>
+
+namespace switchyard::actors {
+
+namespace {
+
+uint32_t fnv1a(std::string_view bytes) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : bytes) {
+    h = (h ^ c) * 16777619u;
+  }
+  return h;
+}
+
+} // namespace
+
+uint32_t shard_of_key(std::string_view key) {
+  if (key.empty()) {
+    return 0;
+  }
+  // topic_key: one byte of tenant length, the tenant, the topic; a group_key goes on
+  // after a '\n' (topic names never hold one).
+  const auto tenant_end = 1 + static_cast<std::size_t>(static_cast<uint8_t>(key[0]));
+  const auto end = key.find('\n', std::min(tenant_end, key.size()));
+  return fnv1a(key.substr(0, end)) % shard_count;
+}
+
+uint32_t shard_of(std::string_view tenant, std::string_view topic) {
+  std::string key;
+  key.reserve(1 + tenant.size() + topic.size());
+  key.push_back(static_cast<char>(static_cast<uint8_t>(tenant.size())));
+  key.append(tenant);
+  key.append(topic);
+  return shard_of_key(key);
+}
+
+shard_map::shard_map(std::string node_name) : node_(std::move(node_name)) {}
+
+void shard_map::update(cluster_view view) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  view_ = std::move(view);
+  for (uint32_t shard = 0; shard < shard_count; ++shard) {
+    mine_[shard].store(view_.owners[shard].node == node_, std::memory_order_relaxed);
+  }
+  lease_until_ns_.store(view_.lease_until.time_since_epoch().count(), std::memory_order_release);
+}
+
+cluster_view shard_map::snapshot() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return view_;
+}
+
+bool shard_map::lease_live() const {
+  const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  return now < lease_until_ns_.load(std::memory_order_acquire);
+}
+
+bool shard_map::serves(uint32_t shard) const {
+  return lease_live() && mine_[shard % shard_count].load(std::memory_order_relaxed);
+}
+
+std::optional<caf::error> shard_map::refusal(std::string_view key) const {
+  return refusal_of_shard(shard_of_key(key));
+}
+
+std::optional<caf::error> shard_map::unroutable(std::string_view key) const {
+  const auto shard = shard_of_key(key);
+  if (serves(shard) || owner_of(shard)) {
+    return std::nullopt;
+  }
+  return refusal_of_shard(shard);
+}
+
+std::optional<cluster_member> shard_map::owner_of(uint32_t shard) const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  const auto& owner = view_.owners[shard % shard_count];
+  if (!view_.lease_live() || owner.node.empty() || owner.node == node_) {
+    return std::nullopt;
+  }
+  for (const auto& m : view_.members) {
+    if (m.node == owner.node) {
+      return m;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<caf::error> shard_map::refusal_of_shard(uint32_t shard) const {
+  shard %= shard_count;
+  std::lock_guard<std::mutex> guard{mutex_};
+  const auto& owner = view_.owners[shard];
+  const bool live = view_.lease_live();
+  if (live && owner.node == node_) {
+    return std::nullopt;
+  }
+  const auto where = "shard " + std::to_string(shard);
+  if (!live) {
+    return make_failure(failure::not_owner,
+                        "this node has lost its cluster lease (etcd unreachable); " + where +
+                            " may be served elsewhere; retry or connect to another node");
+  }
+  if (owner.node.empty()) {
+    return make_failure(failure::not_owner,
+                        where + " has no owner right now (it is moving); retry");
+  }
+  auto member = std::find_if(view_.members.begin(), view_.members.end(),
+                             [&](const cluster_member& m) { return m.node == owner.node; });
+  const auto url = member == view_.members.end() ? std::string{} : " at " + member->url;
+  return make_failure(failure::not_owner, where + " is owned by node " + owner.node + url);
+}
+
+} // namespace switchyard::actors

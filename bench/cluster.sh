@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Cluster benchmarks (docs/cluster.md), etcd and three nodes on loopback.
+# 1. Ownership times, per run: how long until every shard is owned by a live member
+#    again, as a surviving node's /admin/v1/cluster shows it:
+#      failover  a node killed with SIGKILL (its shards move when etcd expires its lease)
+#      leave     a node stopped with SIGTERM (it revokes its lease: its shards move at once)
+#      join      the node started again (timed from its launch: process start included)
+# 2. Forwarded publishes, per run: switchyard-bench --scenario publish (8 publishers on
+#    topics pub/0..7, acked, window 256) for PUB_S seconds entering the cluster at the node
+#    that owns the fewest of those topics (the others are forwarded to their owners), and
+#    the same against a single node, one after the other: acked publishes/s and p99.
+#   bench/cluster.sh [REPS]
+# SWITCHYARD_BIN and GEN override the node and generator (default build/release);
+# LEASE_MS (default 3000, the node's default) is cluster.lease_ttl_ms. Logs go to $OUT.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+reps=${1:-5}
+bin=${SWITCHYARD_BIN:-$root/build/release/runtime/switchyard}
+gen=${GEN:-$root/build/release/bench/loadgen/switchyard-bench}
+pub_s=${PUB_S:-5}
+lease=${LEASE_MS:-3000}
+out=${OUT:-/tmp/switchyard-cluster}
+rm -rf "$out" && mkdir -p "$out"
+. "$root/bench/lib.sh"
+
+etcd_port=$(free_port)
+etcd_peer=$(free_port)
+etcd --name bench --data-dir "$out/etcd" \
+  --listen-client-urls "http://127.0.0.1:$etcd_port" \
+  --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+  --listen-peer-urls "http://127.0.0.1:$etcd_peer" \
+  --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" \
+  --initial-cluster "bench=http://127.0.0.1:$etcd_peer" \
+  --logger zap --log-outputs stderr --log-level warn 2>"$out/etcd.log" &
+etcd_pid=$!
+declare -A pids ports
+cleanup() {
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  kill "$etcd_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+for _ in $(seq 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$etcd_port") 2>/dev/null && break
+  sleep 0.1
+done
+
+start_node() { # NAME
+  local name=$1 port
+  port=$(free_port)
+  "$bin" --port "$port" --data-dir "$out/$name" --node-name "$name" --log-level info \
+    --cluster-etcd "http://127.0.0.1:$etcd_port" --cluster-lease-ttl-ms "$lease" \
+    --cluster-peer-port 0 \
+    2>>"$out/$name.log" &
+  pids[$name]=$!
+  ports[$name]=$port
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.05
+  done
+}
+
+# settled PORT MEMBERS...: waits until the node at PORT sees exactly MEMBERS with every
+# shard owned by one of them; prints the ms since $t0 (ns, date +%s%N).
+settled() {
+  local port=$1; shift
+  python3 - "$port" "$t0" "$@" <<'EOF'
+import json, sys, time, urllib.request
+port, t0, members = sys.argv[1], int(sys.argv[2]), set(sys.argv[3:])
+deadline = time.time() + 60
+while time.time() < deadline:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/v1/cluster", timeout=2) as r:
+            view = json.load(r)
+        seen = {m["node"] for m in view["members"]}
+        if seen == members and all(s["owner"] in members for s in view["shards"]):
+            print((time.time_ns() - t0) // 1_000_000)
+            sys.exit(0)
+    except Exception:
+        pass
+    time.sleep(0.01)
+print("timeout")
+sys.exit(1)
+EOF
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+for n in a b c; do start_node "$n"; done
+t0=$(date +%s%N)
+settled "${ports[a]}" a b c >/dev/null
+for rep in $(seq "$reps"); do
+  t0=$(date +%s%N)
+  kill -KILL "${pids[c]}"
+  failover=$(settled "${ports[a]}" a b)
+  wait "${pids[c]}" 2>/dev/null || true
+  t0=$(date +%s%N)
+  start_node c
+  join=$(settled "${ports[a]}" a b c)
+  t0=$(date +%s%N)
+  kill -TERM "${pids[c]}"
+  leave=$(settled "${ports[a]}" a b)
+  wait "${pids[c]}" 2>/dev/null || true
+  start_node c
+  t0=$(date +%s%N)
+  settled "${ports[a]}" a b c >/dev/null
+  echo "run $rep/$reps: failover ${failover} ms  join ${join} ms  leave ${leave} ms" >&2
+  echo "$failover" >>"$out/failover"
+  echo "$join" >>"$out/join"
+  echo "$leave" >>"$out/leave"
+done
+
+# The node of a, b, c that owns the fewest of pub/0..7 (FNV-1a of the topic key, mod 256).
+entry=$(python3 - "${ports[a]}" <<'EOF'
+import json, sys, urllib.request
+view = json.load(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/admin/v1/cluster"))
+owner = {s["shard"]: s["owner"] for s in view["shards"]}
+def shard(tenant, topic):
+    h = 2166136261
+    for c in bytes([len(tenant)]) + tenant.encode() + topic.encode():
+        h = ((h ^ c) * 16777619) & 0xFFFFFFFF
+    return h % 256
+owned = {m["node"]: 0 for m in view["members"]}
+for i in range(8):
+    owned[owner[shard("default", f"pub/{i}")]] += 1
+node = min(owned, key=owned.get)
+print(node, 8 - owned[node])
+EOF
+)
+read -r entry_node forwarded <<<"$entry"
+pub_line() { python3 -c 'import json,sys; r=json.loads(sys.stdin.readlines()[-1]); print(r["acked_per_s"], r["ack_latency_ms"]["p99"])'; }
+for rep in $(seq "$reps"); do
+  "$gen" --port "${ports[$entry_node]}" --scenario publish --duration "$pub_s" \
+    >"$out/cluster-pub.$rep.json" 2>>"$out/gen.log"
+  read -r c_rate c_p99 < <(pub_line <"$out/cluster-pub.$rep.json")
+  run_fresh single "$bin" -- --scenario publish --duration "$pub_s"
+  read -r s_rate s_p99 < <(pub_line <"$out/single.jsonl")
+  echo "run $rep/$reps: entering $entry_node ($forwarded of 8 topics forwarded): $c_rate/s p99 $c_p99 ms;" \
+    "single node: $s_rate/s p99 $s_p99 ms" >&2
+  echo "$c_rate" >>"$out/c_rate"; echo "$c_p99" >>"$out/c_p99"
+  echo "$s_rate" >>"$out/s_rate"; echo "$s_p99" >>"$out/s_p99"
+done
+
+echo "lease ${lease} ms, ${reps} runs, medians: failover $(median <"$out/failover") ms," \
+  "join $(median <"$out/join") ms, leave $(median <"$out/leave") ms"
+echo "acked publishes entering $entry_node ($forwarded of 8 topics forwarded):" \
+  "$(median <"$out/c_rate")/s p99 $(median <"$out/c_p99") ms; single node:" \
+  "$(median <"$out/s_rate")/s p99 $(median <"$out/s_p99") ms"
