@@ -113,13 +113,7 @@ cluster() {
   local dir="$PWD/data/cluster" etcd_port="${ETCD_PORT:-2379}" pids=()
   mkdir -p "$dir"
   say "starting etcd on 127.0.0.1:$etcd_port (data and log in $dir)"
-  etcd --name dev --data-dir "$dir/etcd" \
-    --listen-client-urls "http://127.0.0.1:$etcd_port" \
-    --advertise-client-urls "http://127.0.0.1:$etcd_port" \
-    --listen-peer-urls "http://127.0.0.1:$((etcd_port + 1))" \
-    --initial-advertise-peer-urls "http://127.0.0.1:$((etcd_port + 1))" \
-    --initial-cluster "dev=http://127.0.0.1:$((etcd_port + 1))" \
-    --logger zap --log-outputs stderr --log-level warn 2>"$dir/etcd.log" &
+  tools/etcd-loopback.sh "$dir/etcd" "$etcd_port" "$((etcd_port + 1))" 2>"$dir/etcd.log" &
   pids+=($!)
   trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT
   for _ in $(seq 100); do

@@ -24,14 +24,7 @@ rm -rf "$out" && mkdir -p "$out"
 . "$root/bench/lib.sh"
 
 etcd_port=$(free_port)
-etcd_peer=$(free_port)
-etcd --name bench --data-dir "$out/etcd" \
-  --listen-client-urls "http://127.0.0.1:$etcd_port" \
-  --advertise-client-urls "http://127.0.0.1:$etcd_port" \
-  --listen-peer-urls "http://127.0.0.1:$etcd_peer" \
-  --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" \
-  --initial-cluster "bench=http://127.0.0.1:$etcd_peer" \
-  --logger zap --log-outputs stderr --log-level warn 2>"$out/etcd.log" &
+"$root/tools/etcd-loopback.sh" "$out/etcd" "$etcd_port" "$(free_port)" 2>"$out/etcd.log" &
 etcd_pid=$!
 declare -A pids ports
 cleanup() {
