@@ -4,6 +4,7 @@
 #include "actors/connection_state.hpp"
 #include "actors/failure.hpp"
 #include "actors/log.hpp"
+#include "actors/shard_map.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/session_token.hpp"
 #include "store/event_store.hpp"
@@ -179,7 +180,10 @@ void on_node_drain(connection_actor* self, int64_t reconnect_after_ms, int64_t t
   const auto now = steady_ms();
   st.leave_at_ms = now + reconnect_after_ms;
   st.leave_by_ms = now + std::max(timeout_ms, reconnect_after_ms);
-  send_message(self, protocol::encode_drain_push(st.enc, reconnect_after_ms, "node draining"));
+  // In a cluster, the push names another node (spread by connection) to reconnect to.
+  const auto url =
+      st.ctx->shards != nullptr ? st.ctx->shards->other_member_url(st.conn_id) : std::string{};
+  send_message(self, protocol::encode_drain_push(st.enc, reconnect_after_ms, "node draining", url));
   self->delayed_send(self, std::chrono::milliseconds(reconnect_after_ms), drain_atom::value);
   self->delayed_send(self, std::chrono::milliseconds(st.leave_by_ms - now), drain_atom::value);
 }

@@ -245,8 +245,9 @@ bool join_failed(connection_actor* self, const join_request& req, const caf::err
     self->state.subs.erase(req.name);
     send_failure(self, req.id, err, "subscribe to '" + req.name + "'");
   } else {
-    end_subscription(self, req.name, protocol::error_code::unavailable,
-                     "topic '" + req.name + "' became unavailable; subscribe again later");
+    end_subscription(
+        self, req.name, protocol::error_code::unavailable,
+        failure_message(err, "topic '" + req.name + "' became unavailable; subscribe again later"));
   }
   return false;
 }

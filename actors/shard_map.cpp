@@ -75,6 +75,17 @@ std::optional<caf::error> shard_map::unroutable(std::string_view key) const {
   return refusal_of_shard(shard);
 }
 
+std::string shard_map::other_member_url(uint64_t pick) const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  std::vector<const cluster_member*> others;
+  for (const auto& m : view_.members) {
+    if (m.node != node_ && !m.url.empty()) {
+      others.push_back(&m);
+    }
+  }
+  return others.empty() ? std::string{} : others[pick % others.size()]->url;
+}
+
 std::optional<cluster_member> shard_map::owner_of(uint32_t shard) const {
   std::lock_guard<std::mutex> guard{mutex_};
   const auto& owner = view_.owners[shard % shard_count];

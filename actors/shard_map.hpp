@@ -73,6 +73,9 @@ public:
   /// Nullopt when a publish to the key can be served: here, or forwarded to a live owner
   /// this node knows; else why not (no owner while it moves, or this node's lease lost).
   std::optional<caf::error> unroutable(std::string_view key) const;
+  /// The client URL of a live member other than this node, chosen by `pick` (spread
+  /// among them: a draining node's clients do not all go to one); "" when there is none.
+  std::string other_member_url(uint64_t pick) const;
   /// The owner of the shard when it is another live member and this node's lease is live
   /// (where to forward); nullopt otherwise.
   std::optional<cluster_member> owner_of(uint32_t shard) const;

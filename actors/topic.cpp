@@ -506,6 +506,14 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
       },
       [=](tick_atom) {
         auto& st = self->state;
+        if (st.ctx->shards != nullptr && !st.ctx->shards->serves(st.shard)) {
+          // Its shard moved away (or this node lost its lease): it stops, and its
+          // subscribers, joining again, hear where the topic is served now.
+          log().info("topic.moved tenant={} topic={} shard={} subscribers={}",
+                     log_name(st.log.tenant()), st.log.topic(), st.shard, st.subscribers.size());
+          self->quit();
+          return;
+        }
         const auto idle_for = steady::now() - st.last_active;
         if (st.idle() && idle_for >= std::chrono::milliseconds(st.ctx->topics.idle_ms)) {
           self->quit();

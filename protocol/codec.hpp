@@ -121,7 +121,9 @@ std::string encode_token_expiring_push(encoding enc, int64_t exp_ms);
 std::string encode_slow_down_push(encoding enc, int level, int64_t retry_after_ms,
                                   std::string_view reason);
 /// The node is leaving: reconnect with `resume` after `reconnect_after_ms`.
-std::string encode_drain_push(encoding enc, int64_t reconnect_after_ms, std::string_view reason);
+/// `url`: in a cluster, another node to reconnect to (left out when empty).
+std::string encode_drain_push(encoding enc, int64_t reconnect_after_ms, std::string_view reason,
+                              std::string_view url = {});
 
 /// Converts a JSON text value to MessagePack bytes (what a JSON client's `data` becomes).
 /// Returns nullopt when the text is not valid JSON or nests deeper than `max_depth`.

@@ -494,12 +494,16 @@ std::string encode_slow_down_push(encoding enc, int level, int64_t retry_after_m
   return w.take();
 }
 
-std::string encode_drain_push(encoding enc, int64_t reconnect_after_ms, std::string_view reason) {
-  writer w(enc, 64 + reason.size() * 2);
-  w.begin_map(3);
+std::string encode_drain_push(encoding enc, int64_t reconnect_after_ms, std::string_view reason,
+                              std::string_view url) {
+  writer w(enc, 64 + (reason.size() + url.size()) * 2);
+  w.begin_map(url.empty() ? 3 : 4);
   w.str_field("push", "drain");
   w.i64_field("reconnect_after_ms", reconnect_after_ms);
   w.str_field("reason", reason);
+  if (!url.empty()) {
+    w.str_field("url", url);
+  }
   w.end_map();
   return w.take();
 }

@@ -199,12 +199,15 @@ bool node::start(std::string& error) {
     const auto peer = host + ":" + std::to_string(*peer_port);
     d.coordinator =
         std::make_unique<transport::cluster_coordinator>(d.cfg.cluster, url, peer, *d.shards);
-    if (ctx.agents) {
-      // The agent router scans the stored inboxes again and wakes the sessions of the
-      // shards it now serves that have events to apply.
-      d.coordinator->on_shards_claimed(
-          [agents = ctx.agents] { caf::anon_send(agents, actors::tick_atom::value); });
-    }
+    // Topics of shards no longer served stop on the registry's tick (their subscribers
+    // hear where to go); after a claim the agent router scans the stored inboxes again
+    // and wakes the sessions of the shards now served that have events to apply.
+    d.coordinator->on_served_changed([registry = ctx.registry, agents = ctx.agents](bool claimed) {
+      caf::anon_send(registry, actors::tick_atom::value);
+      if (claimed && agents) {
+        caf::anon_send(agents, actors::tick_atom::value);
+      }
+    });
     bool name_taken = false;
     if (!d.coordinator->start(error, name_taken)) {
       d.start_exit_code = name_taken ? 2 : 1;

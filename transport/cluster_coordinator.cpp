@@ -197,6 +197,7 @@ void cluster_coordinator::step() {
     log().info("cluster.unfenced node={} lease={}", me, lease_);
   }
   fenced_before_ = fenced_before_ || (was_live_ && !live);
+  const bool served_before = was_live_;
   was_live_ = live;
   view_.lease_until = lease_ == 0 || !member_ ? steady_clock::time_point{}
                                               : renewed_ + std::chrono::milliseconds(ttl_ms_);
@@ -227,8 +228,8 @@ void cluster_coordinator::step() {
   std::sort(members.begin(), members.end(),
             [](const auto& a, const auto& b) { return a.node < b.node; });
   int claimed = 0;
+  int released = 0;
   if (live) {
-    int released = 0;
     for (uint32_t shard = 0; shard < actors::shard_count; ++shard) {
       const auto* wanted = preferred_owner(members, shard);
       auto& owner = owners[shard];
@@ -256,8 +257,8 @@ void cluster_coordinator::step() {
   view_.members = std::move(members);
   view_.owners = owners;
   shards_.update(view_);
-  if (claimed > 0 && on_claimed_) {
-    on_claimed_();
+  if (on_changed_ && (claimed > 0 || released > 0 || live != served_before)) {
+    on_changed_(claimed > 0);
   }
 }
 

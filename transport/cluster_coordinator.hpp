@@ -40,10 +40,10 @@ public:
   cluster_coordinator(const cluster_coordinator&) = delete;
   cluster_coordinator& operator=(const cluster_coordinator&) = delete;
 
-  /// Called (on the coordinator's thread) after this node claimed shards: what waits in
-  /// its store for them may need serving (agent sessions with unapplied events). Set
-  /// before start().
-  void on_shards_claimed(std::function<void()> fn) { on_claimed_ = std::move(fn); }
+  /// Called (on the coordinator's thread) when what this node serves changed: shards
+  /// claimed (`claimed` true: what waits in its store for them may need serving, as agent
+  /// sessions with unapplied events), given up or lost with the lease. Set before start().
+  void on_served_changed(std::function<void(bool claimed)> fn) { on_changed_ = std::move(fn); }
 
   /// Registers this node (its name must not be live in the cluster) and starts the
   /// coordinator's thread. False with `error` when etcd cannot be reached or the name is
@@ -70,7 +70,7 @@ private:
   int64_t ttl_ms_ = 0;
   std::chrono::steady_clock::time_point renewed_; ///< when the last renewal was sent
   actors::cluster_view view_;
-  std::function<void()> on_claimed_;
+  std::function<void(bool claimed)> on_changed_;
   bool was_live_ = false;      ///< the lease was live at the last step
   bool fenced_before_ = false; ///< it ran out once (unfencing is worth a log line)
 

@@ -274,6 +274,11 @@ TEST_F(Cluster, AKilledNodesShardsMoveWithNewerEpochsAndComeBackWhenItReturns) {
   }
   EXPECT_TRUE(r.contains("ok")) << r.dump();
 
+  // Meanwhile a client subscribes on the new owner.
+  encoded_client moved(nodes[new_owner].port, wire::in_json);
+  moved.connect();
+  ASSERT_TRUE(moved.request({{"op", "subscribe"}, {"topic", topic}}, 1).contains("ok"));
+
   // n3 returns under its name: it wins its shards back, under newer epochs still.
   nodes["n3"].start();
   auto back = settled({"n1", "n2", "n3"});
@@ -284,6 +289,14 @@ TEST_F(Cluster, AKilledNodesShardsMoveWithNewerEpochsAndComeBackWhenItReturns) {
     }
   }
   EXPECT_EQ(nodes["n3"].publish(topic, 3), "ok");
+  // The subscription on the node that gave the shard back ends, saying where the topic is
+  // served now (n3), or that it is on its way there.
+  auto ended = moved.next_push("unsubscribed", std::chrono::seconds(10));
+  EXPECT_EQ(ended["code"], "unavailable") << ended.dump();
+  const auto why = ended.value("message", "");
+  EXPECT_TRUE(why.find("node n3") != std::string::npos ||
+              why.find("has no owner right now") != std::string::npos)
+      << ended.dump();
 }
 
 TEST_F(Cluster, ANodeThatStopsGivesItsShardsUpAtOnce) {
@@ -298,6 +311,20 @@ TEST_F(Cluster, ANodeThatStopsGivesItsShardsUpAtOnce) {
   EXPECT_LT(std::chrono::steady_clock::now() - stopped, std::chrono::seconds(25));
   EXPECT_NE(slow.process->log().find("cluster.left node=n4 lease_revoked=true"), std::string::npos)
       << slow.process->log();
+}
+
+TEST_F(Cluster, ADrainingNodeTellsItsClientsWhichNodeToReconnectTo) {
+  settled({"n1", "n2", "n3"});
+  encoded_client c(nodes["n3"].port, wire::in_json);
+  c.connect();
+  auto [status, body] = http_request(nodes["n3"].port, "POST", "/admin/drain");
+  ASSERT_EQ(status, 202) << body;
+  auto push = c.next_push("drain");
+  ASSERT_TRUE(push.is_object()) << "no drain push";
+  const auto url = push.value("url", "");
+  EXPECT_TRUE(url == "ws://127.0.0.1:" + std::to_string(nodes["n1"].port) ||
+              url == "ws://127.0.0.1:" + std::to_string(nodes["n2"].port))
+      << push.dump();
 }
 
 TEST_F(Cluster, ANodeCutOffFromEtcdFencesItselfAndItsLateAppendsAreRefused) {
