@@ -204,6 +204,9 @@ void cluster_coordinator::step() {
   auto read = etcd_->range_prefix(options_.name + "/");
   if (!read) {
     shards_.update(view_);
+    if (on_changed_ && live != served_before) {
+      on_changed_(false);
+    }
     return;
   }
   std::vector<actors::cluster_member> members;
@@ -213,9 +216,12 @@ void cluster_coordinator::step() {
   for (const auto& kv : read->kvs) {
     if (kv.key.rfind(members_prefix, 0) == 0) {
       auto record = json::parse(kv.value, nullptr, false);
-      if (record.is_object()) {
+      try {
         members.push_back({kv.key.substr(members_prefix.size()), record.value("url", ""),
                            record.value("peer", ""), record.value("started_ms", int64_t{0})});
+      } catch (const json::exception&) {
+        // Not a member record of this version (another writer under our prefix): skipped.
+        log().warn("cluster.bad_member_record key={}", kv.key);
       }
     } else if (kv.key.rfind(shards_prefix, 0) == 0) {
       const auto digits = kv.key.substr(shards_prefix.size());
