@@ -63,10 +63,10 @@ void publish_here(caf::event_based_actor* self, node_context* ctx, const std::st
 caf::behavior peer(caf::event_based_actor* self, node_context* ctx) {
   return {
       [=](forward_atom, forwarded_publish& fp) -> caf::result<forwarded_acks> {
-        const auto key = topic_key(fp.tenant, fp.topic);
         if (ctx->shards == nullptr || fp.tenant.size() > 255) {
           return make_failure(failure::bad_request, "not a cluster member, or a bad tenant");
         }
+        const auto key = topic_key(fp.tenant, fp.topic);
         if (auto refused = ctx->shards->refusal(key)) {
           return std::move(*refused); // no second hop: the sender retries with its new map
         }

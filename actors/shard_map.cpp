@@ -1,6 +1,7 @@
 #include "actors/shard_map.hpp"
 
 #include "actors/failure.hpp"
+#include "actors/registry.hpp"
 
 #include <algorithm>
 
@@ -30,12 +31,7 @@ uint32_t shard_of_key(std::string_view key) {
 }
 
 uint32_t shard_of(std::string_view tenant, std::string_view topic) {
-  std::string key;
-  key.reserve(1 + tenant.size() + topic.size());
-  key.push_back(static_cast<char>(static_cast<uint8_t>(tenant.size())));
-  key.append(tenant);
-  key.append(topic);
-  return shard_of_key(key);
+  return shard_of_key(topic_key(tenant, topic));
 }
 
 shard_map::shard_map(std::string node_name) : node_(std::move(node_name)) {}
