@@ -41,6 +41,9 @@ using refused_atom = caf::atom_constant<caf::atom("refused")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
+/// Replication between the nodes of a cluster (docs/cluster.md).
+using replicate_atom = caf::atom_constant<caf::atom("replicate")>;
+using pull_atom = caf::atom_constant<caf::atom("pull")>;
 using revoke_atom = caf::atom_constant<caf::atom("revoke")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using slow_atom = caf::atom_constant<caf::atom("slowdown")>;

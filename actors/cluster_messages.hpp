@@ -3,7 +3,10 @@
 // serializable structs, registered under these names with every node's actor system
 // (register_cluster_messages), since BASP names the type of every message it carries.
 
+#include "store/event_store.hpp"
+
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,9 +51,50 @@ typename Inspector::result_type inspect(Inspector& f, forwarded_acks& x) {
   return f(caf::meta::type_name("forwarded_acks"), x.seq, x.dup, x.refused, x.lag_level);
 }
 
+/// Stored events of one topic, under their seqs: what an owner sends its followers after
+/// each commit (replication), and a page of a member's store a topic catches up from.
+struct replica_batch {
+  std::string tenant;
+  std::string topic;
+  int64_t epoch = 0;       ///< the sender's epoch of the shard (0 in a catch-up page)
+  bool from_start = false; ///< begins at the sender's oldest stored event of the topic
+  std::vector<uint64_t> seq;
+  std::vector<int64_t> ts_ms;
+  std::vector<std::string> key;
+  std::vector<std::string> idem;
+  std::vector<std::string> data;
+  std::vector<int64_t> ttl_ms;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, replica_batch& x) {
+  return f(caf::meta::type_name("replica_batch"), x.tenant, x.topic, x.epoch, x.from_start, x.seq,
+           x.ts_ms, x.key, x.idem, x.data, x.ttl_ms);
+}
+
+/// A topic starting on a new owner asks each other member for the events it holds past
+/// `after_seq`, from `overlap` events before it on: the asker's last events may be a tail
+/// its last owner never replicated, which the longer log replaces.
+struct catch_up_request {
+  std::string tenant;
+  std::string topic;
+  uint64_t after_seq = 0;
+  uint64_t overlap = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, catch_up_request& x) {
+  return f(caf::meta::type_name("catch_up_request"), x.tenant, x.topic, x.after_seq, x.overlap);
+}
+
+/// Columns to events and back. nullopt: the columns differ in length.
+replica_batch to_replica(const store::append_batch& batch, int64_t epoch, bool from_start);
+std::optional<store::append_batch> to_append_batch(replica_batch&& batch);
+
 inline void register_cluster_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<forwarded_publish>("switchyard.forwarded_publish");
   cfg.add_message_type<forwarded_acks>("switchyard.forwarded_acks");
+  cfg.add_message_type<replica_batch>("switchyard.replica_batch");
+  cfg.add_message_type<catch_up_request>("switchyard.catch_up_request");
 }
 
 } // namespace switchyard::actors

@@ -3,15 +3,27 @@
 #include "actors/cluster_messages.hpp"
 #include "actors/failure.hpp"
 #include "actors/interfaces.hpp"
+#include "actors/log.hpp"
 #include "actors/node_context.hpp"
 #include "actors/registry.hpp"
 #include "actors/shard_map.hpp"
+#include "actors/store_reader.hpp"
+
+#include <charconv>
+#include <functional>
+#include <map>
 
 #include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
 
 namespace switchyard::actors {
 
 namespace {
+
+constexpr auto connect_timeout = std::chrono::seconds(2);
+/// A catch-up page: at most this many events, or this much data.
+constexpr std::size_t page_events = 1024;
+constexpr std::size_t page_bytes = 4u << 20;
 
 publish_batch_ptr to_batch(forwarded_publish& fp) {
   auto batch = std::make_shared<publish_batch>();
@@ -47,7 +59,7 @@ void publish_here(caf::event_based_actor* self, node_context* ctx, const std::st
   auto registry = caf::actor_cast<registry_actor>(ctx->registry);
   self->request(registry, caf::infinite, lookup_atom::value, key)
       .then(
-          [=](const topic_actor& topic) mutable {
+          [=](const topic_actor& topic) {
             self->request(topic, caf::infinite, publish_atom::value, batch)
                 .then([=](const publish_acks& acks) mutable { rp.deliver(to_forwarded(acks)); },
                       [=](caf::error& err) mutable {
@@ -60,7 +72,85 @@ void publish_here(caf::event_based_actor* self, node_context* ctx, const std::st
           [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
 }
 
-caf::behavior peer(caf::event_based_actor* self, node_context* ctx) {
+struct peer_state {
+  node_context* ctx = nullptr;
+  /// Other members' peer actors by host:port, once connected.
+  std::map<std::string, caf::actor> remotes;
+  /// Who waits for a connection under way, by host:port.
+  std::map<std::string, std::vector<std::function<void(const caf::actor&)>>> connecting;
+  static inline const char* name = "cluster-peer";
+};
+
+using peer_pointer = caf::stateful_actor<peer_state>*;
+
+/// Calls `then` with the peer actor of the member at `address` (host:port), connecting
+/// through the middleman the first time; with null when it cannot be reached.
+void with_remote(peer_pointer self, const std::string& address,
+                 std::function<void(const caf::actor&)> then) {
+  auto& st = self->state;
+  if (auto it = st.remotes.find(address); it != st.remotes.end()) {
+    return then(it->second);
+  }
+  auto& waiting = st.connecting[address];
+  waiting.push_back(std::move(then));
+  if (waiting.size() > 1) {
+    return;
+  }
+  const auto colon = address.rfind(':');
+  uint16_t port = 0;
+  const auto finish = [self, address](const caf::actor& remote) {
+    auto waiters = std::move(self->state.connecting[address]);
+    self->state.connecting.erase(address);
+    if (remote) {
+      self->state.remotes[address] = remote;
+      self->monitor(remote);
+    }
+    for (auto& w : waiters) {
+      w(remote);
+    }
+  };
+  if (colon == std::string::npos ||
+      std::from_chars(address.data() + colon + 1, address.data() + address.size(), port).ec !=
+          std::errc{}) {
+    return finish(nullptr);
+  }
+  auto mm = self->system().middleman().actor_handle();
+  self->request(mm, connect_timeout, caf::connect_atom::value, address.substr(0, colon), port)
+      .then([=](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                const std::set<std::string>&) { finish(caf::actor_cast<caf::actor>(ptr)); },
+            [=](caf::error& err) {
+              log().info("cluster.connect_failed peer={} error=\"{}\"", address,
+                         self->system().render(err));
+              finish(nullptr);
+            });
+}
+
+/// Sends `msg` to the peer at `address` and gives its answer (of type T) to `rp`.
+template <class T, class... Ts>
+void ask_remote(peer_pointer self, const std::string& address, caf::typed_response_promise<T> rp,
+                std::chrono::milliseconds timeout, Ts... xs) {
+  with_remote(self, address, [=](const caf::actor& remote) mutable {
+    if (!remote) {
+      rp.deliver(make_failure(failure::topic_unavailable, "cannot reach node at " + address));
+      return;
+    }
+    self->request(remote, timeout, xs...)
+        .then([=](T& answer) mutable { rp.deliver(std::move(answer)); },
+              [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  });
+}
+
+caf::behavior peer(peer_pointer self, node_context* ctx) {
+  self->state.ctx = ctx;
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& remotes = self->state.remotes;
+    for (auto it = remotes.begin(); it != remotes.end(); ++it) {
+      if (it->second.address() == dm.source) {
+        remotes.erase(it);
+        break;
+      }
+    }
+  });
   return {
       [=](forward_atom, forwarded_publish& fp) -> caf::result<forwarded_acks> {
         if (ctx->shards == nullptr || fp.tenant.size() > 255) {
@@ -76,6 +166,92 @@ caf::behavior peer(caf::event_based_actor* self, node_context* ctx) {
         }
         auto rp = self->make_response_promise<forwarded_acks>();
         publish_here(self, ctx, key, std::move(batch), rp, 1);
+        return rp;
+      },
+      // From a local topic: copy its batch to the follower at `address`.
+      [=](replicate_atom, const std::string& address, replica_batch& batch,
+          int64_t timeout_ms) -> caf::result<uint64_t> {
+        auto rp = self->make_response_promise<uint64_t>();
+        ask_remote(self, address, rp, std::chrono::milliseconds(timeout_ms), replicate_atom::value,
+                   std::move(batch));
+        return rp;
+      },
+      // From a local topic starting: what the member at `address` holds past its last seq.
+      [=](pull_atom, const std::string& address, catch_up_request& req,
+          int64_t timeout_ms) -> caf::result<replica_batch> {
+        auto rp = self->make_response_promise<replica_batch>();
+        ask_remote(self, address, rp, std::chrono::milliseconds(timeout_ms), pull_atom::value,
+                   std::move(req));
+        return rp;
+      },
+      // From an owner: its stored batch, for this node to store under the same seqs.
+      [=](replicate_atom, replica_batch& batch) -> caf::result<uint64_t> {
+        if (ctx->shards == nullptr || batch.tenant.size() > 255) {
+          return make_failure(failure::bad_request, "not a cluster member, or a bad tenant");
+        }
+        const auto shard = shard_of(batch.tenant, batch.topic);
+        if (ctx->shards->serves(shard)) {
+          return make_failure(failure::not_owner, "this node owns shard " + std::to_string(shard) +
+                                                      ": it takes no copies of it");
+        }
+        // Fencing: an owner that lost the shard (a partition) may still be sending.
+        if (const auto known = ctx->shards->epoch_of(shard); batch.epoch < known) {
+          log().info("cluster.replica_refused tenant={} topic={} shard={} epoch={} known_epoch={}",
+                     log_name(batch.tenant), batch.topic, shard, batch.epoch, known);
+          return make_failure(failure::not_owner,
+                              "shard " + std::to_string(shard) + " epoch " +
+                                  std::to_string(batch.epoch) + " is older than epoch " +
+                                  std::to_string(known) + ": this owner was replaced");
+        }
+        auto append = to_append_batch(std::move(batch));
+        if (!append || append->events.empty()) {
+          return make_failure(failure::bad_request, "replica batch with uneven or no columns");
+        }
+        auto rp = self->make_response_promise<uint64_t>();
+        self->request(caf::actor_cast<store_writer_actor>(ctx->writer), caf::infinite,
+                      replicate_atom::value, std::move(*append))
+            .then([=](uint64_t last) mutable { rp.deliver(last); },
+                  [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        return rp;
+      },
+      // From a topic starting on another member: the events this store holds past its
+      // last seq (none when this store holds no more).
+      [=](pull_atom, catch_up_request& req) -> caf::result<replica_batch> {
+        if (ctx->shards == nullptr || req.tenant.size() > 255) {
+          return make_failure(failure::bad_request, "not a cluster member, or a bad tenant");
+        }
+        store::topic_info info;
+        if (auto s = ctx->store->info(req.tenant, req.topic, info); !s.ok()) {
+          return make_failure(failure::topic_unavailable, s.message);
+        }
+        replica_batch empty;
+        empty.tenant = req.tenant;
+        empty.topic = req.topic;
+        if (info.last_seq <= req.after_seq) {
+          return empty;
+        }
+        read_request read;
+        read.what = read_request::kind::history;
+        read.tenant = req.tenant;
+        read.topic = req.topic;
+        read.from_seq = req.after_seq >= req.overlap ? req.after_seq - req.overlap + 1 : 1;
+        read.limit = page_events;
+        read.max_bytes = page_bytes;
+        auto rp = self->make_response_promise<replica_batch>();
+        self->request(reader_for(*ctx, req.after_seq), caf::infinite, read_atom::value,
+                      std::move(read))
+            .then(
+                [=](read_result& r) mutable {
+                  if (!r.status.ok()) {
+                    rp.deliver(make_failure(failure::topic_unavailable, r.status.message));
+                    return;
+                  }
+                  store::append_batch page{req.tenant, req.topic, std::move(r.page.events)};
+                  const bool from_start =
+                      !page.events.empty() && page.events.front().seq == r.page.first_seq;
+                  rp.deliver(to_replica(page, 0, from_start));
+                },
+                [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
         return rp;
       },
   };

@@ -41,6 +41,14 @@ struct reply_address {
   }
 };
 
+/// A replicated topic's commit: the stored batch (duplicates left out, renumbered) and
+/// the answers its publishers get once the shard's followers have it, one per reply.
+struct held_commit {
+  store::append_batch batch;
+  std::vector<reply_address> replies;
+  std::vector<publish_acks> acks;
+};
+
 /// One writer per topic: assigns seq, appends through the store writer, fans out.
 ///   publish     (from connections) a run of events -> one (seq, dup) each once all are
 ///               durable | failure
@@ -58,7 +66,10 @@ struct reply_address {
 ///               (from itself) push the presence changes of the last presence.batch_ms
 ///               to the members, as (presence_atom, topic, presence_push_ptr)
 ///   sweep       (from itself) lingering members whose time came leave
-///   committed   (from the writer) a batch is durable: fan it out
+///   committed   (from the writer) a batch is durable: fan it out; with replication
+///               (held_commit) once the shard's followers stored it too, then answer
+///               its publishers
+///   retry       (from itself) copy the held batch to followers that did not take it yet
 ///   flush       (from itself) send what is staged to the writer, once the publishes
 ///               already in the mailbox have been staged too
 ///   refused     (from the writer) the in-flight batch was not stored; what the store holds
@@ -80,6 +91,7 @@ using topic_actor = caf::typed_actor<
     caf::reacts_to<promote_atom, direct_delivery>, caf::replies_to<unsub_atom>::with<bool>,
     caf::replies_to<attach_atom>::with<uint64_t>, caf::reacts_to<detach_atom>,
     caf::reacts_to<slow_atom, int32_t>, caf::reacts_to<committed_atom, store::append_batch>,
+    caf::reacts_to<committed_atom, held_commit>, caf::reacts_to<retry_atom>,
     caf::reacts_to<flush_atom>, caf::reacts_to<refused_atom, store::topic_info>,
     caf::replies_to<count_atom>::with<uint64_t>, caf::reacts_to<crash_atom>,
     caf::reacts_to<passivate_atom>, caf::reacts_to<tick_atom>>;
@@ -92,11 +104,20 @@ struct append_request {
   /// One per publish_batch, in order, each covering its events: publish_acks or an error.
   std::vector<reply_address> replies;
   topic_actor topic; ///< told `committed` or `refused` afterwards
+  /// Replication (cluster.replication > 1): the replies go to the topic with the commit
+  /// (held_commit), which gives them once the shard's followers stored the batch too.
+  bool hold_replies = false;
+  /// A follower's copy of its owner's batch (batch.from is a replica origin), from the
+  /// cluster peer: no replies, no topic; answered with the topic's last seq once committed
+  /// (also when refused for a gap: then the owner sends what comes first).
+  caf::typed_response_promise<uint64_t> replica;
 };
 
 /// The one actor that writes the store (group commit), on its own thread.
 ///   append    commit with whatever else is waiting; answers the promises, tells the topic
 ///   recover   -> the topic's stored range, after every append queued before it
+///   replicate a replica batch (another node's events, their seqs) -> the topic's last seq
+///             after the commit
 ///   group     a queue group's state to store with the next commit -> true once durable
 ///   checkpoint  an agent session's record (progress, maybe a snapshot), likewise
 ///   flush     (from itself) commit what is pending
@@ -111,6 +132,7 @@ struct append_request {
 using store_writer_actor = caf::typed_actor<
     caf::reacts_to<append_atom, append_request>,
     caf::replies_to<recover_atom, std::string, std::string>::with<store::topic_info>,
+    caf::replies_to<replicate_atom, store::append_batch>::with<uint64_t>,
     caf::replies_to<group_atom, store::group_write>::with<bool>,
     caf::replies_to<checkpoint_atom, store::agent_write>::with<bool>, caf::reacts_to<flush_atom>,
     caf::reacts_to<sweep_atom>, caf::reacts_to<sync_atom>,
@@ -214,6 +236,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::group_joined)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::queued_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::read_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::append_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::actors::held_commit)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::append_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::group_write)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchyard::store::agent_write)

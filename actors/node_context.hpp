@@ -119,6 +119,9 @@ struct node_context {
   caf::actor registry;       ///< registry_actor
   caf::actor group_registry; ///< group_registry_actor
   caf::actor tenants;        ///< tenant_registry_actor
+  /// In a cluster: this node's cluster peer (cluster_peer.hpp), through which its topics
+  /// reach the other members' peers. Null when the node runs alone.
+  caf::actor cluster_peer;
   /// Agent sessions (agents/host): the router inbox topics wake after each commit with
   /// (wake_atom, topic_key, last seq), and the sessions' supervisor. Null when the node
   /// runs no agent kinds.

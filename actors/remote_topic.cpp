@@ -7,6 +7,7 @@
 #include "actors/shard_map.hpp"
 
 #include <charconv>
+#include <map>
 
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
@@ -26,7 +27,10 @@ struct remote_topic_state {
   uint32_t shard = 0;
   std::string peer_address; ///< host:port of the owner's peer actor, as last resolved
   caf::actor peer;          ///< null until resolved, and after the owner went
-  std::size_t in_flight = 0;
+  /// Publishes on their way to the owner (or waiting for its connection), by number:
+  /// whatever ends them first (answer, failure, the owner's loss) answers them.
+  std::map<uint64_t, caf::typed_response_promise<publish_acks>> pending;
+  uint64_t forwards = 0;
   static inline const char* name = "remote_topic";
 };
 
@@ -65,34 +69,57 @@ publish_acks to_acks(const forwarded_acks& fa) {
   return out;
 }
 
-void forward(remote_topic_pointer self, std::shared_ptr<forwarded_publish> fp,
-             caf::typed_response_promise<publish_acks> rp) {
+/// Answers a pending publish (once: later answers for it are dropped).
+template <class T> void answer(remote_topic_pointer self, uint64_t id, T&& x) {
+  auto& pending = self->state.pending;
+  if (auto it = pending.find(id); it != pending.end()) {
+    it->second.deliver(std::forward<T>(x));
+    pending.erase(it);
+  }
+}
+
+caf::error owner_lost(const remote_topic_state& st) {
+  // Not not_owner: the connection would send it again at once, and it may have been
+  // stored. The same idem makes a retry safe.
+  return make_failure(failure::topic_unavailable,
+                      "the node owning shard " + std::to_string(st.shard) +
+                          " did not answer: the publish may or may not be stored; retry with "
+                          "the same idem");
+}
+
+/// The owner went (its connection broke, or etcd moved the shard): every publish on its
+/// way there is answered now rather than at its timeout, and the stand-in stops, so the
+/// next look-up finds what serves the topic now.
+void give_up(remote_topic_pointer self, const char* why) {
   auto& st = self->state;
-  ++st.in_flight;
+  if (!st.pending.empty()) {
+    log().info("cluster.forwards_abandoned tenant={} topic={} peer={} publishes={} reason={}",
+               log_name(st.tenant), st.topic, st.peer_address, st.pending.size(), why);
+  }
+  const auto err = owner_lost(st);
+  for (auto& [id, rp] : st.pending) {
+    rp.deliver(err);
+  }
+  st.pending.clear();
+  self->quit();
+}
+
+void forward(remote_topic_pointer self, uint64_t id, std::shared_ptr<forwarded_publish> fp) {
+  auto& st = self->state;
   self->request(st.peer, forward_timeout, forward_atom::value, *fp)
-      .then(
-          [=](const forwarded_acks& acks) mutable {
-            --self->state.in_flight;
-            rp.deliver(to_acks(acks));
-          },
-          [=](caf::error& err) mutable {
-            auto& s = self->state;
-            --s.in_flight;
-            if (!failure_of(err)) {
-              // The owner went, or did not answer in time: whether it stored the events
-              // is unknown, as after any lost answer; a retry with the same idem is safe.
-              log().info("cluster.forward_failed tenant={} topic={} peer={} error=\"{}\"",
-                         log_name(s.tenant), s.topic, s.peer_address, self->system().render(err));
-              s.peer = nullptr;
-              // Not not_owner: the connection would send it again at once, and it may
-              // have been stored.
-              err = make_failure(failure::topic_unavailable,
-                                 "the node owning shard " + std::to_string(s.shard) +
-                                     " did not answer: the publish may or may not be stored; "
-                                     "retry with the same idem");
-            }
-            rp.deliver(std::move(err));
-          });
+      .then([=](const forwarded_acks& acks) { answer(self, id, to_acks(acks)); },
+            [=](caf::error& err) {
+              auto& s = self->state;
+              if (!failure_of(err)) {
+                // The owner went, or did not answer in time: whether it stored the events
+                // is unknown, as after any lost answer.
+                log().info("cluster.forward_failed tenant={} topic={} peer={} error=\"{}\"",
+                           log_name(s.tenant), s.topic, s.peer_address, self->system().render(err));
+                s.peer = nullptr;
+                err = owner_lost(s);
+              }
+              answer(self, id, std::move(err));
+            });
 }
 
 topic_actor::behavior_type remote_topic_behavior(remote_topic_pointer self) {
@@ -103,18 +130,19 @@ topic_actor::behavior_type remote_topic_behavior(remote_topic_pointer self) {
         if (!owner) {
           // The shard came here, or has no owner now: this actor stops, and the
           // connection's retry finds what serves the topic now.
-          if (st.in_flight == 0) {
-            self->quit();
-          }
-          if (auto refused = st.ctx->shards->refusal_of_shard(st.shard)) {
+          auto refused = st.ctx->shards->refusal_of_shard(st.shard);
+          give_up(self, "moved");
+          if (refused) {
             return std::move(*refused);
           }
           return make_failure(failure::not_owner, "the topic's shard moved to this node; retry");
         }
         auto fp = std::make_shared<forwarded_publish>(to_forwarded(st, *batch));
         auto rp = self->make_response_promise<publish_acks>();
+        const auto id = ++st.forwards;
+        st.pending.emplace(id, rp);
         if (st.peer && st.peer_address == owner->peer) {
-          forward(self, fp, rp);
+          forward(self, id, fp);
           return rp;
         }
         const auto colon = owner->peer.rfind(':');
@@ -123,35 +151,38 @@ topic_actor::behavior_type remote_topic_behavior(remote_topic_pointer self) {
             std::from_chars(owner->peer.data() + colon + 1, owner->peer.data() + owner->peer.size(),
                             port)
                     .ec != std::errc{}) {
+          st.pending.erase(id);
           return make_failure(failure::topic_unavailable,
                               "node " + owner->node + " has no peer address in etcd");
         }
         const auto host = owner->peer.substr(0, colon);
         const auto address = owner->peer;
-        ++st.in_flight;
         auto mm = self->system().middleman().actor_handle();
         self->request(mm, connect_timeout, caf::connect_atom::value, host, port)
             .then(
-                [=](const caf::node_id&, caf::strong_actor_ptr& ptr,
-                    const std::set<std::string>&) mutable {
+                [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
                   auto& s = self->state;
-                  --s.in_flight;
-                  s.peer = caf::actor_cast<caf::actor>(ptr);
-                  s.peer_address = address;
-                  if (!s.peer) {
-                    rp.deliver(make_failure(failure::not_owner,
-                                            "node at " + address + " has no peer actor; retry"));
-                    return;
+                  auto peer = caf::actor_cast<caf::actor>(ptr);
+                  if (!peer) {
+                    return answer(self, id,
+                                  make_failure(failure::not_owner,
+                                               "node at " + address + " has no peer actor; retry"));
                   }
-                  forward(self, fp, rp);
+                  if (s.peer != peer) {
+                    s.peer = peer;
+                    s.peer_address = address;
+                    // Its connection breaking answers the publishes on their way there.
+                    self->monitor(peer);
+                  }
+                  forward(self, id, fp);
                 },
-                [=](caf::error& err) mutable {
-                  --self->state.in_flight;
+                [=](caf::error& err) {
                   log().info("cluster.connect_failed peer={} error=\"{}\"", address,
                              self->system().render(err));
-                  rp.deliver(make_failure(failure::not_owner,
-                                          "cannot reach the node owning the topic's shard at " +
-                                              address + "; retry"));
+                  answer(self, id,
+                         make_failure(failure::not_owner,
+                                      "cannot reach the node owning the topic's shard at " +
+                                          address + "; retry"));
                 });
         return rp;
       },
@@ -170,18 +201,23 @@ topic_actor::behavior_type remote_topic_behavior(remote_topic_pointer self) {
       [=](detach_atom) {},
       [=](slow_atom, int32_t) {},
       [=](committed_atom, store::append_batch&) {},
+      [=](committed_atom, held_commit&) {},
+      [=](retry_atom) {},
       [=](flush_atom) {},
       [=](refused_atom, store::topic_info&) {},
       [=](count_atom) { return uint64_t{0}; },
       [=](crash_atom) { throw std::runtime_error("crash requested (fault injection)"); },
       [=](passivate_atom) {
-        if (self->state.in_flight == 0) {
+        if (self->state.pending.empty()) {
           self->quit();
         }
       },
       [=](tick_atom) {
-        if (self->state.in_flight == 0) {
-          self->quit();
+        // Idle, or the shard's owner is no longer the node it forwards to.
+        auto& st = self->state;
+        const auto owner = st.ctx->shards->owner_of(st.shard);
+        if (st.pending.empty() || !owner || owner->peer != st.peer_address) {
+          give_up(self, "moved");
         }
       },
   };
@@ -194,6 +230,12 @@ topic_actor::behavior_type remote_topic_init(remote_topic_pointer self, node_con
   st.shard = shard_of(tenant, topic);
   st.tenant = std::move(tenant);
   st.topic = std::move(topic);
+  self->set_down_handler([=](caf::down_msg& dm) {
+    if (self->state.peer && dm.source == self->state.peer.address()) {
+      self->state.peer = nullptr;
+      give_up(self, "connection_lost");
+    }
+  });
   return remote_topic_behavior(self);
 }
 

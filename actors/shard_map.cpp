@@ -19,6 +19,24 @@ uint32_t fnv1a(std::string_view bytes) {
 
 } // namespace
 
+uint64_t rendezvous_score(std::string_view node, uint32_t shard) {
+  uint64_t h = 14695981039346656037ull;
+  auto mix = [&h](unsigned char c) { h = (h ^ c) * 1099511628211ull; };
+  for (unsigned char c : node) {
+    mix(c);
+  }
+  mix(0);
+  for (int i = 0; i < 4; ++i) {
+    mix(static_cast<unsigned char>(shard >> (8 * i)));
+  }
+  // FNV's low bits mix poorly for near-equal inputs; a final avalanche (splitmix64).
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebull;
+  return h ^ (h >> 31);
+}
+
 uint32_t shard_of_key(std::string_view key) {
   if (key.empty()) {
     return 0;
@@ -34,7 +52,8 @@ uint32_t shard_of(std::string_view tenant, std::string_view topic) {
   return shard_of_key(topic_key(tenant, topic));
 }
 
-shard_map::shard_map(std::string node_name) : node_(std::move(node_name)) {}
+shard_map::shard_map(std::string node_name, int replication)
+    : node_(std::move(node_name)), replication_(std::max(1, replication)) {}
 
 void shard_map::update(cluster_view view) {
   std::lock_guard<std::mutex> guard{mutex_};
@@ -80,6 +99,40 @@ std::string shard_map::other_member_url(uint64_t pick) const {
     }
   }
   return others.empty() ? std::string{} : others[pick % others.size()]->url;
+}
+
+std::vector<cluster_member> shard_map::followers_of(uint32_t shard) const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  std::vector<std::pair<uint64_t, const cluster_member*>> ranked;
+  for (const auto& m : view_.members) {
+    if (m.node != node_) {
+      ranked.emplace_back(rendezvous_score(m.node, shard % shard_count), &m);
+    }
+  }
+  std::sort(ranked.begin(), ranked.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<cluster_member> out;
+  for (std::size_t i = 0;
+       i < ranked.size() && out.size() + 1 < static_cast<std::size_t>(replication_); ++i) {
+    out.push_back(*ranked[i].second);
+  }
+  return out;
+}
+
+std::vector<cluster_member> shard_map::other_members() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  std::vector<cluster_member> out;
+  for (const auto& m : view_.members) {
+    if (m.node != node_) {
+      out.push_back(m);
+    }
+  }
+  return out;
+}
+
+int64_t shard_map::epoch_of(uint32_t shard) const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return view_.owners[shard % shard_count].epoch;
 }
 
 std::optional<cluster_member> shard_map::owner_of(uint32_t shard) const {

@@ -26,6 +26,11 @@ uint32_t shard_of(std::string_view tenant, std::string_view topic);
 /// after a '\n' (group_key), so a topic's queue groups share its shard.
 uint32_t shard_of_key(std::string_view key);
 
+/// Rendezvous hashing: a shard's preferred owner is the live member with the highest
+/// score, its followers the next ones, so a member that joins or leaves moves only the
+/// shards it wins or held (about 1/n of them).
+uint64_t rendezvous_score(std::string_view node, uint32_t shard);
+
 /// A live member of the cluster, as it registered in etcd.
 struct cluster_member {
   std::string node;
@@ -56,9 +61,11 @@ struct cluster_view {
 
 class shard_map {
 public:
-  explicit shard_map(std::string node_name);
+  /// `replication`: cluster.replication, the copies of each shard's events (1-3).
+  shard_map(std::string node_name, int replication);
 
   const std::string& node_name() const { return node_; }
+  int replication() const { return replication_; }
   /// The coordinator's view replaces the last one.
   void update(cluster_view view);
   cluster_view snapshot() const;
@@ -79,9 +86,17 @@ public:
   /// The owner of the shard when it is another live member and this node's lease is live
   /// (where to forward); nullopt otherwise.
   std::optional<cluster_member> owner_of(uint32_t shard) const;
+  /// Where the owner copies a shard's events: the replication - 1 live members other than
+  /// this node that rank highest for it (fewer when the cluster has fewer).
+  std::vector<cluster_member> followers_of(uint32_t shard) const;
+  /// Every live member but this node.
+  std::vector<cluster_member> other_members() const;
+  /// The epoch of the shard's ownership as etcd last said (0: unowned).
+  int64_t epoch_of(uint32_t shard) const;
 
 private:
   std::string node_;
+  int replication_ = 1;
   mutable std::mutex mutex_;
   cluster_view view_;
   std::array<std::atomic<bool>, shard_count> mine_{};

@@ -130,6 +130,10 @@ caf::behavior store_syncer(caf::event_based_actor*, store::event_store* store) {
 /// The request was not stored: its publishers hear why, and its topic learns what the
 /// store holds (it may have been wrong about it).
 void refuse(writer_pointer self, append_request& req, const caf::error& why) {
+  if (req.batch.from != store::append_batch::origin::publish) {
+    req.replica.deliver(why);
+    return;
+  }
   for (const auto& reply : req.replies) {
     reply.promise(self).deliver(why);
   }
@@ -221,10 +225,17 @@ void after_sweep(writer_pointer self, const store::sweep_result& step) {
                      sweep_atom::value);
 }
 
-/// Answers the publishers of a stored batch (duplicates with their original's seq) and
-/// leaves in the batch only the events stored, with their seqs, for the topic to fan out.
+/// Answers the publishers of a stored batch (duplicates with their original's seq), leaves
+/// in the batch only the events stored, with their seqs, and tells the topic to fan them
+/// out; with hold_replies the topic gets the answers to give once followers have the
+/// batch. A replica batch's cluster peer hears the topic's new last seq.
 void answer_stored(writer_pointer self, append_request& req,
                    const std::vector<store::duplicate>& dups) {
+  const bool replica = req.batch.from != store::append_batch::origin::publish;
+  if (replica) {
+    req.replica.deliver(req.batch.events.back().seq);
+    return;
+  }
   auto& events = req.batch.events;
   std::vector<publish_ack> acks;
   acks.reserve(events.size());
@@ -246,6 +257,7 @@ void answer_stored(writer_pointer self, append_request& req,
   }
   events.resize(kept);
   std::size_t e = 0;
+  held_commit held;
   for (const auto& reply : req.replies) {
     publish_acks out;
     out.lag_level = reply.lag_level;
@@ -254,7 +266,18 @@ void answer_stored(writer_pointer self, append_request& req,
                       acks.begin() + static_cast<std::ptrdiff_t>(e + reply.events));
     e += reply.events;
     out.events.resize(out.events.size() + reply.refused, {0, false, true});
-    reply.promise(self).deliver(std::move(out));
+    if (req.hold_replies) {
+      held.acks.push_back(std::move(out));
+    } else {
+      reply.promise(self).deliver(std::move(out));
+    }
+  }
+  if (req.hold_replies) {
+    held.batch = std::move(req.batch);
+    held.replies = std::move(req.replies);
+    self->send(req.topic, committed_atom::value, std::move(held));
+  } else {
+    self->send(req.topic, committed_atom::value, std::move(req.batch));
   }
 }
 
@@ -348,6 +371,17 @@ void flush(writer_pointer self) {
   schedule_sync(self);
   for (std::size_t i = 0; i < requests.size(); ++i) {
     auto& req = requests[i];
+    if (!per_batch[i].ok() && req.batch.from != store::append_batch::origin::publish &&
+        per_batch[i].result.value == store::status::code::seq_conflict) {
+      // A gap: the owner sends what this store lacks first.
+      store::topic_info info;
+      if (auto read = st.store->info(req.batch.tenant, req.batch.topic, info); !read.ok()) {
+        req.replica.deliver(store_failure(read));
+      } else {
+        req.replica.deliver(info.last_seq);
+      }
+      continue;
+    }
     if (!per_batch[i].ok()) {
       if (uint64_t n = 0; st.failures.allow(n)) {
         log().error("store.batch_refused tenant={} topic={} error=\"{}\" suppressed={}",
@@ -357,7 +391,6 @@ void flush(writer_pointer self) {
       continue;
     }
     answer_stored(self, req, per_batch[i].duplicates);
-    self->send(req.topic, committed_atom::value, std::move(req.batch));
   }
 }
 
@@ -431,6 +464,25 @@ store_writer_actor::behavior_type store_writer(writer_pointer self, node_context
         // The flush message queues behind every append already in the mailbox, so one
         // transaction takes all of them: batching from backlog, never from a timer.
         schedule_flush(self);
+      },
+      [=](replicate_atom, store::append_batch& batch) -> caf::result<uint64_t> {
+        auto& st = self->state;
+        if (batch.events.empty() || batch.from == store::append_batch::origin::publish) {
+          return make_failure(failure::bad_request, "not a replica batch");
+        }
+        for (const auto& ev : batch.events) {
+          st.pending_bytes += ev.data.size();
+        }
+        auto promise = self->make_response_promise<uint64_t>();
+        // The owner's publishers wait for it: no commit wait.
+        st.pending_awaited = true;
+        st.pending.push_back({std::move(batch), {}, topic_actor{}, false, promise});
+        if (st.pending_bytes >= max_transaction_bytes || st.waiting) {
+          flush(self);
+        } else {
+          schedule_flush(self);
+        }
+        return promise;
       },
       [=](recover_atom, const std::string& tenant,
           const std::string& topic) -> caf::result<store::topic_info> {

@@ -1,19 +1,23 @@
 #include "actors/topic.hpp"
 
 #include "actors/clock.hpp"
+#include "actors/cluster_messages.hpp"
 #include "actors/failure.hpp"
 #include "actors/log.hpp"
 #include "actors/node_context.hpp"
 #include "actors/presence_set.hpp"
 #include "actors/registry.hpp"
 #include "actors/shard_map.hpp"
+#include "actors/store_reader.hpp"
 #include "actors/topic_state.hpp"
 #include "protocol/codec.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <stdexcept>
 #include <vector>
@@ -25,6 +29,28 @@ namespace switchyard::actors {
 namespace {
 
 using steady = std::chrono::steady_clock;
+
+/// Replication: how long a follower may take to store a copy (its commit included), how
+/// long after a failed copy the owner tries again, and how long a starting topic waits
+/// for each member's catch-up page.
+constexpr int64_t copy_timeout_ms = 5000;
+constexpr auto copy_retry = std::chrono::milliseconds(200);
+constexpr int64_t pull_timeout_ms = 2000;
+/// What an owner reads of its store at a time for a follower that lacks events.
+constexpr std::size_t copy_page_events = 1024;
+constexpr std::size_t copy_page_bytes = 4u << 20;
+
+/// A replicated commit on its way to the shard's followers: delivered and answered once
+/// cluster.replication - 1 of them stored it.
+struct replicating_commit {
+  held_commit held;
+  uint64_t round = 0;
+  int64_t epoch = 0;
+  std::set<std::string> stored;          ///< followers (node names) that have every event of it
+  std::set<std::string> in_flight;       ///< followers a copy is on its way to
+  std::map<std::string, uint64_t> heard; ///< each follower's last seq, as it last said
+  int failures = 0;
+};
 
 struct subscriber {
   caf::actor who;
@@ -61,6 +87,10 @@ struct topic_actor_state {
   uint32_t shard = 0; ///< in a cluster, the shard it belongs to (shard_map.hpp)
   /// One per staged publish_batch, in order (in-flight ones travel with their batch).
   std::vector<reply_address> staged_replies;
+  /// cluster.replication > 1: the commit being copied to followers (at most one).
+  std::optional<replicating_commit> replicating;
+  uint64_t replication_rounds = 0;
+  bool copy_retry_due = false;
   std::size_t json_subscribers = 0;
   std::size_t msgpack_subscribers = 0;
   steady::time_point last_active = steady::now();
@@ -87,6 +117,20 @@ struct topic_actor_state {
       reply.promise(self).deliver(
           make_failure(failure::not_stored, "publish was not stored; retry"));
     }
+    if (replicating) {
+      // Stored here, but not on enough followers: a new owner may or may not have it.
+      for (const auto& reply : replicating->held.replies) {
+        reply.promise(self).deliver(make_failure(
+            failure::topic_unavailable,
+            "publish stored on this node but not copied to cluster.replication nodes before "
+            "the topic stopped: it may or may not be kept; retry with the same idem"));
+      }
+    }
+  }
+
+  /// In a cluster with cluster.replication > 1.
+  bool replicated() const {
+    return ctx->shards != nullptr && ctx->shards->replication() > 1 && ctx->cluster_peer;
   }
 
   bool idle() const {
@@ -312,7 +356,7 @@ void flush(topic_pointer self) {
   if (!st.log.ready_to_flush()) {
     return;
   }
-  append_request req{st.log.take_batch(), std::move(st.staged_replies), self};
+  append_request req{st.log.take_batch(), std::move(st.staged_replies), self, st.replicated(), {}};
   st.staged_replies.clear();
   self->send(st.writer, append_atom::value, std::move(req));
 }
@@ -335,6 +379,152 @@ void stop_if_asked(topic_pointer self) {
   }
 }
 
+/// A durable batch (and, replicated, on enough followers): deliver it.
+void on_committed(topic_pointer self, store::append_batch& batch) {
+  auto& st = self->state;
+  st.ctx->metrics.events_stored_total.fetch_add(batch.events.size(), std::memory_order_relaxed);
+  fan_out(self, st.log.commit(batch, st.json_subscribers > 0, st.msgpack_subscribers > 0));
+  if (st.agent_inbox && !batch.events.empty()) {
+    caf::anon_send(st.ctx->agents, wake_atom::value, topic_key(st.log.tenant(), st.log.topic()),
+                   st.log.durable_seq());
+  }
+  if (!st.groups.empty() && !batch.events.empty()) {
+    auto events = std::make_shared<const std::vector<store::event_record>>(std::move(batch.events));
+    const auto advanced =
+        caf::make_message(advanced_atom::value, st.log.durable_seq(), std::move(events));
+    for (const auto& g : st.groups) {
+      tell(self, g.who, advanced);
+    }
+  }
+  flush_soon(self);
+  stop_if_asked(self);
+}
+
+void copy_to_followers(topic_pointer self);
+
+/// Enough followers stored the commit: its publishers hear, its events go out.
+void replicated(topic_pointer self) {
+  auto& st = self->state;
+  auto done = std::move(*st.replicating);
+  st.replicating.reset();
+  for (std::size_t i = 0; i < done.held.replies.size() && i < done.held.acks.size(); ++i) {
+    done.held.replies[i].promise(self).deliver(std::move(done.held.acks[i]));
+  }
+  on_committed(self, done.held.batch);
+}
+
+void copy_failed(topic_pointer self, uint64_t round, const std::string& node,
+                 const std::string& why) {
+  auto& st = self->state;
+  if (!st.replicating || st.replicating->round != round) {
+    return;
+  }
+  st.replicating->in_flight.erase(node);
+  st.replicating->heard.erase(node);
+  if (++st.replicating->failures == 1) {
+    log().info("topic.copy_failed tenant={} topic={} shard={} follower={} error=\"{}\"",
+               log_name(st.log.tenant()), st.log.topic(), st.shard, node, why);
+  }
+  if (!st.copy_retry_due) {
+    st.copy_retry_due = true;
+    self->delayed_send(self, copy_retry, retry_atom::value);
+  }
+}
+
+void send_copy(topic_pointer self, const cluster_member& follower, replica_batch copy);
+
+/// A follower said how far its copy of the topic reaches: done, or send what it lacks.
+void follower_has(topic_pointer self, uint64_t round, const cluster_member& follower,
+                  uint64_t last) {
+  auto& st = self->state;
+  if (!st.replicating || st.replicating->round != round) {
+    return;
+  }
+  auto& rep = *st.replicating;
+  rep.in_flight.erase(follower.node);
+  const auto& events = rep.held.batch.events;
+  if (last >= events.back().seq) {
+    rep.stored.insert(follower.node);
+    if (rep.stored.size() + 1 >= static_cast<std::size_t>(st.ctx->shards->replication())) {
+      replicated(self);
+    }
+    return;
+  }
+  if (auto heard = rep.heard.find(follower.node);
+      heard != rep.heard.end() && heard->second == last) {
+    // No progress (its store refuses what this one can send): not counted as a copy.
+    return copy_failed(self, round, follower.node,
+                       "its copy is stuck at seq " + std::to_string(last));
+  }
+  rep.heard[follower.node] = last;
+  if (last + 1 >= events.front().seq) {
+    store::append_batch rest{st.log.tenant(), st.log.topic(), {}};
+    for (const auto& ev : events) {
+      if (ev.seq > last) {
+        rest.events.push_back(ev);
+      }
+    }
+    return send_copy(self, follower, to_replica(rest, rep.epoch, false));
+  }
+  // It lacks events before this batch (it joined, or was away): this store's first.
+  read_request read;
+  read.what = read_request::kind::history;
+  read.tenant = st.log.tenant();
+  read.topic = st.log.topic();
+  read.from_seq = last + 1;
+  read.limit = copy_page_events;
+  read.max_bytes = copy_page_bytes;
+  rep.in_flight.insert(follower.node);
+  self->request(reader_for(*st.ctx, st.shard), caf::infinite, read_atom::value, std::move(read))
+      .then(
+          [=](read_result& r) {
+            auto& s = self->state;
+            if (!s.replicating || s.replicating->round != round) {
+              return;
+            }
+            if (!r.status.ok() || r.page.events.empty()) {
+              return copy_failed(self, round, follower.node, "reading this store failed");
+            }
+            const bool from_start = r.page.events.front().seq == r.page.first_seq;
+            store::append_batch page{s.log.tenant(), s.log.topic(), std::move(r.page.events)};
+            send_copy(self, follower, to_replica(page, s.replicating->epoch, from_start));
+          },
+          [=](caf::error& err) {
+            copy_failed(self, round, follower.node, self->system().render(err));
+          });
+}
+
+void send_copy(topic_pointer self, const cluster_member& follower, replica_batch copy) {
+  auto& st = self->state;
+  const auto round = st.replicating->round;
+  st.replicating->in_flight.insert(follower.node);
+  self->request(st.ctx->cluster_peer, std::chrono::milliseconds(2 * copy_timeout_ms),
+                replicate_atom::value, follower.peer, std::move(copy), copy_timeout_ms)
+      .then([=](uint64_t last) { follower_has(self, round, follower, last); },
+            [=](caf::error& err) {
+              copy_failed(self, round, follower.node,
+                          failure_of(err) ? failure_message(err, "") : self->system().render(err));
+            });
+}
+
+/// Copies the held commit to the shard's followers that do not have it yet.
+void copy_to_followers(topic_pointer self) {
+  auto& st = self->state;
+  auto& rep = *st.replicating;
+  if (rep.held.batch.events.empty()) {
+    return replicated(self); // only duplicates: nothing new to copy
+  }
+  const auto followers = st.ctx->shards->followers_of(st.shard);
+  if (followers.size() + 1 < static_cast<std::size_t>(st.ctx->shards->replication())) {
+    return copy_failed(self, rep.round, "", "too few live members");
+  }
+  for (const auto& f : followers) {
+    if (rep.stored.count(f.node) == 0 && rep.in_flight.count(f.node) == 0) {
+      send_copy(self, f, to_replica(rep.held.batch, rep.epoch, false));
+    }
+  }
+}
+
 topic_actor::behavior_type topic_behavior(topic_pointer self) {
   return {
       [=](publish_atom, const publish_batch_ptr& batch) -> caf::result<publish_acks> {
@@ -353,6 +543,16 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
               self->quit();
             }
             return std::move(*refused);
+          }
+        }
+        if (st.replicated()) {
+          const auto followers = st.ctx->shards->followers_of(st.shard).size();
+          if (const auto want = static_cast<std::size_t>(st.ctx->shards->replication()) - 1;
+              followers < want) {
+            return make_failure(failure::topic_unavailable,
+                                "cluster.replication is " + std::to_string(want + 1) +
+                                    " but only " + std::to_string(followers + 1) +
+                                    " members are live: not stored; retry");
           }
         }
         // A batch that fits only in part: its first events are taken, the rest refused.
@@ -468,26 +668,29 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
           }
         }
       },
-      [=](committed_atom, store::append_batch& batch) {
+      [=](committed_atom, store::append_batch& batch) { on_committed(self, batch); },
+      [=](committed_atom, held_commit& held) {
         auto& st = self->state;
-        st.ctx->metrics.events_stored_total.fetch_add(batch.events.size(),
-                                                      std::memory_order_relaxed);
-        fan_out(self, st.log.commit(batch, st.json_subscribers > 0, st.msgpack_subscribers > 0));
-        if (st.agent_inbox && !batch.events.empty()) {
-          caf::anon_send(st.ctx->agents, wake_atom::value,
-                         topic_key(st.log.tenant(), st.log.topic()), st.log.durable_seq());
+        st.replicating.emplace();
+        st.replicating->held = std::move(held);
+        st.replicating->round = ++st.replication_rounds;
+        st.replicating->epoch = st.ctx->shards->epoch_of(st.shard);
+        copy_to_followers(self);
+      },
+      [=](retry_atom) {
+        auto& st = self->state;
+        st.copy_retry_due = false;
+        if (!st.replicating) {
+          return;
         }
-        if (!st.groups.empty() && !batch.events.empty()) {
-          auto events =
-              std::make_shared<const std::vector<store::event_record>>(std::move(batch.events));
-          const auto advanced =
-              caf::make_message(advanced_atom::value, st.log.durable_seq(), std::move(events));
-          for (const auto& g : st.groups) {
-            tell(self, g.who, advanced);
-          }
+        if (!st.ctx->shards->serves(st.shard)) {
+          log().info("topic.moved tenant={} topic={} shard={} unreplicated_events={}",
+                     log_name(st.log.tenant()), st.log.topic(), st.shard,
+                     st.replicating->held.batch.events.size());
+          self->quit();
+          return;
         }
-        flush_soon(self);
-        stop_if_asked(self);
+        copy_to_followers(self);
       },
       [=](flush_atom) { flush(self); },
       [=](refused_atom, const store::topic_info& info) {
@@ -522,6 +725,63 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
   };
 }
 
+/// A replicated topic starting here (its shard came to this node, or it restarts) takes
+/// what the other members hold past its own last seq before it serves anything, so the
+/// seq continues after every event a previous owner had acknowledged. From each member
+/// the first page starts topics.max_pending events early: this store's last events may
+/// be a tail its previous owner never copied (at most one batch), which the longer log
+/// replaces. `taken`: events stored so far.
+void catch_up(topic_pointer self, std::vector<cluster_member> members, std::size_t index,
+              uint64_t after, uint64_t taken, bool first_page = true) {
+  auto& st = self->state;
+  if (index == members.size()) {
+    self->request(st.writer, caf::infinite, recover_atom::value, st.log.tenant(), st.log.topic())
+        .await(
+            [=](const store::topic_info& info) {
+              auto& s = self->state;
+              s.log.recover(info);
+              if (taken > 0) {
+                log().info("topic.caught_up tenant={} topic={} shard={} events={} last_seq={}",
+                           log_name(s.log.tenant()), s.log.topic(), s.shard, taken, info.last_seq);
+              }
+            },
+            [=](caf::error& err) { self->quit(err); });
+    return;
+  }
+  catch_up_request req{st.log.tenant(), st.log.topic(), after,
+                       first_page ? static_cast<uint64_t>(st.ctx->topics.max_pending) : 0};
+  const auto member = members[index];
+  self->request(st.ctx->cluster_peer, std::chrono::milliseconds(2 * pull_timeout_ms),
+                pull_atom::value, member.peer, std::move(req), pull_timeout_ms)
+      .await(
+          [=](replica_batch& page) {
+            const auto count = page.seq.size();
+            auto batch = count == 0 ? std::nullopt : to_append_batch(std::move(page));
+            if (!batch) {
+              return catch_up(self, members, index + 1, after, taken);
+            }
+            const auto first = batch->events.front().seq;
+            self->request(self->state.writer, caf::infinite, replicate_atom::value,
+                          std::move(*batch))
+                .await(
+                    [=](uint64_t last) {
+                      if (last + 1 <= first) {
+                        // Refused (it would leave a gap here): the next member may do.
+                        return catch_up(self, members, index + 1, after, taken);
+                      }
+                      // Again from the same member, until it has nothing more.
+                      catch_up(self, members, index, last, taken + count, false);
+                    },
+                    [=](caf::error& err) { self->quit(err); });
+          },
+          [=](caf::error& err) {
+            log().info("topic.catch_up_failed tenant={} topic={} node={} error=\"{}\"",
+                       log_name(self->state.log.tenant()), self->state.log.topic(), member.node,
+                       failure_of(err) ? failure_message(err, "") : self->system().render(err));
+            catch_up(self, members, index + 1, after, taken);
+          });
+}
+
 topic_actor::behavior_type topic_init(topic_pointer self, node_context* ctx, std::string tenant,
                                       std::string topic) {
   auto& st = self->state;
@@ -546,6 +806,9 @@ topic_actor::behavior_type topic_init(topic_pointer self, node_context* ctx, std
   self->request(st.writer, caf::infinite, recover_atom::value, st.log.tenant(), st.log.topic())
       .await(
           [=](const store::topic_info& info) {
+            if (self->state.replicated()) {
+              return catch_up(self, self->state.ctx->shards->other_members(), 0, info.last_seq, 0);
+            }
             self->state.log.recover(info);
             log().debug("topic.started tenant={} topic={} last_seq={}",
                         log_name(self->state.log.tenant()), self->state.log.topic(), info.last_seq);

@@ -311,22 +311,11 @@ std::vector<config_option> make_options() {
       "where the node listens for the other nodes of its cluster (CAF middleman; 0: any free "
       "port, told to the others through etcd)",
       [](node_config& c) -> uint16_t& { return c.cluster.peer_port; }, 0, 65535));
-  opts.push_back(
-      config_option{"cluster.replication",
-                    "copies of each shard's events, on as many nodes (only 1 is built yet)",
-                    [](node_config& c, const std::string& t) -> std::string {
-                      int64_t v = 0;
-                      if (auto err = parse_int(t, 1, 3, v); !err.empty()) {
-                        return err;
-                      }
-                      if (v != 1) {
-                        return std::to_string(v) +
-                               " is not built yet: this version keeps each shard on one node (1)";
-                      }
-                      c.cluster.replication = v;
-                      return "";
-                    },
-                    [](const node_config& c) { return std::to_string(c.cluster.replication); }});
+  opts.push_back(int_option<int64_t>(
+      "cluster.replication",
+      "copies of each shard's events, on as many nodes: a publish is "
+      "acknowledged once the owner and replication - 1 followers stored it",
+      [](node_config& c) -> int64_t& { return c.cluster.replication; }, 1, 3));
   opts.push_back(int_option<int64_t>(
       "retention.max_age_ms", "events older than this are deleted (0: no age limit), ms",
       [](node_config& c) -> int64_t& { return c.retention.max_age_ms; }, 0, big));

@@ -138,7 +138,8 @@ bool node::start(std::string& error) {
   ctx.restarts = d.cfg.restarts;
   ctx.node_name = d.cfg.node_name;
   if (!d.cfg.cluster.etcd.empty()) {
-    d.shards = std::make_unique<actors::shard_map>(d.cfg.node_name);
+    d.shards = std::make_unique<actors::shard_map>(d.cfg.node_name,
+                                                   static_cast<int>(d.cfg.cluster.replication));
     ctx.shards = d.shards.get();
   }
   ctx.started_ms = actors::now_ms();
@@ -164,6 +165,10 @@ bool node::start(std::string& error) {
   ctx.registry = caf::actor_cast<caf::actor>(actors::spawn_registry(*d.system, ctx));
   ctx.group_registry = caf::actor_cast<caf::actor>(actors::spawn_group_registry(*d.system, ctx));
   ctx.tenants = caf::actor_cast<caf::actor>(actors::spawn_tenant_registry(*d.system, ctx));
+  if (d.shards) {
+    d.peer = actors::spawn_cluster_peer(*d.system, ctx);
+    ctx.cluster_peer = d.peer;
+  }
   if (!d.cfg.agent_kinds.empty()) {
     ctx.agent_bounds = d.cfg.agents;
     for (const auto& kind : d.cfg.agent_kinds) {
@@ -187,7 +192,6 @@ bool node::start(std::string& error) {
     const auto url = std::string{d.cfg.server.tls_cert_file.empty() ? "ws://" : "wss://"} +
                      (host.find(':') == std::string::npos ? host : "[" + host + "]") + ":" +
                      std::to_string(d.server->port());
-    d.peer = actors::spawn_cluster_peer(*d.system, ctx);
     auto peer_port = d.system->middleman().publish(d.peer, d.cfg.cluster.peer_port,
                                                    d.cfg.server.bind.c_str(), true);
     if (!peer_port) {

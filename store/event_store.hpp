@@ -76,9 +76,19 @@ struct event_record {
 /// whose `idem` the topic saw within store.dedup_window_ms is not stored (batch_result
 /// names it), and the events stored take the seqs from the first on, in order.
 struct append_batch {
+  /// Where the events come from (docs/cluster.md, replication):
+  ///   publish       the topic's own publishes, as above;
+  ///   replica       events the shard's owner stored, under its seqs: they replace this
+  ///                 store's events from the first seq on (a tail the owner never had),
+  ///                 nothing is a duplicate (the owner decided) and their idem entries are
+  ///                 kept; a batch past last_seq + 1 is refused (seq_conflict);
+  ///   replica_start the same, starting at the owner's oldest stored event: it may start
+  ///                 past last_seq + 1 when this store holds none of the topic's events.
+  enum class origin : uint8_t { publish, replica, replica_start };
   std::string tenant;
   std::string topic;
   std::vector<event_record> events;
+  origin from = origin::publish;
 };
 
 /// A queue group's durable state: everything up to `floor` is done (acked or dead-

@@ -160,6 +160,9 @@ status log_txn::find_idem(uint64_t topic_id, const event_record& ev, uint64_t wi
 status log_txn::put_batch(const append_batch& batch, uint64_t& next_id, uint64_t window_ms,
                           std::vector<duplicate>& dups) {
   dups.clear();
+  if (batch.from != append_batch::origin::publish) {
+    return put_replica(batch, next_id);
+  }
   const std::string key = topic_key(batch.tenant, batch.topic);
   std::optional<topic_record> found;
   if (status s = load_topic(key, found); !s.ok()) {

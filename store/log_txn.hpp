@@ -49,6 +49,10 @@ public:
   status put_batch(const append_batch& batch, uint64_t& next_id, uint64_t window_ms,
                    std::vector<duplicate>& dups);
 
+  /// Writes a replica batch (append_batch::origin): events at their own seqs, replacing
+  /// the topic's events from the first of them on. seq_conflict when it leaves a gap.
+  status put_replica(const append_batch& batch, uint64_t& next_id);
+
   /// Sweeper steps (retention); each deletes while `budget` lasts and moves `from` (a key
   /// of its table; empty: the start) to where the next step goes on.
   status sweep_topics(const sweep_request& req, std::string& from, std::size_t& budget,
@@ -107,6 +111,9 @@ private:
   /// counts them. Writes nothing else: the caller stores `rec`.
   status delete_oldest(topic_record& rec, std::size_t& budget, uint64_t& deleted, bool& more,
                        const doomed_fn& doomed);
+  /// Deletes the topic's events from seq `from` on, with the idem entries that name them,
+  /// keeping rec's range and bytes in step (the caller stores `rec`).
+  status delete_tail(topic_record& rec, uint64_t from);
   /// Deletes the topic's oldest events the policy removes, up to `budget`.
   status sweep_topic(const sweep_request& req, topic_record& rec, std::size_t& budget,
                      sweep_result& out);

@@ -156,7 +156,7 @@ http_reply cluster_view(actors::node_context& ctx) {
   return json_reply({{"enabled", true},
                      {"node", ctx.node_name},
                      {"lease_live", view.lease_live()},
-                     {"replication", 1},
+                     {"replication", ctx.shards->replication()},
                      {"members", std::move(members)},
                      {"shards", std::move(shards)}});
 }

@@ -17,32 +17,12 @@ using std::chrono::steady_clock;
 
 namespace {
 
-/// Rendezvous hashing: a shard goes to the member with the highest score, so a member
-/// that joins or leaves moves only the shards it wins or held (about 1/n of them).
-uint64_t score(const std::string& node, uint32_t shard) {
-  uint64_t h = 14695981039346656037ull;
-  auto mix = [&h](unsigned char c) { h = (h ^ c) * 1099511628211ull; };
-  for (unsigned char c : node) {
-    mix(c);
-  }
-  mix(0);
-  for (int i = 0; i < 4; ++i) {
-    mix(static_cast<unsigned char>(shard >> (8 * i)));
-  }
-  // FNV's low bits mix poorly for near-equal inputs; a final avalanche (splitmix64).
-  h ^= h >> 30;
-  h *= 0xbf58476d1ce4e5b9ull;
-  h ^= h >> 27;
-  h *= 0x94d049bb133111ebull;
-  return h ^ (h >> 31);
-}
-
 const std::string* preferred_owner(const std::vector<actors::cluster_member>& members,
                                    uint32_t shard) {
   const std::string* best = nullptr;
   uint64_t best_score = 0;
   for (const auto& m : members) {
-    const auto s = score(m.node, shard);
+    const auto s = actors::rendezvous_score(m.node, shard);
     if (best == nullptr || s > best_score) {
       best = &m.node;
       best_score = s;

@@ -26,7 +26,7 @@ struct cluster_options {
   std::vector<std::string> etcd;   ///< cluster.etcd: empty = this node runs alone
   std::string name = "switchyard"; ///< cluster.name: the etcd key prefix
   int64_t lease_ttl_ms = 3000;     ///< cluster.lease_ttl_ms
-  int64_t replication = 1;         ///< cluster.replication (only 1 is built)
+  int64_t replication = 1;         ///< cluster.replication (1-3)
   uint16_t peer_port = 7401;       ///< cluster.peer_port: the CAF middleman listener (0: any)
 };
 

@@ -335,6 +335,49 @@ TEST_F(EventStore, AnIdemSeenWithinTheWindowIsLeftOutAndTheRestAreRenumbered) {
   EXPECT_EQ(info("t", "a").last_seq, 5u);
 }
 
+TEST_F(EventStore, AReplicaBatchKeepsTheOwnersSeqsAndReplacesATailTheOwnerNeverHad) {
+  const auto replica = [](append_batch b, append_batch::origin from) {
+    b.from = from;
+    return b;
+  };
+  // An empty follower takes the owner's oldest stored event on (retention took 1..9 there),
+  // but a batch that is not from the start may not leave a gap.
+  EXPECT_EQ(append({replica(make_batch("t", "a", 12, 1), append_batch::origin::replica)}).value,
+            code::seq_conflict);
+  ASSERT_TRUE(
+      append({replica(make_batch("t", "a", 10, 2), append_batch::origin::replica_start)}).ok());
+  EXPECT_EQ(seqs_of(read_all("t", "a")), (seq_list{10, 11}));
+  EXPECT_EQ(info("t", "a").first_seq, 10u);
+  // Once it holds events, not even a batch from the start may skip any.
+  EXPECT_EQ(
+      append({replica(make_batch("t", "a", 14, 1), append_batch::origin::replica_start)}).value,
+      code::seq_conflict);
+
+  // Idem tokens are not checked (the owner decided) but kept: a publish here later is a dup.
+  append_batch tail = make_batch("t", "a", 12, 3);
+  tail.events[0].idem = "kept";
+  tail.events[2].idem = "gone";
+  ASSERT_TRUE(append({replica(tail, append_batch::origin::replica)}).ok());
+  // The owner's batch from seq 13 on replaces 13..14 (a tail it never had), and the token
+  // that named seq 14 no longer makes a repeat a duplicate.
+  append_batch owner = make_batch("t", "a", 13, 1);
+  owner.events[0].data = "owner#13";
+  ASSERT_TRUE(append({replica(owner, append_batch::origin::replica)}).ok());
+  auto stored = read_all("t", "a");
+  EXPECT_EQ(seqs_of(stored), (seq_list{10, 11, 12, 13}));
+  EXPECT_EQ(stored.back().data, "owner#13");
+  EXPECT_EQ(info("t", "a").last_seq, 13u);
+
+  append_batch again{
+      "t", "a", {make_event(14, 2000, "x", {}, "kept"), make_event(15, 2001, "y", {}, "gone")}};
+  std::vector<batch_result> per_batch;
+  ASSERT_TRUE(store_->append(std::vector{again}, per_batch).ok());
+  EXPECT_EQ(per_batch[0].duplicates, (std::vector<duplicate>{{0, 12}}));
+  stored = read_all("t", "a");
+  EXPECT_EQ(seqs_of(stored), (seq_list{10, 11, 12, 13, 14}));
+  EXPECT_EQ(stored.back().data, "y");
+}
+
 TEST_F(EventStore, GroupStatesAreWrittenWithAppendsListedAndDeleted) {
   group_state g;
   g.floor = 7;

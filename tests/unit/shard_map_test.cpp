@@ -6,6 +6,7 @@
 #include "actors/registry.hpp"
 #include "actors/shard_map.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -28,7 +29,7 @@ TEST(ShardMap, TheShardIsFnv1aOfTheTopicKeyMod256) {
 }
 
 TEST(ShardMap, ANodeServesOnlyShardsItOwnsWhileItsLeaseIsLive) {
-  shard_map map{"a"};
+  shard_map map{"a", 1};
   const auto key = topic_key("default", "room/1");
   const auto shard = shard_of_key(key);
   cluster_view view;
@@ -53,6 +54,38 @@ TEST(ShardMap, ANodeServesOnlyShardsItOwnsWhileItsLeaseIsLive) {
   refused = map.refusal(key);
   ASSERT_TRUE(refused);
   EXPECT_NE(failure_message(*refused, "").find("lost its cluster lease"), std::string::npos);
+}
+
+TEST(ShardMap, FollowersAreTheNextRankedLiveMembersAsManyAsReplicationAsks) {
+  cluster_view view;
+  view.members = {{"a", "", "", 0}, {"b", "", "", 0}, {"c", "", "", 0}, {"d", "", "", 0}};
+  const uint32_t shard = 7;
+  std::vector<std::string> ranked{"a", "b", "c", "d"};
+  std::sort(ranked.begin(), ranked.end(), [&](const auto& x, const auto& y) {
+    return rendezvous_score(x, shard) > rendezvous_score(y, shard);
+  });
+  const auto owner = ranked[0];
+  const auto names = [](const std::vector<cluster_member>& list) {
+    std::vector<std::string> out;
+    for (const auto& m : list) {
+      out.push_back(m.node);
+    }
+    return out;
+  };
+  shard_map alone{owner, 1};
+  alone.update(view);
+  EXPECT_TRUE(alone.followers_of(shard).empty());
+  shard_map r3{owner, 3};
+  r3.update(view);
+  EXPECT_EQ(names(r3.followers_of(shard)), (std::vector<std::string>{ranked[1], ranked[2]}));
+  // When the owner dies the first follower ranks highest: it is the one etcd hands the
+  // shard to, and it holds every acknowledged event.
+  view.members.erase(std::find_if(view.members.begin(), view.members.end(),
+                                  [&](const cluster_member& m) { return m.node == owner; }));
+  shard_map next{ranked[1], 3};
+  next.update(view);
+  EXPECT_EQ(names(next.followers_of(shard)), (std::vector<std::string>{ranked[2], ranked[3]}));
+  EXPECT_EQ(next.other_members().size(), 2u);
 }
 
 } // namespace
