@@ -5,10 +5,15 @@
 #      failover  a node killed with SIGKILL (its shards move when etcd expires its lease)
 #      leave     a node stopped with SIGTERM (it revokes its lease: its shards move at once)
 #      join      the node started again (timed from its launch: process start included)
-# 2. Forwarded publishes, per run: switchyard-bench --scenario publish (8 publishers on
-#    topics pub/0..7, acked, window 256) for PUB_S seconds entering the cluster at the node
-#    that owns the fewest of those topics (the others are forwarded to their owners), and
-#    the same against a single node, one after the other: acked publishes/s and p99.
+# 2. For cluster.replication 1 and 2 (a fresh cluster each), per run:
+#    publish  switchyard-bench --scenario publish (8 publishers on topics pub/0..7, acked,
+#             window 256) for PUB_S seconds entering the cluster at the node that owns the
+#             fewest of those topics (the others are forwarded to their owners)
+#    fanout   switchyard-bench --scenario fanout (100 subscribers on the topic's owner, one
+#             publisher entering another node: every publish forwarded, and with R=2 copied
+#             to a follower before it is delivered) for PUB_S seconds
+#    and the same two against a single node, one after the other: acked publishes/s and
+#    p99, deliveries/s and p99 delivery latency.
 #   bench/cluster.sh [REPS]
 # SWITCHYARD_BIN and GEN override the node and generator (default build/release);
 # LEASE_MS (default 3000, the node's default) is cluster.lease_ttl_ms. Logs go to $OUT.
@@ -38,12 +43,13 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
-start_node() { # NAME
+replication=1
+start_node() { # NAME (cluster.replication $replication, data in $out/r$replication)
   local name=$1 port
   port=$(free_port)
-  "$bin" --port "$port" --data-dir "$out/$name" --node-name "$name" --log-level info \
-    --cluster-etcd "http://127.0.0.1:$etcd_port" --cluster-lease-ttl-ms "$lease" \
-    --cluster-peer-port 0 \
+  "$bin" --port "$port" --data-dir "$out/r$replication/$name" --node-name "$name" \
+    --log-level info --cluster-etcd "http://127.0.0.1:$etcd_port" \
+    --cluster-lease-ttl-ms "$lease" --cluster-peer-port 0 --cluster-replication "$replication" \
     2>>"$out/$name.log" &
   pids[$name]=$!
   ports[$name]=$port
@@ -103,8 +109,10 @@ for rep in $(seq "$reps"); do
   echo "$leave" >>"$out/leave"
 done
 
-# The node of a, b, c that owns the fewest of pub/0..7 (FNV-1a of the topic key, mod 256).
-entry=$(python3 - "${ports[a]}" <<'EOF'
+# owners PORT TOPIC...: the owner of each topic of tenant default (FNV-1a of the topic
+# key, mod 256, looked up in the node's shard map), one a line.
+owners() {
+  python3 - "$@" <<'EOF'
 import json, sys, urllib.request
 view = json.load(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/admin/v1/cluster"))
 owner = {s["shard"]: s["owner"] for s in view["shards"]}
@@ -113,29 +121,57 @@ def shard(tenant, topic):
     for c in bytes([len(tenant)]) + tenant.encode() + topic.encode():
         h = ((h ^ c) * 16777619) & 0xFFFFFFFF
     return h % 256
-owned = {m["node"]: 0 for m in view["members"]}
-for i in range(8):
-    owned[owner[shard("default", f"pub/{i}")]] += 1
-node = min(owned, key=owned.get)
-print(node, 8 - owned[node])
+for topic in sys.argv[2:]:
+    print(owner[shard("default", topic)])
 EOF
-)
-read -r entry_node forwarded <<<"$entry"
+}
+
 pub_line() { python3 -c 'import json,sys; r=json.loads(sys.stdin.readlines()[-1]); print(r["acked_per_s"], r["ack_latency_ms"]["p99"])'; }
-for rep in $(seq "$reps"); do
-  "$gen" --port "${ports[$entry_node]}" --scenario publish --duration "$pub_s" \
-    >"$out/cluster-pub.$rep.json" 2>>"$out/gen.log"
-  read -r c_rate c_p99 < <(pub_line <"$out/cluster-pub.$rep.json")
-  run_fresh single "$bin" -- --scenario publish --duration "$pub_s"
-  read -r s_rate s_p99 < <(pub_line <"$out/single.jsonl")
-  echo "run $rep/$reps: entering $entry_node ($forwarded of 8 topics forwarded): $c_rate/s p99 $c_p99 ms;" \
-    "single node: $s_rate/s p99 $s_p99 ms" >&2
-  echo "$c_rate" >>"$out/c_rate"; echo "$c_p99" >>"$out/c_p99"
-  echo "$s_rate" >>"$out/s_rate"; echo "$s_p99" >>"$out/s_p99"
+fan_line() { python3 -c 'import json,sys; r=json.loads(sys.stdin.readlines()[-1]); print(r["deliveries_per_s"], r["latency_ms"]["p99"])'; }
+summary=()
+for replication in 1 2; do
+  for n in a b c; do kill -TERM "${pids[$n]}" 2>/dev/null || true; wait "${pids[$n]}" 2>/dev/null || true; done
+  for n in a b c; do start_node "$n"; done
+  t0=$(date +%s%N)
+  settled "${ports[a]}" a b c >/dev/null
+  # Publishes enter at the node owning the fewest of pub/0..7.
+  mapfile -t pub_owners < <(owners "${ports[a]}" pub/{0..7})
+  entry_node=a; forwarded=0
+  for n in a b c; do
+    f=0; for o in "${pub_owners[@]}"; do [ "$o" != "$n" ] && f=$((f + 1)); done
+    if [ "$f" -gt "$forwarded" ]; then entry_node=$n; forwarded=$f; fi
+  done
+  # Fanout: subscribers on the owner of `bench`, the publisher on another node.
+  fan_owner=$(owners "${ports[a]}" bench)
+  fan_entry=a; [ "$fan_owner" = a ] && fan_entry=b
+  tag="r$replication"
+  for rep in $(seq "$reps"); do
+    "$gen" --port "${ports[$entry_node]}" --scenario publish --duration "$pub_s" \
+      >"$out/$tag-pub.$rep.json" 2>>"$out/gen.log"
+    read -r c_rate c_p99 < <(pub_line <"$out/$tag-pub.$rep.json")
+    "$gen" --port "${ports[$fan_owner]}" --pub-port "${ports[$fan_entry]}" --scenario fanout \
+      --duration "$pub_s" >"$out/$tag-fan.$rep.json" 2>>"$out/gen.log"
+    read -r f_rate f_p99 < <(fan_line <"$out/$tag-fan.$rep.json")
+    run_fresh single "$bin" -- --scenario publish --duration "$pub_s"
+    read -r s_rate s_p99 < <(pub_line <"$out/single.jsonl")
+    run_fresh single-fan "$bin" -- --scenario fanout --duration "$pub_s"
+    read -r sf_rate sf_p99 < <(fan_line <"$out/single-fan.jsonl")
+    echo "run $rep/$reps R=$replication: publish entering $entry_node ($forwarded of 8 topics" \
+      "forwarded) $c_rate/s p99 $c_p99 ms, single node $s_rate/s p99 $s_p99 ms;" \
+      "fanout (publisher on $fan_entry, subscribers on $fan_owner) $f_rate/s p99 $f_p99 ms," \
+      "single node $sf_rate/s p99 $sf_p99 ms" >&2
+    for v in c_rate c_p99 f_rate f_p99 s_rate s_p99 sf_rate sf_p99; do
+      echo "${!v}" >>"$out/$tag-$v"
+    done
+  done
+  summary+=("R=$replication: acked publishes entering $entry_node ($forwarded of 8 forwarded):"
+    "$(median <"$out/$tag-c_rate")/s p99 $(median <"$out/$tag-c_p99") ms, single node"
+    "$(median <"$out/$tag-s_rate")/s p99 $(median <"$out/$tag-s_p99") ms; fanout with the"
+    "publisher on another node: $(median <"$out/$tag-f_rate") deliveries/s p99"
+    "$(median <"$out/$tag-f_p99") ms, single node $(median <"$out/$tag-sf_rate")/s p99"
+    "$(median <"$out/$tag-sf_p99") ms"$'\n')
 done
 
 echo "lease ${lease} ms, ${reps} runs, medians: failover $(median <"$out/failover") ms," \
   "join $(median <"$out/join") ms, leave $(median <"$out/leave") ms"
-echo "acked publishes entering $entry_node ($forwarded of 8 topics forwarded):" \
-  "$(median <"$out/c_rate")/s p99 $(median <"$out/c_p99") ms; single node:" \
-  "$(median <"$out/s_rate")/s p99 $(median <"$out/s_p99") ms"
+printf '%s ' "${summary[@]}"

@@ -22,6 +22,9 @@ void add_common(CLI::App& app, bench_options& o) {
   app.add_option("--port", o.port, "Port of the node (ws://HOST:PORT/ws)")
       ->required()
       ->check(CLI::Range(1, 65535));
+  app.add_option("--pub-port", o.pub_port,
+                 "fanout/rooms: publishers connect to this port (another cluster node)")
+      ->check(CLI::Range(1, 65535));
   app.add_option("--host", o.host, "Node address: 127.0.0.1, localhost or ::1 only");
   app.add_option("--scenario", o.scenario,
                  "fanout | rooms | publish | idle | topics | nack | presence")
@@ -123,6 +126,13 @@ std::string resolve_target(bench_options& o) {
         {"op", "connect"},
         {"client", "switchyard-bench"},
         {"token", o.token}}.dump();
+  }
+  o.pub_target = o.target;
+  if (o.pub_port != 0) {
+    o.pub_target.port = o.pub_port;
+    const auto colon = o.target.host_header.rfind(':');
+    o.pub_target.host_header =
+        o.target.host_header.substr(0, colon + 1) + std::to_string(o.pub_port);
   }
   return "";
 }

@@ -36,7 +36,12 @@ struct bench_options {
   bool tls = false;                   ///< connect with wss:// (tls.cert_file on the node)
   double slow_ms = 0; ///< fanout/rooms: report when events slower than this were sent
 
-  endpoint target; ///< resolved from host and port by main()
+  /// fanout/rooms: publishers connect to this port instead (another node of a cluster:
+  /// their publishes are forwarded to the topic's owner); 0: --port.
+  uint16_t pub_port = 0;
+
+  endpoint target;     ///< resolved from host and port by main()
+  endpoint pub_target; ///< where publishers connect: target, or pub_port on the same host
 };
 
 } // namespace switchyard::bench

@@ -62,7 +62,7 @@ bool connect_all(session& s, const bench_options& o, const pubsub_plan& plan) {
   for (std::size_t p = 0; p < plan.publishers; ++p) {
     publisher_setup ps{static_cast<uint32_t>(p), plan.pub_topics, plan.members, o.size,
                        plan.rate_per_publisher,  plan.window,     o.batch,      o.max_msgs};
-    s.pubs.push_back(std::make_unique<publisher>(s.pool, p, o.target, s.flow, delivered, ps));
+    s.pubs.push_back(std::make_unique<publisher>(s.pool, p, o.pub_target, s.flow, delivered, ps));
   }
   progress_meter meter(
       plan.scenario + " connecting", "failed", [&s] { return s.subs->failed(); }, "ready",
