@@ -45,4 +45,71 @@ std::optional<store::append_batch> to_append_batch(replica_batch&& batch) {
   return out;
 }
 
+replica_group to_replica(const store::group_write& g, int64_t epoch) {
+  replica_group out;
+  out.tenant = g.tenant;
+  out.topic = g.topic;
+  out.group = g.group;
+  out.epoch = epoch;
+  out.deleted = !g.state;
+  if (g.state) {
+    out.floor = g.state->floor;
+    out.created_ms = g.state->created_ms;
+    out.active_ms = g.state->active_ms;
+    for (const auto& p : g.state->pending) {
+      out.pending_seq.push_back(p.seq);
+      out.pending_attempts.push_back(p.attempts);
+    }
+    out.done = g.state->done;
+  }
+  return out;
+}
+
+std::optional<store::group_write> to_group_write(replica_group&& g) {
+  if (g.pending_seq.size() != g.pending_attempts.size()) {
+    return std::nullopt;
+  }
+  store::group_write out{std::move(g.tenant), std::move(g.topic), std::move(g.group), {}};
+  if (!g.deleted) {
+    store::group_state state;
+    state.floor = g.floor;
+    state.created_ms = g.created_ms;
+    state.active_ms = g.active_ms;
+    for (std::size_t i = 0; i < g.pending_seq.size(); ++i) {
+      state.pending.push_back({g.pending_seq[i], g.pending_attempts[i]});
+    }
+    state.done = std::move(g.done);
+    out.state = std::move(state);
+  }
+  return out;
+}
+
+replica_agent to_replica(const store::agent_write& a, int64_t epoch) {
+  replica_agent out;
+  out.tenant = a.tenant;
+  out.topic = a.topic;
+  out.epoch = epoch;
+  out.snapshot_seq = a.progress.snapshot_seq;
+  out.applied_seq = a.progress.applied_seq;
+  out.digests = a.progress.digests;
+  out.next_due_ms = a.progress.next_due_ms;
+  out.has_snapshot = a.snapshot.has_value();
+  if (a.snapshot) {
+    out.snapshot_at = a.snapshot->seq;
+    out.snapshot_bytes = a.snapshot->bytes;
+  }
+  return out;
+}
+
+store::agent_write to_agent_write(replica_agent&& a) {
+  store::agent_write out;
+  out.tenant = std::move(a.tenant);
+  out.topic = std::move(a.topic);
+  out.progress = {a.snapshot_seq, a.applied_seq, std::move(a.digests), a.next_due_ms};
+  if (a.has_snapshot) {
+    out.snapshot = store::agent_snapshot{a.snapshot_at, std::move(a.snapshot_bytes)};
+  }
+  return out;
+}
+
 } // namespace switchyard::actors

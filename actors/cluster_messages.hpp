@@ -86,6 +86,53 @@ typename Inspector::result_type inspect(Inspector& f, catch_up_request& x) {
   return f(caf::meta::type_name("catch_up_request"), x.tenant, x.topic, x.after_seq, x.overlap);
 }
 
+/// A queue group's state as the owner stored it (its followers store it too, so a new
+/// owner redelivers only what was not acknowledged). `deleted`: the group was removed.
+struct replica_group {
+  std::string tenant;
+  std::string topic;
+  std::string group;
+  int64_t epoch = 0;
+  bool deleted = false;
+  uint64_t floor = 0;
+  int64_t created_ms = 0;
+  int64_t active_ms = 0;
+  std::vector<uint64_t> pending_seq;
+  std::vector<uint32_t> pending_attempts;
+  std::vector<uint64_t> done;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, replica_group& x) {
+  return f(caf::meta::type_name("replica_group"), x.tenant, x.topic, x.group, x.epoch, x.deleted,
+           x.floor, x.created_ms, x.active_ms, x.pending_seq, x.pending_attempts, x.done);
+}
+
+/// An agent session's record as the owner stored it (progress, and a snapshot when one
+/// was taken), so the session resumes on a new owner where it stood.
+struct replica_agent {
+  std::string tenant;
+  std::string topic;
+  int64_t epoch = 0;
+  uint64_t snapshot_seq = 0;
+  uint64_t applied_seq = 0;
+  std::vector<uint64_t> digests;
+  int64_t next_due_ms = 0;
+  bool has_snapshot = false;
+  uint64_t snapshot_at = 0;
+  std::string snapshot_bytes;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, replica_agent& x) {
+  return f(caf::meta::type_name("replica_agent"), x.tenant, x.topic, x.epoch, x.snapshot_seq,
+           x.applied_seq, x.digests, x.next_due_ms, x.has_snapshot, x.snapshot_at,
+           x.snapshot_bytes);
+}
+
+replica_group to_replica(const store::group_write& g, int64_t epoch);
+std::optional<store::group_write> to_group_write(replica_group&& g);
+replica_agent to_replica(const store::agent_write& a, int64_t epoch);
+store::agent_write to_agent_write(replica_agent&& a);
+
 /// Columns to events and back. nullopt: the columns differ in length.
 replica_batch to_replica(const store::append_batch& batch, int64_t epoch, bool from_start);
 std::optional<store::append_batch> to_append_batch(replica_batch&& batch);
@@ -95,6 +142,8 @@ inline void register_cluster_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<forwarded_acks>("switchyard.forwarded_acks");
   cfg.add_message_type<replica_batch>("switchyard.replica_batch");
   cfg.add_message_type<catch_up_request>("switchyard.catch_up_request");
+  cfg.add_message_type<replica_group>("switchyard.replica_group");
+  cfg.add_message_type<replica_agent>("switchyard.replica_agent");
 }
 
 } // namespace switchyard::actors

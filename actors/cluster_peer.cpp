@@ -72,6 +72,30 @@ void publish_here(caf::event_based_actor* self, node_context* ctx, const std::st
           [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
 }
 
+/// Why a copy from an owner is not taken: a bad tenant, a shard this node owns itself,
+/// or an epoch older than the one it knows (fencing an owner that was replaced and may
+/// still be sending after a partition).
+std::optional<caf::error> refuse_copy(node_context* ctx, const std::string& tenant,
+                                      const std::string& topic, int64_t epoch) {
+  if (ctx->shards == nullptr || tenant.size() > 255) {
+    return make_failure(failure::bad_request, "not a cluster member, or a bad tenant");
+  }
+  const auto shard = shard_of(tenant, topic);
+  if (ctx->shards->serves(shard)) {
+    return make_failure(failure::not_owner, "this node owns shard " + std::to_string(shard) +
+                                                ": it takes no copies of it");
+  }
+  if (const auto known = ctx->shards->epoch_of(shard); epoch < known) {
+    log().info("cluster.replica_refused tenant={} topic={} shard={} epoch={} known_epoch={}",
+               log_name(tenant), topic, shard, epoch, known);
+    return make_failure(failure::not_owner, "shard " + std::to_string(shard) + " epoch " +
+                                                std::to_string(epoch) + " is older than epoch " +
+                                                std::to_string(known) +
+                                                ": this owner was replaced");
+  }
+  return std::nullopt;
+}
+
 struct peer_state {
   node_context* ctx = nullptr;
   /// Other members' peer actors by host:port, once connected.
@@ -82,6 +106,17 @@ struct peer_state {
 };
 
 using peer_pointer = caf::stateful_actor<peer_state>*;
+
+/// Stores a copied queue group state or agent record with this node's writer.
+template <class Atom, class Record>
+caf::result<bool> store_state(peer_pointer self, Atom atom, Record rec) {
+  auto rp = self->make_response_promise<bool>();
+  self->request(caf::actor_cast<store_writer_actor>(self->state.ctx->writer), caf::infinite, atom,
+                std::move(rec))
+      .then([=](bool ok) mutable { rp.deliver(ok); },
+            [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
 
 /// Calls `then` with the peer actor of the member at `address` (host:port), connecting
 /// through the middleman the first time; with null when it cannot be reached.
@@ -176,6 +211,38 @@ caf::behavior peer(peer_pointer self, node_context* ctx) {
                    std::move(batch));
         return rp;
       },
+      // From the local store writer: a queue group's state or an agent record to copy.
+      [=](replicate_atom, const std::string& address, replica_group& rec,
+          int64_t timeout_ms) -> caf::result<bool> {
+        auto rp = self->make_response_promise<bool>();
+        ask_remote(self, address, rp, std::chrono::milliseconds(timeout_ms), replicate_atom::value,
+                   std::move(rec));
+        return rp;
+      },
+      [=](replicate_atom, const std::string& address, replica_agent& rec,
+          int64_t timeout_ms) -> caf::result<bool> {
+        auto rp = self->make_response_promise<bool>();
+        ask_remote(self, address, rp, std::chrono::milliseconds(timeout_ms), replicate_atom::value,
+                   std::move(rec));
+        return rp;
+      },
+      // From an owner: a queue group's state or an agent record it stored.
+      [=](replicate_atom, replica_group& rec) -> caf::result<bool> {
+        if (auto refused = refuse_copy(ctx, rec.tenant, rec.topic, rec.epoch)) {
+          return std::move(*refused);
+        }
+        auto write = to_group_write(std::move(rec));
+        if (!write) {
+          return make_failure(failure::bad_request, "replica group with uneven columns");
+        }
+        return store_state(self, group_atom::value, std::move(*write));
+      },
+      [=](replicate_atom, replica_agent& rec) -> caf::result<bool> {
+        if (auto refused = refuse_copy(ctx, rec.tenant, rec.topic, rec.epoch)) {
+          return std::move(*refused);
+        }
+        return store_state(self, checkpoint_atom::value, to_agent_write(std::move(rec)));
+      },
       // From a local topic starting: what the member at `address` holds past its last seq.
       [=](pull_atom, const std::string& address, catch_up_request& req,
           int64_t timeout_ms) -> caf::result<replica_batch> {
@@ -186,22 +253,8 @@ caf::behavior peer(peer_pointer self, node_context* ctx) {
       },
       // From an owner: its stored batch, for this node to store under the same seqs.
       [=](replicate_atom, replica_batch& batch) -> caf::result<uint64_t> {
-        if (ctx->shards == nullptr || batch.tenant.size() > 255) {
-          return make_failure(failure::bad_request, "not a cluster member, or a bad tenant");
-        }
-        const auto shard = shard_of(batch.tenant, batch.topic);
-        if (ctx->shards->serves(shard)) {
-          return make_failure(failure::not_owner, "this node owns shard " + std::to_string(shard) +
-                                                      ": it takes no copies of it");
-        }
-        // Fencing: an owner that lost the shard (a partition) may still be sending.
-        if (const auto known = ctx->shards->epoch_of(shard); batch.epoch < known) {
-          log().info("cluster.replica_refused tenant={} topic={} shard={} epoch={} known_epoch={}",
-                     log_name(batch.tenant), batch.topic, shard, batch.epoch, known);
-          return make_failure(failure::not_owner,
-                              "shard " + std::to_string(shard) + " epoch " +
-                                  std::to_string(batch.epoch) + " is older than epoch " +
-                                  std::to_string(known) + ": this owner was replaced");
+        if (auto refused = refuse_copy(ctx, batch.tenant, batch.topic, batch.epoch)) {
+          return std::move(*refused);
         }
         auto append = to_append_batch(std::move(batch));
         if (!append || append->events.empty()) {

@@ -1,10 +1,12 @@
 #include "actors/store_writer.hpp"
 
 #include "actors/clock.hpp"
+#include "actors/cluster_messages.hpp"
 #include "actors/failure.hpp"
 #include "actors/log.hpp"
 #include "actors/node_context.hpp"
 #include "actors/rate_limited_log.hpp"
+#include "actors/shard_map.hpp"
 #include "store/event_store.hpp"
 
 #include <algorithm>
@@ -37,7 +39,8 @@ struct writer_state {
   /// each answered once durable.
   std::vector<store::group_write> pending_groups;
   std::vector<store::agent_write> pending_agents;
-  std::vector<caf::typed_response_promise<bool>> state_promises;
+  std::vector<caf::typed_response_promise<bool>> group_promises; ///< one a pending group
+  std::vector<caf::typed_response_promise<bool>> agent_promises; ///< one a pending agent
   std::size_t pending_bytes = 0;
   bool flush_scheduled = false;
   bool waiting = false;          ///< the scheduled flush is a delayed one (commit wait)
@@ -281,6 +284,61 @@ void answer_stored(writer_pointer self, append_request& req,
   }
 }
 
+/// How long a follower may take to store a queue group's state or an agent record.
+constexpr int64_t state_copy_timeout_ms = 5000;
+
+/// A queue group's state or an agent session's record is durable here. With replication
+/// the shard's followers store it too before its writer hears, so a new owner never
+/// redelivers an acknowledged message nor runs a handled inbox event as new.
+template <class Record>
+void answer_state(writer_pointer self, const Record& rec,
+                  caf::typed_response_promise<bool> promise) {
+  auto* ctx = self->state.ctx;
+  const auto* shards = ctx->shards;
+  if (shards == nullptr || shards->replication() < 2 || !ctx->cluster_peer) {
+    promise.deliver(true);
+    return;
+  }
+  const auto shard = shard_of(rec.tenant, rec.topic);
+  if (!shards->serves(shard)) {
+    // A copy an owner sent (or the late write of an owner that lost the shard, whose
+    // group or session stops with its topic): stored here, nothing to pass on.
+    promise.deliver(true);
+    return;
+  }
+  const auto followers = shards->followers_of(shard);
+  const auto want = static_cast<std::size_t>(shards->replication()) - 1;
+  if (followers.size() < want) {
+    promise.deliver(
+        make_failure(failure::topic_unavailable, "too few live members for cluster.replication " +
+                                                     std::to_string(shards->replication())));
+    return;
+  }
+  struct tally {
+    std::size_t stored = 0;
+    bool answered = false;
+  };
+  auto t = std::make_shared<tally>();
+  const auto copy = to_replica(rec, shards->epoch_of(shard));
+  for (const auto& f : followers) {
+    self->request(ctx->cluster_peer, std::chrono::milliseconds(2 * state_copy_timeout_ms),
+                  replicate_atom::value, f.peer, copy, state_copy_timeout_ms)
+        .then(
+            [=](bool) mutable {
+              if (!t->answered && ++t->stored >= want) {
+                t->answered = true;
+                promise.deliver(true);
+              }
+            },
+            [=](caf::error& err) mutable {
+              if (!t->answered) {
+                t->answered = true;
+                promise.deliver(std::move(err));
+              }
+            });
+  }
+}
+
 /// Commits every pending append, group state and agent record in one transaction, then answers
 /// every publisher and group and tells every topic. A batch the store refused alone (seq conflict)
 /// fails alone.
@@ -301,8 +359,10 @@ void flush(writer_pointer self) {
   st.pending_groups.clear();
   auto agents = std::move(st.pending_agents);
   st.pending_agents.clear();
-  auto state_promises = std::move(st.state_promises);
-  st.state_promises.clear();
+  auto group_promises = std::move(st.group_promises);
+  st.group_promises.clear();
+  auto agent_promises = std::move(st.agent_promises);
+  st.agent_promises.clear();
   std::vector<store::append_batch> batches;
   batches.reserve(requests.size());
   for (auto& req : requests) {
@@ -345,13 +405,18 @@ void flush(writer_pointer self) {
     for (auto& req : requests) {
       refuse(self, req, why);
     }
-    for (auto& promise : state_promises) {
-      promise.deliver(why);
+    for (auto* promises : {&group_promises, &agent_promises}) {
+      for (auto& promise : *promises) {
+        promise.deliver(why);
+      }
     }
     return;
   }
-  for (auto& promise : state_promises) {
-    promise.deliver(true);
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    answer_state(self, groups[i], group_promises[i]);
+  }
+  for (std::size_t i = 0; i < agents.size(); ++i) {
+    answer_state(self, agents[i], agent_promises[i]);
   }
   st.ctx->store_writable = true;
   if (sweeping && st.sweep_due) {
@@ -505,7 +570,7 @@ store_writer_actor::behavior_type store_writer(writer_pointer self, node_context
         auto& st = self->state;
         auto promise = self->make_response_promise<bool>();
         st.pending_groups.push_back(std::move(write));
-        st.state_promises.push_back(promise);
+        st.group_promises.push_back(promise);
         schedule_flush(self);
         return promise;
       },
@@ -513,7 +578,7 @@ store_writer_actor::behavior_type store_writer(writer_pointer self, node_context
         auto& st = self->state;
         auto promise = self->make_response_promise<bool>();
         st.pending_agents.push_back(std::move(write));
-        st.state_promises.push_back(promise);
+        st.agent_promises.push_back(promise);
         if (!st.flush_scheduled) {
           st.flush_scheduled = true;
           st.waiting = true;

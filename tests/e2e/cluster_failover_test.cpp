@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace switchyard::testing {
@@ -350,6 +351,64 @@ TEST_F(ReplicatedCluster, KillingTheOwnerUnderLoadLosesNoAcknowledgedEventAndCli
               static_cast<int64_t>(stored_count[static_cast<std::size_t>(k)]) - 1)
         << page.dump();
   }
+}
+
+TEST_F(ReplicatedCluster, AQueueGroupOnTheNewOwnerRedeliversOnlyWhatWasNotAcknowledged) {
+  auto table = settled({"n1", "n2", "n3"});
+  ASSERT_FALSE(table.empty());
+  const auto topic = topic_owned_by(table, "n3");
+  encoded_client worker(nodes["n3"].port, wire::in_json);
+  worker.connect();
+  auto joined =
+      worker.request({{"op", "subscribe"}, {"topic", topic}, {"mode", "queue"}, {"group", "w"}}, 2);
+  ASSERT_TRUE(joined.contains("ok")) << joined.dump();
+  encoded_client publisher(nodes["n1"].port, wire::in_json);
+  publisher.connect();
+  for (int i = 1; i <= 20; ++i) {
+    auto r = publisher.request({{"op", "publish"}, {"topic", topic}, {"data", i}}, 10 + i);
+    ASSERT_EQ(r["ok"]["seq"], i) << r.dump();
+  }
+  std::set<uint64_t> delivered;
+  while (delivered.size() < 20) {
+    auto ev = worker.next_push("event");
+    ASSERT_TRUE(ev.is_object()) << "only " << delivered.size() << " delivered";
+    delivered.insert(ev["seq"].get<uint64_t>());
+  }
+  // The first ten are acknowledged (`{}` once durable: on the owner and its follower).
+  for (uint64_t seq = 1; seq <= 10; ++seq) {
+    auto r = worker.request({{"op", "ack"}, {"topic", topic}, {"group", "w"}, {"seq", seq}},
+                            100 + static_cast<int>(seq));
+    ASSERT_TRUE(r.contains("ok")) << r.dump();
+  }
+  nodes["n3"].process->signal(SIGKILL);
+  nodes["n3"].process->wait();
+  auto after = settled({"n1", "n2"});
+  const auto owner = after.at(actors::shard_of("default", topic)).first;
+  // A worker joining the group on the new owner gets the ten never acknowledged, and
+  // none of the others.
+  encoded_client again(nodes[owner].port, wire::in_json);
+  again.connect();
+  json r;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    r = again.request({{"op", "subscribe"}, {"topic", topic}, {"mode", "queue"}, {"group", "w"}},
+                      200 + attempt);
+    if (r.contains("ok")) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(r.contains("ok")) << r.dump();
+  std::set<uint64_t> redelivered;
+  for (json ev = again.next_push("event", std::chrono::seconds(3)); ev.is_object();
+       ev = again.next_push("event", std::chrono::seconds(1))) {
+    EXPECT_GT(ev["seq"].get<uint64_t>(), 10u) << "an acknowledged event came again: " << ev.dump();
+    redelivered.insert(ev["seq"].get<uint64_t>());
+  }
+  std::set<uint64_t> unacked;
+  for (uint64_t seq = 11; seq <= 20; ++seq) {
+    unacked.insert(seq);
+  }
+  EXPECT_EQ(redelivered, unacked);
 }
 
 } // namespace
