@@ -175,6 +175,15 @@ void ask_remote(peer_pointer self, const std::string& address, caf::typed_respon
   });
 }
 
+/// A local actor's message for the member at `address`: its answer goes to the sender.
+template <class T, class... Ts>
+caf::typed_response_promise<T> relay(peer_pointer self, const std::string& address,
+                                     int64_t timeout_ms, Ts... xs) {
+  auto rp = self->make_response_promise<T>();
+  ask_remote(self, address, rp, std::chrono::milliseconds(timeout_ms), std::move(xs)...);
+  return rp;
+}
+
 caf::behavior peer(peer_pointer self, node_context* ctx) {
   self->state.ctx = ctx;
   self->set_down_handler([=](caf::down_msg& dm) {
@@ -206,25 +215,16 @@ caf::behavior peer(peer_pointer self, node_context* ctx) {
       // From a local topic: copy its batch to the follower at `address`.
       [=](replicate_atom, const std::string& address, replica_batch& batch,
           int64_t timeout_ms) -> caf::result<uint64_t> {
-        auto rp = self->make_response_promise<uint64_t>();
-        ask_remote(self, address, rp, std::chrono::milliseconds(timeout_ms), replicate_atom::value,
-                   std::move(batch));
-        return rp;
+        return relay<uint64_t>(self, address, timeout_ms, replicate_atom::value, std::move(batch));
       },
       // From the local store writer: a queue group's state or an agent record to copy.
       [=](replicate_atom, const std::string& address, replica_group& rec,
           int64_t timeout_ms) -> caf::result<bool> {
-        auto rp = self->make_response_promise<bool>();
-        ask_remote(self, address, rp, std::chrono::milliseconds(timeout_ms), replicate_atom::value,
-                   std::move(rec));
-        return rp;
+        return relay<bool>(self, address, timeout_ms, replicate_atom::value, std::move(rec));
       },
       [=](replicate_atom, const std::string& address, replica_agent& rec,
           int64_t timeout_ms) -> caf::result<bool> {
-        auto rp = self->make_response_promise<bool>();
-        ask_remote(self, address, rp, std::chrono::milliseconds(timeout_ms), replicate_atom::value,
-                   std::move(rec));
-        return rp;
+        return relay<bool>(self, address, timeout_ms, replicate_atom::value, std::move(rec));
       },
       // From an owner: a queue group's state or an agent record it stored.
       [=](replicate_atom, replica_group& rec) -> caf::result<bool> {
@@ -246,10 +246,7 @@ caf::behavior peer(peer_pointer self, node_context* ctx) {
       // From a local topic starting: what the member at `address` holds past its last seq.
       [=](pull_atom, const std::string& address, catch_up_request& req,
           int64_t timeout_ms) -> caf::result<replica_batch> {
-        auto rp = self->make_response_promise<replica_batch>();
-        ask_remote(self, address, rp, std::chrono::milliseconds(timeout_ms), pull_atom::value,
-                   std::move(req));
-        return rp;
+        return relay<replica_batch>(self, address, timeout_ms, pull_atom::value, std::move(req));
       },
       // From an owner: its stored batch, for this node to store under the same seqs.
       [=](replicate_atom, replica_batch& batch) -> caf::result<uint64_t> {
