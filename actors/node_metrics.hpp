@@ -47,6 +47,9 @@ struct node_metrics {
   counter bytes_in_total{0};             ///< WebSocket message bytes read
   counter bytes_out_total{0};            ///< WebSocket message bytes written
   std::atomic<int64_t> subscriptions{0}; ///< fanout subscriptions held by topics
+  /// Replication: events stored here whose followers have not all stored them yet (their
+  /// publishers wait; the cluster view calls it the replication lag).
+  std::atomic<int64_t> replication_waiting_events{0};
   std::atomic<int64_t> queue_lag{0};     ///< events queue groups have yet to finish, summed
   counter topic_restarts_total{0};       ///< restarts by the topic supervisor
   counter group_restarts_total{0};       ///< restarts by the queue-group supervisor

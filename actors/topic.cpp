@@ -118,6 +118,8 @@ struct topic_actor_state {
           make_failure(failure::not_stored, "publish was not stored; retry"));
     }
     if (replicating) {
+      ctx->metrics.replication_waiting_events -=
+          static_cast<int64_t>(replicating->held.batch.events.size());
       // Stored here, but not on enough followers: a new owner may or may not have it.
       for (const auto& reply : replicating->held.replies) {
         reply.promise(self).deliver(make_failure(
@@ -407,6 +409,7 @@ void replicated(topic_pointer self) {
   auto& st = self->state;
   auto done = std::move(*st.replicating);
   st.replicating.reset();
+  st.ctx->metrics.replication_waiting_events -= static_cast<int64_t>(done.held.batch.events.size());
   for (std::size_t i = 0; i < done.held.replies.size() && i < done.held.acks.size(); ++i) {
     done.held.replies[i].promise(self).deliver(std::move(done.held.acks[i]));
   }
@@ -675,6 +678,8 @@ topic_actor::behavior_type topic_behavior(topic_pointer self) {
         st.replicating->held = std::move(held);
         st.replicating->round = ++st.replication_rounds;
         st.replicating->epoch = st.ctx->shards->epoch_of(st.shard);
+        st.ctx->metrics.replication_waiting_events +=
+            static_cast<int64_t>(st.replicating->held.batch.events.size());
         copy_to_followers(self);
       },
       [=](retry_atom) {

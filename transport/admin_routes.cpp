@@ -157,6 +157,7 @@ http_reply cluster_view(actors::node_context& ctx) {
                      {"node", ctx.node_name},
                      {"lease_live", view.lease_live()},
                      {"replication", ctx.shards->replication()},
+                     {"replication_lag_events", ctx.metrics.replication_waiting_events.load()},
                      {"members", std::move(members)},
                      {"shards", std::move(shards)}});
 }

@@ -150,6 +150,9 @@ std::string metrics_text(const actors::node_context& ctx, bool draining) {
     e.gauge("switchyard_cluster_shards_served",
             "shards this node owns and may serve now (0 while its lease is lost)",
             static_cast<int64_t>(owned));
+    e.gauge("switchyard_cluster_replication_waiting_events",
+            "events stored here that wait for cluster.replication - 1 followers to store them",
+            m.replication_waiting_events.load());
   }
   e.gauge("switchyard_subscriptions", "fanout subscriptions held by running topics",
           m.subscriptions.load());

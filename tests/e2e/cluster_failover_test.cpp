@@ -411,5 +411,34 @@ TEST_F(ReplicatedCluster, AQueueGroupOnTheNewOwnerRedeliversOnlyWhatWasNotAcknow
   EXPECT_EQ(redelivered, unacked);
 }
 
+TEST_F(ReplicatedCluster, APublishIsAcknowledgedOnlyOnceItsFollowerStoredIt) {
+  auto table = settled({"n1", "n2", "n3"});
+  ASSERT_FALSE(table.empty());
+  const auto topic = topic_owned_by(table, "n3");
+  const auto shard = actors::shard_of("default", topic);
+  // The follower: of the other members, the one ranking highest for the shard.
+  const std::string follower =
+      actors::rendezvous_score("n1", shard) > actors::rendezvous_score("n2", shard) ? "n1" : "n2";
+  encoded_client c(nodes["n3"].port, wire::in_json);
+  c.connect();
+  ASSERT_TRUE(c.request({{"op", "publish"}, {"topic", topic}, {"data", 1}}, 2).contains("ok"));
+
+  // Frozen (well within its lease), the follower stores nothing: the owner stored the
+  // next publish, but does not acknowledge it, and shows it as replication lag.
+  nodes[follower].process->signal(SIGSTOP);
+  c.send({{"op", "publish"}, {"topic", topic}, {"data", 2}, {"id", 3}});
+  EXPECT_TRUE(c.next(std::chrono::milliseconds(1200)).is_null()) << "acknowledged without a copy";
+  EXPECT_EQ(nodes["n3"].cluster().value("replication_lag_events", -1), 1);
+  auto [status, out] =
+      run_binary(SWITCHYARD_CTL_BIN,
+                 {"--url", "http://127.0.0.1:" + std::to_string(nodes["n3"].port), "cluster"});
+  EXPECT_NE(out.find("replication 2  lag 1 events"), std::string::npos) << out;
+
+  nodes[follower].process->signal(SIGCONT);
+  auto r = c.reply(3);
+  EXPECT_EQ(r["ok"]["seq"], 2) << r.dump();
+  EXPECT_EQ(nodes["n3"].cluster().value("replication_lag_events", -1), 0);
+}
+
 } // namespace
 } // namespace switchyard::testing

@@ -20,9 +20,11 @@ int run_cluster(const common_options& common) {
     std::printf("node %s runs alone (no cluster.etcd)\n", node.c_str());
     return 0;
   }
-  std::printf("node %s  lease %s  replication %llu\n\n", node.c_str(),
+  std::printf("node %s  lease %s  replication %llu  lag %lld events (stored here, waiting "
+              "for followers)\n\n",
+              node.c_str(),
               answer.value("lease_live", false) ? "live" : "LOST (fenced: serves no shard)",
-              answer.value("replication", 1ull));
+              answer.value("replication", 1ull), answer.value("replication_lag_events", 0ll));
   std::printf("%-20s %6s  %s\n", "MEMBER", "SHARDS", "URL");
   for (const auto& m : answer["members"]) {
     std::printf("%-20s %6llu  %s\n", m.value("node", std::string()).c_str(),
