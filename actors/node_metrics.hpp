@@ -50,10 +50,10 @@ struct node_metrics {
   /// Replication: events stored here whose followers have not all stored them yet (their
   /// publishers wait; the cluster view calls it the replication lag).
   std::atomic<int64_t> replication_waiting_events{0};
-  std::atomic<int64_t> queue_lag{0};     ///< events queue groups have yet to finish, summed
-  counter topic_restarts_total{0};       ///< restarts by the topic supervisor
-  counter group_restarts_total{0};       ///< restarts by the queue-group supervisor
-  counter tenant_restarts_total{0};      ///< restarts by the tenant supervisor
+  std::atomic<int64_t> queue_lag{0}; ///< events queue groups have yet to finish, summed
+  counter topic_restarts_total{0};   ///< restarts by the topic supervisor
+  counter group_restarts_total{0};   ///< restarts by the queue-group supervisor
+  counter tenant_restarts_total{0};  ///< restarts by the tenant supervisor
   /// Seconds one store write transaction took (commit included).
   fixed_histogram<12> store_commit_seconds{
       {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0}};
